@@ -1,0 +1,38 @@
+# make run: set up .venv if needed, then open Curator on the embedded SQLite demo project.
+# make test: same set-up, then the whole test suite (what CI runs through .ci/run).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROJECT ?= demo-project
+MEDIA ?= ../shared/media
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[vlm,test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	@if [ ! -f "$(PROJECT)/curator.db" ] && [ -d "$(MEDIA)" ]; then \
+		echo "First run: ingesting the sample footage in $(MEDIA) into $(PROJECT)/"; \
+		$(PY) main.py --project "$(PROJECT)" ingest "$(MEDIA)" || true; \
+	fi
+	$(PY) main.py --project "$(PROJECT)"
+
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP)
+	$(VENV)/bin/lint-imports
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(PROJECT) build *.egg-info

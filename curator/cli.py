@@ -1,0 +1,128 @@
+"""The command line: parse into a context, then call the core (which knows no argparse).
+
+Every module in `curator.commands` contributes subcommands through `register(subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TextIO
+
+from curator import __version__
+from curator.core.catalog import Catalog
+from curator.core.jobs import Progress
+from curator.core.project import Project
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr; silent when stderr is not a terminal unless asked."""
+
+    def __init__(self, stream: TextIO = sys.stderr, *, enabled: bool | None = None) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self._started = time.monotonic()
+        self._last_draw = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        finished = progress.total is not None and progress.done >= progress.total
+        if now - self._last_draw < 0.1 and not finished:  # throttle: terminals are slow
+            return
+        self._last_draw = now
+        elapsed = now - self._started
+        if progress.total:
+            fraction = min(1.0, progress.done / progress.total)
+            bar = "#" * int(fraction * 30)
+            eta = (elapsed / fraction - elapsed) if fraction > 0 else 0.0
+            head = f"[{bar:<30}] {progress.done}/{progress.total} eta {eta:4.0f}s"
+        else:
+            head = f"{progress.done} done"
+        line = f"\r{head} {progress.item[-40:]} {progress.message}"[:120]
+        self.stream.write(line.ljust(120))
+        if finished:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class CliContext:
+    """What every command gets: the project, its catalog, progress and JSON output."""
+
+    def __init__(self, args: argparse.Namespace, stdout: TextIO | None = None) -> None:
+        self.args = args
+        self.stdout = stdout or sys.stdout
+        self.project = Project(args.project)
+        self.progress = TerminalProgress(enabled=None if not args.quiet else False)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return self.project.catalog
+
+    def emit_json(self, obj: Any) -> None:
+        json.dump(obj, self.stdout, indent=2, ensure_ascii=False, default=str)
+        self.stdout.write("\n")
+        self.stdout.flush()
+
+    def say(self, message: str) -> None:
+        """A line for a person (stderr, so `--json` output stays parseable)."""
+        print(message, file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="curator",
+        description="Turn film or anime footage into a ready-to-train video-LoRA dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"curator {__version__}")
+    parser.add_argument("--project", default=os.environ.get("CURATOR_PROJECT", "."),
+                        help="project folder (holds the catalog, thumbnails, settings); "
+                             "default: the current folder")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import curator.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"curator.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit code (0 ok, 1 some items failed, 2 error)."""
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    ctx = CliContext(args)
+    try:
+        return int(args.func(args, ctx) or 0)
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a person gets a sentence; a developer can ask for the traceback
+        if os.environ.get("CURATOR_DEBUG"):
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        ctx.project.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CLI commands: each module registers its subcommands with `register(subparsers)`."""

@@ -1,0 +1,71 @@
+"""`curator clips`: list clips; `curator images`: list images; `curator settings`."""
+
+from __future__ import annotations
+
+import argparse
+
+from curator.core.catalog import DECISIONS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("clips", help="list the clips in the catalog")
+    p.add_argument("--status", choices=DECISIONS)
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=run_clips)
+
+    p = subparsers.add_parser("images", help="list the images in the catalog")
+    p.add_argument("--status", choices=DECISIONS)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_images)
+
+    p = subparsers.add_parser("settings", help="show or change the project's settings")
+    p.add_argument("--trigger", help="trigger phrase every caption starts with")
+    p.add_argument("--target-fps", type=float, help="training fps (16 for Wan)")
+    p.add_argument("--export-root", help="default export folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_settings)
+
+
+def run_clips(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+    clips = ctx.catalog.list_clips(status=args.status)
+    if args.json:
+        ctx.emit_json([clip.to_json() for clip in clips])
+        return 0
+    for clip in clips:
+        motion = "-" if clip.motion is None else f"{clip.motion:.1f}"
+        caption = (clip.caption or "")[:50]
+        ctx.stdout.write(f"{clip.id:6d}  {clip.decision:8s}  {clip.source_path.name}  "
+                         f"[{clip.start_frame}, {clip.end_frame})  {clip.frames}f "
+                         f"@{float(clip.fps):.3f}  motion {motion}  {caption}\n")
+    counts = ctx.catalog.counts()
+    ctx.say(f"{counts['total']} clips: {counts['pending']} pending, {counts['accepted']} accepted,"
+            f" {counts['rejected']} rejected, {counts['captioned']} captioned")
+    return 0
+
+
+def run_images(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    images = ctx.catalog.list_images(status=args.status)
+    if args.json:
+        ctx.emit_json([image.to_json() for image in images])
+        return 0
+    for image in images:
+        ctx.stdout.write(f"{image.id:6d}  {image.decision:8s}  {image.path.name}  "
+                         f"{image.width}x{image.height}  {(image.caption or '')[:50]}\n")
+    return 0
+
+
+def run_settings(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    changes = {}
+    if args.trigger is not None:
+        changes["trigger"] = args.trigger
+    if args.target_fps is not None:
+        changes["target_fps"] = args.target_fps
+    if args.export_root is not None:
+        changes["export_root"] = args.export_root
+    settings = ctx.catalog.update_settings(**changes) if changes else ctx.catalog.settings()
+    if args.json:
+        ctx.emit_json(settings.to_json())
+    else:
+        for key, value in settings.to_json().items():
+            ctx.stdout.write(f"{key}: {value}\n")
+    return 0

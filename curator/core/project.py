@@ -1,0 +1,31 @@
+"""A project is a folder: the catalog, thumbnails, plans and profiles live inside it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from .catalog import Catalog
+
+
+class Project:
+    """The folder of one dataset effort; the catalog opens on first use."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog.for_project(self.root)
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.root / "thumbs"
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the project folder (created parents for files written there)."""
+        return self.root.joinpath(*parts)
+
+    def close(self) -> None:
+        if "catalog" in self.__dict__:
+            self.catalog.close()
