@@ -1,0 +1,91 @@
+"""One call from a profile to what a run needs: commands, problems, dataset counts.
+
+The CLI and the GUI's Train tab both start here, then either show the plan (dry run, script
+export) or pass `plan.steps` to `runner.run_steps` on a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .commands import TrainStep, build_steps, export_script, logging_dir
+from .profile import TrainingProfile
+from .validate import (
+    DatasetSummary,
+    Problem,
+    dataset_summary,
+    default_dataset_config,
+    errors,
+    validate_profile,
+)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A resolved profile, its commands, what is wrong with them, and the dataset's counts."""
+
+    profile: TrainingProfile
+    steps: tuple[TrainStep, ...]
+    problems: tuple[Problem, ...]
+    dataset: DatasetSummary | None
+
+    @property
+    def ready(self) -> bool:
+        """No errors: the steps may run."""
+        return not errors(self.problems)
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.profile.output_dir)
+
+    @property
+    def sample_dir(self) -> Path:
+        """Where the trainer writes sample videos and images (`<output_dir>/sample`)."""
+        return self.output_dir / "sample"
+
+    @property
+    def tensorboard_dir(self) -> Path | None:
+        return Path(logging_dir(self.profile)) if self.profile.log_with else None
+
+    def script(self) -> str:
+        return export_script(self.steps, title=f"profile {self.profile.name}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"profile": self.profile.name, "steps": [s.to_json() for s in self.steps],
+                "problems": [p.to_json() for p in self.problems],
+                "dataset": self.dataset.to_json() if self.dataset else None}
+
+
+def plan_run(profile: TrainingProfile, project_root: Path, steps: str | Iterable[str] = "all",
+             *, remote: bool = False, export_root: str | Path | None = None) -> RunPlan:
+    """Resolve paths, fill in the last export's dataset config, build and check the commands.
+
+    Args:
+        profile: as loaded (paths may be relative to the project).
+        project_root: the project folder relative paths resolve against.
+        steps: `all` or step names (see `commands.STEP_NAMES`).
+        remote: the commands will run on another machine: missing files are warnings.
+        export_root: the project's export folder (`ProjectSettings.export_root`), whose
+            dataset config is used when the profile names none.
+
+    Returns:
+        The plan; `plan.ready` says whether it may run.
+
+    Raises:
+        ValueError: an unknown step or trainer.
+    """
+    root = Path(project_root)
+    if not profile.dataset_config and export_root:
+        folder = Path(export_root).expanduser()
+        found = default_dataset_config(folder if folder.is_absolute() else root / folder,
+                                       profile.trainer)
+        if found is not None:
+            profile = profile.replace(dataset_config=str(found))
+    resolved = profile.resolved(root)
+    built = build_steps(resolved, steps)
+    problems = validate_profile(resolved, steps, check_files=not remote)
+    return RunPlan(resolved, tuple(built), tuple(problems),
+                   dataset_summary(resolved, check_files=not remote))

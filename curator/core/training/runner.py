@@ -1,0 +1,514 @@
+"""Run trainer commands as subprocesses: own process group, lines per stream, cancel, records.
+
+Each command starts in a new session (its own process group), so a cancel reaches everything it
+spawned: `accelerate launch` runs the training script as a child, and DataLoader workers are
+grandchildren. Cancel sends SIGINT to the group (the trainer stops as on Ctrl-C), waits a grace
+period, then SIGTERM, then SIGKILL (as borgbase/vorta's `BorgJob.cancel` does).
+
+Output is read from both pipes by two threads and split on `\\n` and on tqdm's `\\r` redraws;
+lines reach `on_line(stream, line)` on the caller's thread, in arrival order per stream. A redraw
+that is still waiting for the next `\\r` is delivered as soon as it is read, so a progress bar
+never lags one update behind.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from curator.core.jobs import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ItemFailure,
+    Progress,
+    ProgressFn,
+    Report,
+    ignore_progress,
+)
+
+from .commands import PATH_LIKE_ENV, TrainStep
+from .progress import ProgressParser, TrainProgress
+
+LineCallback = Callable[[str, str], None]
+DEFAULT_GRACE_S = 15.0  # after SIGINT: the trainer may be writing a checkpoint
+DEFAULT_TERM_GRACE_S = 10.0  # after SIGTERM, before SIGKILL
+_LEFTOVER_WAIT_S = 2.0  # after the main process exits, how long its children may hold the pipes
+_READ_SIZE = 65536
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """How one command ran: what, where, when, how it ended, and its last lines."""
+
+    name: str
+    argv: tuple[str, ...]
+    cwd: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    return_code: int | None
+    status: str  # done | failed | cancelled
+    last_lines: tuple[str, ...] = ()  # both streams, in arrival order, tqdm redraws collapsed
+    stdout_tail: tuple[str, ...] = ()
+    stderr_tail: tuple[str, ...] = ()
+    signals_sent: tuple[str, ...] = ()
+    error: str | None = None  # why it did not start, or why it failed, in words
+    progress: TrainProgress | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "argv": list(self.argv), "cwd": self.cwd,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "duration_s": self.duration_s, "return_code": self.return_code,
+            "status": self.status, "signals_sent": list(self.signals_sent), "error": self.error,
+            "last_lines": list(self.last_lines),
+            "progress": self.progress.to_json() if self.progress else None,
+        }
+
+
+class LineSplitter:
+    """Bytes from a pipe -> lines, splitting on `\\n`, `\\r\\n` and bare `\\r` (tqdm redraws).
+
+    `feed` returns (line, kind) pairs. kind is "redraw" for a segment ended by a bare `\\r`,
+    or one still waiting for its end (delivered early so a bar is live, never twice); "final"
+    for the newline-ended last redraw of a bar; "line" for everything else.
+    """
+
+    def __init__(self, encoding: str = "utf-8") -> None:
+        self._buf = b""
+        self._encoding = encoding
+        self._after_cr = False  # the pending segment started right after a bare \r
+        self._early = b""  # the pending segment as already delivered early
+
+    def _decode(self, data: bytes) -> str:
+        return data.decode(self._encoding, errors="replace")
+
+    def feed(self, data: bytes) -> list[tuple[str, str]]:
+        self._buf += data
+        out: list[tuple[str, str]] = []
+        while True:
+            cut_n, cut_r = self._buf.find(b"\n"), self._buf.find(b"\r")
+            if cut_n < 0 and cut_r < 0:
+                break
+            if cut_r >= 0 and (cut_n < 0 or cut_r < cut_n):
+                if cut_r == len(self._buf) - 1:
+                    break  # a \r at the very end may be the first half of \r\n
+                if self._buf[cut_r + 1:cut_r + 2] == b"\n":
+                    self._emit(out, self._buf[:cut_r], "final" if self._after_cr else "line")
+                    self._buf = self._buf[cut_r + 2:]
+                    self._after_cr = False
+                else:
+                    self._emit(out, self._buf[:cut_r], "redraw")
+                    self._buf = self._buf[cut_r + 1:]
+                    self._after_cr = True
+            else:
+                self._emit(out, self._buf[:cut_n], "final" if self._after_cr else "line")
+                self._buf = self._buf[cut_n + 1:]
+                self._after_cr = False
+        # A redraw waiting for its terminator: deliver it now (the next \r may be minutes away).
+        pending = self._buf.rstrip(b"\r")
+        if self._after_cr and pending and pending != self._early:
+            out.append((self._decode(pending), "redraw"))
+            self._early = pending
+        return out
+
+    def _emit(self, out: list[tuple[str, str]], segment: bytes, kind: str) -> None:
+        early, self._early = self._early, b""
+        if not segment or (kind == "redraw" and segment == early):
+            return  # nothing, or a redraw already delivered unchanged
+        out.append((self._decode(segment), kind))
+
+    def close(self) -> list[tuple[str, str]]:
+        rest = self._buf.rstrip(b"\r")
+        self._buf = b""
+        out: list[tuple[str, str]] = []
+        if rest and rest != self._early:
+            out.append((self._decode(rest), "final" if self._after_cr else "line"))
+        self._early = b""
+        return out
+
+
+def merged_env(extra: Mapping[str, str] | None) -> dict[str, str]:
+    """The inherited environment plus a step's variables; search paths are prepended."""
+    env = dict(os.environ)
+    for key, value in (extra or {}).items():
+        if key in PATH_LIKE_ENV and env.get(key):
+            env[key] = value + os.pathsep + env[key]
+        else:
+            env[key] = value
+    return env
+
+
+def _pump(pipe: IO[bytes], stream: str, out: queue.Queue) -> None:
+    splitter = LineSplitter()
+    try:
+        while True:
+            data = os.read(pipe.fileno(), _READ_SIZE)
+            if not data:
+                break
+            for line, kind in splitter.feed(data):
+                out.put((stream, line, kind))
+    except (OSError, ValueError):
+        pass  # the pipe was closed under us: the run is over
+    finally:
+        for line, kind in splitter.close():
+            out.put((stream, line, kind))
+        out.put((stream, None, "line"))
+
+
+class _Tail:
+    """The last lines of a run; a bar's redraws keep only the newest (its final line, if any)."""
+
+    def __init__(self, size: int) -> None:
+        self.all: deque[tuple[str, str, str]] = deque(maxlen=size)
+        self.per_stream: dict[str, deque[tuple[str, str]]] = {
+            "stdout": deque(maxlen=size), "stderr": deque(maxlen=size)}
+
+    def add(self, stream: str, line: str, kind: str) -> None:
+        replaces = kind in ("redraw", "final")
+        mine = self.per_stream[stream]
+        if replaces and mine and mine[-1][1] == "redraw":
+            mine.pop()
+        mine.append((line, kind))
+        if replaces:
+            for i in range(len(self.all) - 1, -1, -1):
+                s, _, previous = self.all[i]
+                if s == stream:
+                    if previous == "redraw":
+                        del self.all[i]
+                    break
+        self.all.append((stream, line, kind))
+
+    def lines(self, stream: str | None = None) -> tuple[str, ...]:
+        if stream is None:
+            return tuple(line for _, line, _ in self.all)
+        return tuple(line for line, _ in self.per_stream[stream])
+
+
+def _signal_group(proc: subprocess.Popen, sig_name: str) -> None:
+    try:
+        if os.name == "nt":  # no process groups to signal: the closest equivalents
+            if sig_name == "SIGINT":
+                proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+            elif sig_name == "SIGTERM":
+                proc.terminate()
+            else:
+                proc.kill()
+        else:
+            os.killpg(proc.pid, getattr(signal, sig_name))
+    except (ProcessLookupError, PermissionError, OSError):
+        pass  # the group is already gone
+
+
+def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
+                env: Mapping[str, str] | None = None, on_line: LineCallback | None = None,
+                cancel: CancelToken = NEVER_CANCELLED, grace_s: float = DEFAULT_GRACE_S,
+                term_grace_s: float = DEFAULT_TERM_GRACE_S, keep_lines: int = 200,
+                name: str = "") -> RunRecord:
+    """Run one command to its end, streaming its lines; cancel escalates SIGINT->SIGTERM->SIGKILL.
+
+    Args:
+        argv: the command as an argument list (no shell).
+        cwd: its working folder.
+        env: variables set on top of the inherited environment (`PYTHONPATH` is prepended).
+        on_line: called as `on_line(stream, line)` with stream 'stdout' or 'stderr', on this
+            thread, for every line and every tqdm redraw.
+        cancel: checked every 0.1 s; when set, SIGINT goes to the process group.
+        grace_s: seconds after SIGINT before SIGTERM.
+        term_grace_s: seconds after SIGTERM before SIGKILL.
+        keep_lines: how many last lines the record keeps.
+        name: the step name stored in the record.
+
+    Returns:
+        The record; status 'cancelled' when a cancel signalled the process, else 'done' for
+        exit code 0 and 'failed' otherwise (including a command that could not start).
+
+    Raises:
+        Exception: whatever `on_line` raises, after the process group has been killed.
+    """
+    argv = tuple(str(a) for a in argv)
+    cwd_text = str(cwd) if cwd is not None else os.getcwd()
+    if cancel.cancelled:
+        return RunRecord(name, argv, cwd_text, None, None, None, "cancelled",
+                         error="cancelled before it started")
+    started = _now()
+    popen_kwargs: dict[str, Any] = {}
+    if os.name == "nt":
+        flag = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        popen_kwargs["creationflags"] = flag
+    else:
+        popen_kwargs["start_new_session"] = True
+    try:
+        proc = subprocess.Popen(list(argv), cwd=cwd_text, env=merged_env(env),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, bufsize=0, **popen_kwargs)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        where = f" in {cwd_text}" if isinstance(exc, NotADirectoryError) or not Path(
+            cwd_text).is_dir() else ""
+        return RunRecord(name, argv, cwd_text, started, _now(), None, "failed",
+                         error=f"could not start {argv[0]}{where}: {reason}")
+
+    lines: queue.Queue = queue.Queue()
+    readers = [threading.Thread(target=_pump, args=(proc.stdout, "stdout", lines), daemon=True,
+                                name=f"train-{name or 'cmd'}-stdout"),
+               threading.Thread(target=_pump, args=(proc.stderr, "stderr", lines), daemon=True,
+                                name=f"train-{name or 'cmd'}-stderr")]
+    for reader in readers:
+        reader.start()
+    tail = _Tail(keep_lines)
+    open_streams = 2
+    signals: list[str] = []
+    last_signal_at = 0.0
+    exited_at: float | None = None
+    leftovers: list[str] = []
+    finished = False
+    try:
+        while True:
+            try:
+                item = lines.get(timeout=0.1)
+            except queue.Empty:
+                item = None
+            handled = 0
+            while item is not None:
+                stream, line, kind = item
+                if line is None:
+                    open_streams -= 1
+                else:
+                    tail.add(stream, line, kind)
+                    if on_line is not None:
+                        on_line(stream, line)
+                handled += 1
+                if handled >= 500:  # a flood of lines must not starve the cancel check
+                    break
+                try:
+                    item = lines.get_nowait()
+                except queue.Empty:
+                    item = None
+
+            now = time.monotonic()
+            code = proc.poll()
+            if code is not None:
+                if exited_at is None:
+                    exited_at = now
+                if open_streams == 0:
+                    break
+                # Children (DataLoader workers, a launcher's script) still hold the pipes.
+                waited = now - exited_at
+                if waited >= _LEFTOVER_WAIT_S and "SIGTERM" not in leftovers:
+                    _signal_group(proc, "SIGTERM")
+                    leftovers.append("SIGTERM")
+                elif waited >= 2 * _LEFTOVER_WAIT_S and "SIGKILL" not in leftovers:
+                    _signal_group(proc, "SIGKILL")
+                    leftovers.append("SIGKILL")
+                elif waited >= 3 * _LEFTOVER_WAIT_S:
+                    break
+                continue
+            if cancel.cancelled:
+                if not signals:
+                    _signal_group(proc, "SIGINT")
+                    signals.append("SIGINT")
+                    last_signal_at = now
+                elif signals[-1] == "SIGINT" and now - last_signal_at >= grace_s:
+                    _signal_group(proc, "SIGTERM")
+                    signals.append("SIGTERM")
+                    last_signal_at = now
+                elif signals[-1] == "SIGTERM" and now - last_signal_at >= term_grace_s:
+                    _signal_group(proc, "SIGKILL")
+                    signals.append("SIGKILL")
+                    last_signal_at = now
+        finished = True
+    finally:
+        if not finished:  # on_line raised: leave no trainer running behind us
+            _signal_group(proc, "SIGKILL")
+            signals.append("SIGKILL")
+        code = proc.wait()
+        for reader, pipe in zip(readers, (proc.stdout, proc.stderr)):
+            reader.join(timeout=1.0)
+            # A reader still blocked in read() keeps its pipe: closing an fd under a blocked
+            # read does not wake it, and the number could be reused by the next open().
+            if not reader.is_alive():
+                try:
+                    pipe.close()  # type: ignore[union-attr]
+                except OSError:
+                    pass
+
+    if signals:
+        status = "cancelled"
+    else:
+        status = "done" if code == 0 else "failed"
+    error = None
+    if status == "failed":
+        error = _failure_reason(name or Path(argv[0]).name, code, tail)
+    return RunRecord(name, argv, cwd_text, started, _now(), code, status, tail.lines(),
+                     tail.lines("stdout"), tail.lines("stderr"), tuple(signals), error)
+
+
+def _failure_reason(name: str, code: int | None, tail: _Tail) -> str:
+    if code is not None and code < 0:
+        try:
+            how = f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with code {code}"
+    # The last exception line says more than the exit code ("torch.OutOfMemoryError: ...").
+    parser = ProgressParser()
+    for line in tail.lines():
+        parser.feed(line)
+    detail = parser.state.last_error
+    if not detail:
+        stderr = [ln for ln in tail.lines("stderr") if ln.strip()]
+        detail = stderr[-1].strip() if stderr else ""
+    return f"{name} {how}" + (f": {detail}" if detail else "")
+
+
+# ---- several steps -----------------------------------------------------------------------------
+
+@dataclass
+class TrainReport(Report):
+    """The run of several steps: one record per step that started, in order."""
+
+    records: list[RunRecord] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.cancelled
+
+    def to_json(self) -> dict[str, Any]:
+        return {"done": self.done, "cancelled": self.cancelled,
+                "failed": [f.to_json() for f in self.failed],
+                "records": [r.to_json() for r in self.records]}
+
+
+def prepare_step(step: TrainStep) -> None:
+    """Create the step's folders and write its files (e.g. the diffusion-pipe config).
+
+    Raises:
+        OSError: a folder or file cannot be written.
+    """
+    for folder in step.mkdirs:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    for path, text in step.files.items():
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def run_steps(steps: Sequence[TrainStep], *, on_line: LineCallback | None = None,
+              on_step: Callable[[TrainStep, int, int], None] | None = None,
+              on_progress: Callable[[TrainStep, TrainProgress], None] | None = None,
+              progress: ProgressFn = ignore_progress, cancel: CancelToken = NEVER_CANCELLED,
+              catalog: Any = None, job_params: Mapping[str, Any] | None = None,
+              grace_s: float = DEFAULT_GRACE_S, term_grace_s: float = DEFAULT_TERM_GRACE_S,
+              job_update_every_s: float = 5.0) -> TrainReport:
+    """Run steps in order, stopping at the first one that fails or is cancelled.
+
+    Args:
+        steps: from `commands.build_steps`.
+        on_line: `on_line(stream, line)` for every output line of every step.
+        on_step: `on_step(step, index, count)` before each step starts (index from 0).
+        on_progress: `on_progress(step, state)` whenever a line changes the parsed progress.
+        progress: a `ProgressFn` given step counts (training) or items (caching).
+        cancel: cancels the running step (SIGINT to its process group, then escalation).
+        catalog: a `Catalog`; each step becomes a Job row of kind 'train' (params: argv, cwd,
+            env, plus `job_params`), finished with its status, return code and last lines.
+        job_params: extra job parameters, e.g. the profile name.
+        grace_s, term_grace_s: the cancel escalation delays (see `run_command`).
+        job_update_every_s: how often the job row's done/total is written while running.
+
+    Returns:
+        A `TrainReport`: `done` counts steps that exited 0; `failed` names the failing step.
+    """
+    report = TrainReport()
+    for index, step in enumerate(steps):
+        if cancel.cancelled:
+            report.cancelled = True
+            break
+        if on_step is not None:
+            on_step(step, index, len(steps))
+        job_id = None
+        if catalog is not None:
+            params = {"step": step.name, "argv": list(step.argv), "cwd": step.cwd,
+                      "env": dict(step.env), "index": index, "steps": len(steps),
+                      **(job_params or {})}
+            job_id = catalog.start_job("train", params)
+        try:
+            prepare_step(step)
+        except OSError as exc:
+            record = RunRecord(step.name, step.argv, step.cwd, _now(), _now(), None, "failed",
+                               error=f"{step.name}: cannot write {exc.filename}: "
+                                     f"{exc.strerror or exc}")
+        else:
+            parser = ProgressParser(caching=step.name.startswith("cache"))
+            last_job_update = 0.0
+
+            def handle(stream: str, line: str, _step: TrainStep = step,
+                       _parser: ProgressParser = parser) -> None:
+                nonlocal last_job_update
+                if on_line is not None:
+                    on_line(stream, line)
+                state = _parser.feed(line)
+                if state is None:
+                    return
+                if on_progress is not None:
+                    on_progress(_step, state)
+                if state.step is not None:
+                    done, total = state.step, state.total_steps
+                else:
+                    done, total = state.task_done or 0, state.task_total
+                progress(Progress(done=done, total=total, item=_step.name,
+                                  message=state.summary()))
+                now = time.monotonic()
+                if job_id is not None and now - last_job_update >= job_update_every_s:
+                    last_job_update = now
+                    catalog.update_job(job_id, done=done, total=total)
+
+            try:
+                record = run_command(step.argv, cwd=step.cwd, env=step.env, on_line=handle,
+                                     cancel=cancel, grace_s=grace_s, term_grace_s=term_grace_s,
+                                     name=step.name)
+            except BaseException as exc:
+                # A callback failed (the process group is already killed): the job row must
+                # not stay "running" forever.
+                if job_id is not None:
+                    catalog.finish_job(job_id, "failed", result={"error": repr(exc)},
+                                       log=f"stopped: {exc!r}")
+                raise
+            record = replace(record, progress=parser.state)
+        report.records.append(record)
+        if job_id is not None:
+            result = record.to_json()
+            result.pop("last_lines", None)  # kept in the log column instead
+            catalog.finish_job(job_id, record.status, result=result,
+                               log="\n".join(record.last_lines), return_code=record.return_code)
+        if record.status == "done":
+            report.done += 1
+            continue
+        if record.status == "cancelled":
+            report.cancelled = True
+        else:
+            report.failed.append(ItemFailure(step.name, record.error or
+                                             f"{step.name} failed"))
+        break
+    return report

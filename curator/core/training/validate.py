@@ -1,0 +1,709 @@
+"""Checks made before any trainer process starts, each with a message saying how to fix it.
+
+The rules are the trainer's own (TRAINERS.md §2.4 "Checks the trainer makes", §0, §1.3), found
+here in a second instead of after minutes of model loading on a GPU machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .profile import (
+    ATTENTION_BACKENDS,
+    LOG_WITH,
+    MIXED_PRECISIONS,
+    NETWORK_MODULES,
+    SAVE_PRECISIONS,
+    TIMESTEP_SAMPLINGS,
+    TRAINERS,
+    WAN_TASKS,
+    TrainingProfile,
+    is_wan22,
+    max_blocks_to_swap,
+    needs_clip,
+)
+
+# TRAINERS.md §1.4: musubi globs these suffixes (and their all-uppercase forms), case-sensitively.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".avif")
+VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".mkv", ".mov", ".flv", ".wmv", ".m4v", ".mpg", ".mpeg")
+# §1.2: keys only a video dataset table may hold; in [general] they are a schema error (§0.4).
+VIDEO_ONLY_KEYS = ("target_frames", "frame_extraction", "frame_stride", "frame_sample",
+                   "max_frames", "source_fps")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a run's settings; `message` says what and how to fix it."""
+
+    field: str
+    message: str
+    severity: str = "error"  # error: the run would fail | warning: it runs, maybe not as meant
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message, "severity": self.severity}
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+class ValidationError(Exception):
+    """Raised by callers that refuse to run with errors; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.message for p in errors(self.problems)) or "invalid profile")
+
+
+# ---- dataset config ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DatasetSection:
+    """One `[[datasets]]` table of a musubi dataset config, as found on disk."""
+
+    index: int
+    kind: str  # video | image
+    source: str  # the directory or JSONL file
+    cache_directory: str
+    media_files: int
+    captioned: int
+    num_repeats: int
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What a dataset config holds; `items` is the trainer's "num train items" when counted."""
+
+    path: str
+    sections: tuple[DatasetSection, ...] = ()
+    items: int | None = None
+    problems: tuple[Problem, ...] = field(default=())
+    steps_per_epoch: int | None = None
+
+    @property
+    def media_files(self) -> int:
+        return sum(s.media_files for s in self.sections)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "items": self.items, "steps_per_epoch": self.steps_per_epoch,
+                "media_files": self.media_files,
+                "sections": [s.to_json() for s in self.sections],
+                "problems": [p.to_json() for p in self.problems]}
+
+
+def _glob_media(folder: Path, suffixes: Sequence[str]) -> list[Path]:
+    allowed = set(suffixes) | {s.upper() for s in suffixes}
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in allowed)
+    except OSError:
+        return []
+
+
+def _resolve(path_text: str, cwd: Path) -> Path:
+    p = Path(path_text).expanduser()
+    return p if p.is_absolute() else cwd / p
+
+
+def export_counts(path: Path) -> dict[str, Any] | None:
+    """The trainer-exact counts `curator export` stored beside this dataset config, if any.
+
+    The export writes `manifest.json` next to the TOML with the counts of TRAINERS.md §1.10
+    (`total_items`, `total_batches`, `steps_per_epoch`, per section). Returns None for a config
+    Curator did not write, or one edited by hand after the export (its counts may be stale).
+    """
+    try:
+        from curator.core.export.writer import MANIFEST_NAME, read_manifest  # noqa: PLC0415
+    except ImportError:
+        return None
+    path = Path(path)
+    manifest = read_manifest(path.parent)
+    counts = manifest.get("counts")
+    if manifest.get("config") != path.name or not isinstance(counts, dict):
+        return None
+    try:
+        if path.stat().st_mtime > (path.parent / MANIFEST_NAME).stat().st_mtime + 2:
+            return None
+    except OSError:
+        return None
+    return counts
+
+
+def inspect_dataset_config(path: Path, *, cwd: Path | None = None,
+                           check_files: bool = True) -> DatasetSummary:
+    """Read a musubi dataset config (TRAINERS.md §1) and check what caching would trip on.
+
+    Args:
+        path: the `.toml` (or `.json`) file.
+        cwd: the trainer's working folder, which relative paths in the file resolve against.
+        check_files: False when the folders are on another machine (remote script export).
+
+    Returns:
+        The sections with their media and caption counts, and the problems found.
+    """
+    path = Path(path)
+    cwd = cwd or Path.cwd()
+    problems: list[Problem] = []
+
+    def bad(message: str, severity: str = "error") -> None:
+        problems.append(Problem("dataset_config", message, severity))
+
+    if not path.is_file():
+        bad(f"the dataset config {path} does not exist; export the dataset first (curator "
+            f"export) or pass --dataset-config")
+        return DatasetSummary(str(path), problems=tuple(problems))
+    if path.suffix.lower() not in (".toml", ".json"):
+        bad(f"{path.name}: the trainer reads only .toml or .json dataset configs (§1.1)")
+        return DatasetSummary(str(path), problems=tuple(problems))
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        bad(f"{path.name} cannot be read: {exc}")
+        return DatasetSummary(str(path), problems=tuple(problems))
+    if path.suffix.lower() == ".toml":
+        try:
+            import toml  # noqa: PLC0415 - musubi's own reader, when installed, parses differently
+
+            toml.loads(text)
+        except ImportError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - any parse failure of the trainer's reader
+            bad(f"{path.name} parses with Python's TOML reader but not with the 'toml' package "
+                f"musubi-tuner uses: {exc}")
+
+    extra_top = sorted(set(data) - {"general", "datasets"})
+    if extra_top:
+        bad(f"{path.name}: only [general] and [[datasets]] may be at the top level, not "
+            f"{', '.join(extra_top)} (§1.1)")
+    general = data.get("general", {}) or {}
+    for key in VIDEO_ONLY_KEYS:
+        if key in general:
+            bad(f"{path.name}: '{key}' is in [general], where the trainer rejects it; move it "
+                f"into each video [[datasets]] table (§0.4)")
+    datasets = data.get("datasets") or []
+    if not datasets:
+        bad(f"{path.name} has no [[datasets]] table; export at least one section")
+
+    sections: list[DatasetSection] = []
+    cache_dirs: dict[str, int] = {}
+    for index, d in enumerate(datasets):
+        where = f"[[datasets]] #{index + 1}"
+        merged = {**general, **d}
+        is_video = "video_directory" in d or "video_jsonl_file" in d
+        kind = "video" if is_video else "image"
+        directory = d.get(f"{kind}_directory")
+        jsonl = d.get(f"{kind}_jsonl_file")
+        if not directory and not jsonl:
+            bad(f"{where} has neither image_directory nor video_directory (nor a JSONL file)")
+            continue
+        if isinstance(d.get("source_fps"), int) and not isinstance(d.get("source_fps"), bool):
+            bad(f"{where}: source_fps = {d['source_fps']} must be written as a float "
+                f"({d['source_fps']}.0), or the trainer's schema rejects it (§0.4)")
+        source_text = str(directory or jsonl)
+        source = _resolve(source_text, cwd)
+        cache_text = d.get("cache_directory")
+        if jsonl and not cache_text:
+            bad(f"{where}: a JSONL dataset needs cache_directory (§1.3)")
+        cache = str(_resolve(str(cache_text or source_text), cwd))
+        if cache in cache_dirs:
+            bad(f"{where} and [[datasets]] #{cache_dirs[cache] + 1} share the cache directory "
+                f"{cache}; give each its own cache_directory (§0.5)")
+        cache_dirs.setdefault(cache, index)
+        repeats = merged.get("num_repeats", 1)
+        media = captioned = 0
+        if directory and not source.is_dir():
+            if not check_files:
+                bad(f"{where}: {source} is not on this machine; make sure it exists where the "
+                    f"commands run", "warning")
+            else:
+                hint = ""
+                if not Path(source_text).is_absolute() and (path.parent / source_text).is_dir():
+                    hint = (f"; relative paths resolve against the trainer's folder {cwd}, not "
+                            f"the config's folder: export with absolute paths")
+                bad(f"{where}: {kind}_directory {source} does not exist{hint}")
+        elif directory:
+            files = _glob_media(source, VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES)
+            media = len(files)
+            ext = merged.get("caption_extension")
+            if not ext:
+                bad(f"{where}: no caption_extension (e.g. \".txt\"), so caching stops at the "
+                    f"first file (§1.3)")
+            else:
+                captioned = sum(1 for f in files if f.with_suffix(ext).is_file())
+            if media == 0:
+                bad(f"{where}: {source} holds no {kind} files the trainer reads "
+                    f"({', '.join(VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES)})")
+            elif ext and captioned < media:
+                missing = [f.name for f in files if not f.with_suffix(ext).is_file()][:3]
+                if is_video:
+                    bad(f"{where}: {media - captioned} of {media} clips have no {ext} "
+                        f"caption (e.g. {', '.join(missing)}); caching crashes on the first "
+                        f"one (§0.6): caption them or remove them")
+                else:
+                    bad(f"{where}: {media - captioned} of {media} images have no {ext} "
+                        f"caption and will be skipped silently (§0.6)", "warning")
+        elif jsonl and not source.is_file():
+            bad(f"{where}: {kind}_jsonl_file {source} does not exist",
+                "error" if check_files else "warning")
+        sections.append(DatasetSection(index, kind, str(source), cache, media, captioned,
+                                       int(repeats) if isinstance(repeats, int) else 1))
+
+    counts = export_counts(path)
+    if counts is None:
+        bad(f"{path.name} has no counts from `curator export` (written by hand, or edited "
+            f"after the export): the items per epoch are not known until the trainer caches; "
+            f"re-export to see them", "warning")
+        return DatasetSummary(str(path), tuple(sections), None, tuple(problems))
+    return DatasetSummary(str(path), tuple(sections), counts.get("total_items"),
+                          tuple(problems), counts.get("steps_per_epoch"))
+
+
+def inspect_diffusion_pipe_dataset(path: Path, *, check_files: bool = True) -> DatasetSummary:
+    """Read a diffusion-pipe dataset TOML (TRAINERS.md §4.1) and check its folders."""
+    path = Path(path)
+    problems: list[Problem] = []
+
+    def bad(message: str, severity: str = "error") -> None:
+        problems.append(Problem("dataset_config", message, severity))
+
+    if not path.is_file():
+        bad(f"the diffusion-pipe dataset config {path} does not exist; pass --dataset-config")
+        return DatasetSummary(str(path), problems=tuple(problems))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        bad(f"{path.name} cannot be read: {exc}")
+        return DatasetSummary(str(path), problems=tuple(problems))
+    if "datasets" in data and "directory" not in data:
+        bad(f"{path.name} looks like a musubi-tuner config ([[datasets]]); diffusion-pipe needs "
+            f"[[directory]] tables (§4.1)")
+    if "resolutions" not in data and "size_buckets" not in data:
+        bad(f"{path.name}: set 'resolutions' (e.g. [512]) or 'size_buckets' (§4.1)")
+    frame_buckets = data.get("frame_buckets", [1])
+    sections = []
+    for index, d in enumerate(data.get("directory") or []):
+        folder = Path(str(d.get("path", ""))).expanduser()
+        media = captioned = 0
+        if not d.get("path"):
+            bad(f"[[directory]] #{index + 1} has no path")
+            continue
+        if check_files:
+            if not folder.is_dir():
+                bad(f"[[directory]] #{index + 1}: {folder} does not exist")
+            else:
+                files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() not in
+                         (".txt", ".npz", ".json", ".parquet", ".bak", ".db")]
+                media = len(files)
+                captioned = sum(1 for f in files if f.with_suffix(".txt").is_file())
+                videos = sum(1 for f in files if f.suffix.lower() in VIDEO_SUFFIXES)
+                if media == 0:
+                    bad(f"[[directory]] #{index + 1}: {folder} is empty")
+                if videos and max(d.get("frame_buckets", frame_buckets)) <= 1:
+                    bad(f"[[directory]] #{index + 1}: frame_buckets has no bucket above 1, so "
+                        f"all {videos} videos are dropped (§4.1); add e.g. [1, 33]")
+        repeats = d.get("num_repeats", data.get("num_repeats", 1))
+        sections.append(DatasetSection(index, "directory", str(folder), str(folder / "cache"),
+                                       media, captioned, int(repeats)))
+    if not sections:
+        bad(f"{path.name} has no [[directory]] table")
+    counts = export_counts(path) or {}
+    return DatasetSummary(str(path), tuple(sections), counts.get("total_items"),
+                          tuple(problems), counts.get("steps_per_epoch"))
+
+
+def default_dataset_config(export_root: Path, trainer: str) -> Path | None:
+    """The dataset config `curator export` wrote into `export_root` for this trainer, if any."""
+    try:
+        from curator.core.export.trainer_config import (  # noqa: PLC0415
+            DP_CONFIG_NAME,
+            MUSUBI_CONFIG_NAME,
+        )
+    except ImportError:
+        return None
+    name = DP_CONFIG_NAME if trainer == "diffusion-pipe" else MUSUBI_CONFIG_NAME
+    candidate = Path(export_root) / name
+    return candidate if candidate.is_file() else None
+
+
+def dataset_summary(profile: TrainingProfile, *, check_files: bool = True
+                    ) -> DatasetSummary | None:
+    """What the profile's dataset config holds (files, captions, the export's counts)."""
+    if not profile.dataset_config or not Path(profile.dataset_config).is_file():
+        return None
+    if profile.trainer == "diffusion-pipe":
+        return inspect_diffusion_pipe_dataset(Path(profile.dataset_config),
+                                              check_files=check_files)
+    return inspect_dataset_config(Path(profile.dataset_config),
+                                  cwd=Path(profile.trainer_dir or "."), check_files=check_files)
+
+
+# ---- profile -----------------------------------------------------------------------------------
+
+def _is_pathlike(command: str) -> bool:
+    return "/" in command or "\\" in command
+
+
+def _extra_option_values(args: Sequence[str], option: str) -> list[str]:
+    values = []
+    for i, word in enumerate(args):
+        if word == option and i + 1 < len(args):
+            values.append(args[i + 1])
+        elif word.startswith(option + "="):
+            values.append(word.split("=", 1)[1])
+    return values
+
+
+def _check_boundary(value: Any, problems: list[Problem], where: str) -> None:
+    """§0.10: `--timestep_boundary` is type=int in wan_train_network.py; 0.875 is rejected."""
+    if isinstance(value, bool):
+        problems.append(Problem("timestep_boundary", f"{where}: write a whole number like 875"))
+        return
+    if isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            try:
+                number = float(value)
+            except ValueError:
+                problems.append(Problem("timestep_boundary", f"{where}: {value!r} is not a "
+                                        f"number; write a whole number like 875"))
+                return
+            value = number
+    if isinstance(value, float):
+        if value.is_integer():
+            value = int(value)
+        else:
+            suggestion = round(value * 1000) if 0 < value < 1 else round(value)
+            problems.append(Problem(
+                "timestep_boundary",
+                f"{where}: the trainer's --timestep_boundary takes an integer, so {value} is "
+                f"rejected; write {suggestion} (the 0-1 form only works in wan_generate_video.py)"))
+            return
+    if not 0 <= value <= 1000:
+        problems.append(Problem("timestep_boundary", f"{where}: {value} is outside 0-1000; the "
+                                f"Wan2.2 T2V default is 875, I2V 900"))
+
+
+def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all", *,
+                     check_files: bool = True, check_dataset: bool = True) -> list[Problem]:
+    """Everything that would make the run fail (errors) or not do what was meant (warnings).
+
+    Args:
+        profile: settings with absolute paths (`TrainingProfile.resolved`).
+        steps: the steps about to run (`all`, or names from `commands.STEP_NAMES`); files only
+            those steps read are required.
+        check_files: False when the commands are exported for another machine: missing files
+            become warnings there.
+        check_dataset: read the dataset config and count its files.
+
+    Returns:
+        Problems, errors first; an empty list means ready to run.
+    """
+    from .commands import expand_steps, musubi_script, resolve_deepspeed, resolve_python
+
+    p = profile
+    names = expand_steps(steps)
+    problems: list[Problem] = []
+
+    def error(field_name: str, message: str) -> None:
+        problems.append(Problem(field_name, message))
+
+    def warn(field_name: str, message: str) -> None:
+        problems.append(Problem(field_name, message, "warning"))
+
+    def need_file(field_name: str, value: str, label: str, how: str, *,
+                  folder: bool = False) -> None:
+        if not value:
+            error(field_name, f"{label} is not set; {how}")
+            return
+        target = Path(value)
+        ok = target.is_dir() if folder else target.is_file()
+        if ok:
+            return
+        if not check_files:
+            warn(field_name, f"{label} {value} is not on this machine; make sure it exists "
+                             f"where the commands run")
+        elif target.exists():
+            error(field_name, f"{label} {value} is a {'file' if folder else 'folder'}, not a "
+                              f"{'folder' if folder else 'file'}; {how}")
+        else:
+            error(field_name, f"{label} {value} does not exist; {how}")
+
+    if p.trainer not in TRAINERS:
+        error("trainer", f"trainer {p.trainer!r} is unknown; use one of {', '.join(TRAINERS)}")
+        return problems
+
+    # ---- where the trainer is and what runs it
+    if not p.trainer_dir:
+        error("trainer_dir", f"the {p.trainer} folder is not set; pass --trainer-dir or set "
+                             f"[trainer] dir in the profile")
+    elif check_files and not Path(p.trainer_dir).is_dir():
+        error("trainer_dir", f"the {p.trainer} folder {p.trainer_dir} does not exist; pass "
+                             f"--trainer-dir with the folder you cloned")
+    elif check_files and p.trainer == "musubi-tuner":
+        for step in names:
+            script = Path(musubi_script(p, step))
+            if not script.is_file():
+                error("trainer_dir", f"{p.trainer_dir} has no src/musubi_tuner/"
+                                     f"{script.name}; is it a musubi-tuner checkout?")
+                break
+    elif check_files and p.trainer == "diffusion-pipe":
+        if not (Path(p.trainer_dir) / "train.py").is_file():
+            error("trainer_dir", f"{p.trainer_dir} has no train.py; is it a diffusion-pipe "
+                                 f"checkout?")
+    python = resolve_python(p)
+    if check_files:
+        if _is_pathlike(python):
+            if not os.access(python, os.X_OK):
+                error("python", f"the Python {python} does not exist or cannot run; pass "
+                                f"--python with the trainer's venv python")
+        elif not shutil.which(python):
+            error("python", f"no '{python}' on PATH; pass --python with the trainer's venv "
+                            f"python")
+        if p.trainer == "musubi-tuner" and "train" in names and p.accelerate:
+            if not (shutil.which(p.accelerate) or os.access(p.accelerate, os.X_OK)):
+                error("accelerate", f"the accelerate command {p.accelerate} is not found; leave "
+                                    f"it empty to run `python -m accelerate.commands.launch`")
+        if p.trainer == "diffusion-pipe":
+            deepspeed = resolve_deepspeed(p)
+            if not (shutil.which(deepspeed) or os.access(deepspeed, os.X_OK)):
+                error("dp_deepspeed", f"the deepspeed launcher '{deepspeed}' is not found; "
+                                      f"install deepspeed in the trainer's venv or set "
+                                      f"[diffusion_pipe] deepspeed")
+
+    if p.trainer == "diffusion-pipe":
+        _validate_diffusion_pipe(p, problems, need_file, check_files, check_dataset)
+        return sorted(problems, key=lambda x: x.severity != "error")
+
+    # ---- task and model files (§2.2-2.4)
+    if p.task not in WAN_TASKS:
+        hint = " (Wan2.2 5B is not supported by musubi-tuner)" if "5B" in p.task else ""
+        error("task", f"task {p.task!r} is not one the trainer accepts{hint}; choose one of "
+                      f"{', '.join(WAN_TASKS)}")
+    if "cache-latents" in names or "cache-text" in names or "train" in names:
+        need_file("dataset_config", p.dataset_config, "the dataset config",
+                  "export the dataset (curator export) or pass --dataset-config")
+    if "cache-latents" in names:
+        need_file("vae", p.vae, "the VAE (wan_2.1_vae.safetensors)", "pass --vae")
+        if needs_clip(p.task):
+            need_file("clip", p.clip, "the CLIP model (models_clip_open-clip-xlm-roberta-large-"
+                      "vit-huge-14.pth) that Wan2.1 I2V caching needs", "set [models] clip")
+    if "cache-text" in names:
+        need_file("t5", p.t5, "the T5 text encoder (models_t5_umt5-xxl-enc-bf16.pth)",
+                  "pass --t5")
+    if "train" in names:
+        need_file("dit", p.dit, "the DiT model", "pass --dit")
+        if p.dit_high_noise:
+            if not is_wan22(p.task):
+                error("dit_high_noise", f"--dit_high_noise is for Wan2.2 (t2v-A14B, i2v-A14B), "
+                                        f"not {p.task}; clear [models] dit_high_noise")
+            need_file("dit_high_noise", p.dit_high_noise, "the high-noise DiT",
+                      "set [models] dit_high_noise")
+        if p.network_weights:
+            need_file("network_weights", p.network_weights, "the LoRA to continue from",
+                      "fix [network] weights")
+        if p.resume:
+            need_file("resume", p.resume, "the saved state to resume", "pick a *-state folder "
+                      "in the output folder", folder=True)
+        if p.sample_prompts:
+            need_file("vae", p.vae, "the VAE, which sampling needs", "pass --vae")
+            need_file("t5", p.t5, "the T5 text encoder, which sampling needs", "pass --t5")
+            if needs_clip(p.task):
+                need_file("clip", p.clip, "the CLIP model, which Wan2.1 I2V sampling needs",
+                          "set [models] clip")
+            need_file("sample_prompts", p.sample_prompts, "the sample-prompt file",
+                      "write one in the Train tab or fix [sampling] prompts")
+            _validate_prompt_file(p, problems)
+
+    # ---- memory (§2.4)
+    if p.fp8_scaled and not p.fp8_base:
+        error("fp8_scaled", "--fp8_scaled needs --fp8_base: turn on [memory] fp8_base, or turn "
+                            "off fp8_scaled")
+    dit_names = " ".join(Path(x).name.lower() for x in (p.dit, p.dit_high_noise) if x)
+    if p.fp8_scaled and ("fp8" in dit_names or "e4m3" in dit_names):
+        warn("fp8_scaled", "the DiT file name says fp8: --fp8_scaled refuses fp8 weights "
+                           "(§3); use the bf16/fp16 file, or keep fp8_base and turn off "
+                           "fp8_scaled")
+    if p.attention not in ATTENTION_BACKENDS:
+        if "sage" in p.attention:
+            error("attention", "--sage_attn is refused by the trainer for training (it raises "
+                               "ValueError); use sdpa (or xformers, flash_attn, flash3)")
+        else:
+            error("attention", f"attention {p.attention!r} is unknown; use one of "
+                               f"{', '.join(ATTENTION_BACKENDS)}")
+    for extra_name in ("extra_train_args", "extra_cache_latents_args", "extra_cache_text_args"):
+        extra = getattr(p, extra_name)
+        if "--sage_attn" in extra:
+            error(extra_name, "--sage_attn is refused by the trainer for training; remove it "
+                              "from the extra arguments and use [memory] attention = \"sdpa\"")
+    limit = max_blocks_to_swap(p.task)
+    if isinstance(p.blocks_to_swap, bool) or not isinstance(p.blocks_to_swap, int):
+        error("blocks_to_swap", "blocks_to_swap must be a whole number")
+    elif p.blocks_to_swap < 0:
+        error("blocks_to_swap", "blocks_to_swap cannot be negative; use 0 for no swapping")
+    elif p.blocks_to_swap > limit:
+        blocks = 30 if limit == 29 else 40
+        error("blocks_to_swap", f"blocks_to_swap {p.blocks_to_swap} is too many: {p.task} has "
+                                f"{blocks} blocks, so at most {limit} can be swapped")
+    if p.offload_inactive_dit and p.blocks_to_swap:
+        error("offload_inactive_dit", "--offload_inactive_dit cannot be used with "
+                                      "--blocks_to_swap; set blocks_to_swap = 0 or turn off "
+                                      "offload_inactive_dit")
+    if p.offload_inactive_dit and not p.dit_high_noise:
+        warn("offload_inactive_dit", "offload_inactive_dit does nothing without a high-noise "
+                                     "DiT (--dit_high_noise)")
+    if p.mixed_precision not in MIXED_PRECISIONS:
+        error("mixed_precision", f"mixed_precision must be one of {', '.join(MIXED_PRECISIONS)}")
+    elif "bf16" in dit_names and p.mixed_precision == "fp16" or (
+            "fp16" in dit_names and p.mixed_precision == "bf16"):
+        weights = "bf16" if "bf16" in dit_names else "fp16"
+        warn("mixed_precision", f"the DiT file name suggests {weights} weights but "
+                                f"mixed_precision is {p.mixed_precision}; the trainer requires "
+                                f"them to match (§2.4)")
+    if p.save_precision not in SAVE_PRECISIONS:
+        error("save_precision", f"save_precision must be one of {', '.join(SAVE_PRECISIONS)}")
+
+    # ---- timesteps (§0.10, §2.4)
+    if p.timestep_boundary is not None:
+        _check_boundary(p.timestep_boundary, problems, "[timesteps] boundary")
+        if not is_wan22(p.task):
+            warn("timestep_boundary", f"a timestep boundary only matters for Wan2.2 A14B, not "
+                                      f"{p.task}")
+    for value in _extra_option_values(p.extra_train_args, "--timestep_boundary"):
+        _check_boundary(value, problems, "--timestep_boundary in the extra arguments")
+    if p.timestep_sampling not in TIMESTEP_SAMPLINGS:
+        error("timestep_sampling", f"timestep sampling {p.timestep_sampling!r} is unknown; use "
+                                   f"one of {', '.join(TIMESTEP_SAMPLINGS)}")
+    if p.discrete_flow_shift <= 0:
+        error("discrete_flow_shift", "discrete_flow_shift must be above 0 (3.0 is usual)")
+    for name in ("min_timestep", "max_timestep"):
+        value = getattr(p, name)
+        if value is not None and not 0 <= value <= 1000:
+            error(name, f"{name} {value} is outside 0-1000")
+    if (p.min_timestep is not None and p.max_timestep is not None
+            and p.min_timestep >= p.max_timestep):
+        error("min_timestep", "min_timestep must be below max_timestep")
+
+    # ---- network, optimizer, loop, saving
+    if p.network_module not in NETWORK_MODULES:
+        warn("network_module", f"network module {p.network_module!r} is not one of "
+                               f"{', '.join(NETWORK_MODULES)}; make sure the trainer has it")
+    if p.network_dim <= 0:
+        error("network_dim", "network dim must be a positive whole number (32 is usual)")
+    if p.network_alpha <= 0:
+        error("network_alpha", "network alpha must be above 0 (often equal to dim)")
+    for arg in [*p.network_args, *p.optimizer_args]:
+        if "=" not in arg:
+            error("network_args", f"{arg!r} is not key=value; the trainer splits on '='")
+    if p.learning_rate <= 0:
+        error("learning_rate", "the learning rate must be above 0 (5e-5 to 2e-4 is usual)")
+    if p.gradient_accumulation_steps < 1:
+        error("gradient_accumulation_steps", "gradient_accumulation_steps must be at least 1")
+    if p.max_data_loader_n_workers < 0:
+        error("max_data_loader_n_workers", "max_data_loader_n_workers cannot be negative")
+    if p.max_train_epochs is None and p.max_train_steps is None:
+        warn("max_train_epochs", "neither max_train_epochs nor max_train_steps is set, so the "
+                                 "trainer stops after its default 1600 steps")
+    elif p.max_train_epochs is not None and p.max_train_steps is not None:
+        warn("max_train_steps", "max_train_epochs overrides max_train_steps in the trainer")
+    for name in ("max_train_epochs", "max_train_steps", "save_every_n_epochs",
+                 "save_every_n_steps", "save_last_n_epochs", "sample_every_n_epochs",
+                 "sample_every_n_steps"):
+        value = getattr(p, name)
+        if value is not None and value < 1:
+            error(name, f"{name} must be at least 1, or left out")
+    if p.save_every_n_epochs is None and p.save_every_n_steps is None:
+        warn("save_every_n_epochs", "no save cadence: only the final LoRA is written, so there "
+                                    "is nothing to compare; set save_every_n_epochs = 1")
+    if not p.effective_output_name or re.search(r"[/\\\n]", p.effective_output_name):
+        error("output_name", "the output name must be a plain file name, without '/'")
+    if not p.output_dir:
+        error("output_dir", "the output folder is not set; pass --output-dir")
+    if p.log_with and p.log_with not in LOG_WITH:
+        error("log_with", f"log_with must be one of {', '.join(LOG_WITH)} (or empty)")
+    if p.sample_prompts and p.sample_every_n_epochs is None and p.sample_every_n_steps is None \
+            and not p.sample_at_first:
+        warn("sample_every_n_epochs", "sample prompts are set but no sampling cadence; set "
+                                      "[sampling] every_n_epochs = 1")
+
+    # ---- dataset (exists, its folders hold captioned media, counts known)
+    if check_dataset and (summary := dataset_summary(p, check_files=check_files)) is not None:
+        problems.extend(summary.problems)
+    return sorted(problems, key=lambda x: x.severity != "error")
+
+
+def _validate_prompt_file(p: TrainingProfile, problems: list[Problem]) -> None:
+    from .prompts import PromptSyntaxError, read_prompt_file, validate_prompts
+
+    path = Path(p.sample_prompts)
+    if not path.is_file():
+        return
+    if path.suffix.lower() != ".txt":
+        return  # .toml/.json prompt files use another syntax; the trainer checks those
+    try:
+        prompts = read_prompt_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem("sample_prompts", f"cannot read {path}: {exc}"))
+        return
+    except PromptSyntaxError as exc:
+        problems.append(Problem("sample_prompts", f"{path.name} {exc}"))
+        return
+    problems.extend(validate_prompts(prompts, task=p.task, base_dir=Path(p.trainer_dir or ".")))
+
+
+def _validate_diffusion_pipe(p: TrainingProfile, problems: list[Problem], need_file: Any,
+                             check_files: bool, check_dataset: bool) -> None:
+    def error(field_name: str, message: str) -> None:
+        problems.append(Problem(field_name, message))
+
+    def warn(field_name: str, message: str) -> None:
+        problems.append(Problem(field_name, message, "warning"))
+
+    need_file("dp_ckpt_path", p.dp_ckpt_path, "the official Wan checkpoint folder (ckpt_path, "
+              "with config.json, the VAE and T5)", "set [diffusion_pipe] ckpt_path", folder=True)
+    if check_files and p.dp_ckpt_path and Path(p.dp_ckpt_path).is_dir() and not (
+            Path(p.dp_ckpt_path) / "config.json").is_file():
+        error("dp_ckpt_path", f"{p.dp_ckpt_path} has no config.json; point ckpt_path at the "
+                              f"official Wan2.1 folder")
+    need_file("dataset_config", p.dataset_config, "the diffusion-pipe dataset config",
+              "pass --dataset-config with a diffusion-pipe dataset TOML")
+    if p.dit:
+        need_file("dit", p.dit, "the transformer file", "fix [models] dit or leave it empty")
+    if p.t5:
+        need_file("t5", p.t5, "the UMT5 file", "fix [models] t5 or leave it empty")
+    if p.dit_high_noise:
+        error("dit_high_noise", "diffusion-pipe trains one Wan2.2 expert per run: point [models] "
+                                "dit at the low- or high-noise folder and clear dit_high_noise")
+    if p.network_alpha != p.network_dim:
+        warn("network_alpha", f"diffusion-pipe forces alpha = rank, so alpha {p.network_alpha:g} "
+                              f"is ignored (rank {p.network_dim})")
+    if p.timestep_boundary is not None:
+        warn("timestep_boundary", "diffusion-pipe has no timestep boundary; use min_timestep/"
+                                  "max_timestep for an expert's range")
+    if p.blocks_to_swap > max_blocks_to_swap(p.task):
+        error("blocks_to_swap", f"blocks_to_swap {p.blocks_to_swap} is more than the model's "
+                                f"{max_blocks_to_swap(p.task)} swappable blocks")
+    if p.dp_activation_checkpointing not in ("true", "unsloth"):
+        error("dp_activation_checkpointing", "activation_checkpointing must be \"true\" or "
+                                             "\"unsloth\"")
+    if p.dp_video_clip_mode not in ("single_beginning", "single_middle"):
+        error("dp_video_clip_mode", "video_clip_mode must be single_beginning or single_middle "
+                                    "(multiple_overlapping raises NotImplementedError, §4.2)")
+    if p.learning_rate <= 0:
+        error("learning_rate", "the learning rate must be above 0")
+    if check_dataset and (summary := dataset_summary(p, check_files=check_files)) is not None:
+        problems.extend(summary.problems)
