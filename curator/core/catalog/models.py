@@ -64,6 +64,10 @@ class Clip(Base):
         Index("ix_clips_source_start", "source_id", "start_frame"),
         Index("ix_clips_duration", "duration"),
         Index("ix_clips_motion", "motion"),
+        # revision 0003: a status filter plus any sort is one index walk
+        Index("ix_clips_decision_duration", "decision", "duration"),
+        Index("ix_clips_decision_motion", "decision", "motion"),
+        Index("ix_clips_decision_source", "decision", "source_id", "start_frame"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,1 @@
+"""Dialogs: project chooser, reject-reason picker."""

@@ -1,0 +1,1 @@
+"""Qt models over the catalog's named queries and the job runner; no SQL, no widgets."""

@@ -1,0 +1,99 @@
+"""`JobListModel`: the jobs of a `JobRunner`, newest first, for the jobs panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from curator.gui.workers import JobHandle, JobRunner, format_eta
+
+Index = QModelIndex | QPersistentModelIndex
+
+JOB_ROLE = Qt.ItemDataRole.UserRole + 1
+FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None while unknown
+
+STATUS_LABELS = {
+    "running": "Running", "cancelling": "Cancelling…", "done": "Done", "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+STATUS_COLORS = {
+    "running": QColor("#58a6ff"), "cancelling": QColor("#d29922"), "done": QColor("#3fb950"),
+    "failed": QColor("#f85149"), "cancelled": QColor("#8b949e"),
+}
+HEADERS = ["Job", "Status", "Progress", "ETA", "Current item"]
+
+
+class JobListModel(QAbstractTableModel):
+    """Rows follow the runner's signals; the newest job is the first row."""
+
+    PROGRESS_COLUMN = 2
+
+    def __init__(self, runner: JobRunner, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self._jobs: list[JobHandle] = list(reversed(runner.jobs))
+        runner.job_started.connect(self._on_started)
+        runner.job_updated.connect(self._on_changed)
+        runner.job_finished.connect(self._on_changed)
+
+    def job(self, row: int) -> JobHandle | None:
+        return self._jobs[row] if 0 <= row < len(self._jobs) else None
+
+    def row_of(self, handle: JobHandle) -> int | None:
+        for row, job in enumerate(self._jobs):
+            if job is handle:
+                return row
+        return None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        job = self._jobs[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return job.title
+            if column == 1:
+                return STATUS_LABELS.get(job.status, job.status)
+            if column == 2:
+                progress = job.progress
+                if progress is None:
+                    return ""
+                return f"{progress.done}/{progress.total}" if progress.total else str(progress.done)
+            if column == 3:
+                return format_eta(job.eta) if job.running else format_eta(job.elapsed)
+            if column == 4:
+                return job.progress.item if job.progress and job.running else ""
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            return STATUS_COLORS.get(job.status)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 3:
+            return "time left" if job.running else "time taken"
+        if role == FRACTION_ROLE:
+            return job.fraction
+        if role == JOB_ROLE:
+            return job
+        return None
+
+    def _on_started(self, handle: JobHandle) -> None:
+        self.beginInsertRows(QModelIndex(), 0, 0)
+        self._jobs.insert(0, handle)
+        self.endInsertRows()
+
+    def _on_changed(self, handle: JobHandle) -> None:
+        row = self.row_of(handle)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
