@@ -1,0 +1,239 @@
+"""`curator caption`: caption clips and images with a local model or an OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from curator.core.captioning import (
+    BACKENDS,
+    CaptionBackendError,
+    PromptError,
+    Prompts,
+    Sampling,
+    caption_items,
+    make_backend,
+    read_prompt_file,
+)
+from curator.core.catalog import DECISIONS
+from curator.core.jobs import CancelToken
+
+# Options that go to the backend as settings, with the project's stored `caption` settings
+# (ProjectSettings.caption) as defaults: option name -> backend keyword.
+_TRANSFORMERS_OPTIONS = {"device": "device", "dtype": "dtype", "quantize": "quantization",
+                         "attention": "attn_implementation",
+                         "trust_remote_code": "trust_remote_code",
+                         "max_new_tokens": "max_new_tokens", "batch_size": "batch_size",
+                         "seed": "seed", "threads": "cpu_threads"}
+_OPENAI_OPTIONS = {"url": "url", "api_key_env": "api_key_env", "concurrency": "concurrency",
+                   "timeout": "timeout", "max_new_tokens": "max_tokens",
+                   "batch_size": "batch_size", "video_mode": "video_mode"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "caption", help="caption clips and images with a vision-language model",
+        description="Caption clips (as sampled frames) and images. Each caption is saved as "
+                    "soon as it is made; a rerun resumes with what is still uncaptioned. "
+                    "Ctrl-C stops after the clip in flight.")
+    p.add_argument("--backend", choices=sorted(BACKENDS),
+                   help="transformers (a local model) or openai (any OpenAI-compatible server); "
+                        "default: the project's, else transformers")
+    p.add_argument("--model", help="transformers: a model folder (models/...) or hub id; "
+                                   "openai: the model name the server serves")
+    p.add_argument("--url", help="openai: the server's base URL, e.g. http://gpu-box:8000/v1")
+    p.add_argument("--api-key-env", metavar="VAR",
+                   help="openai: environment variable with the API key "
+                        "(default CURATOR_OPENAI_API_KEY, then OPENAI_API_KEY)")
+    p.add_argument("--video-url", dest="video_mode", action="store_const", const="video_url",
+                   help="openai: send each clip as one MP4 (vLLM) instead of JPEG frames")
+    p.add_argument("--concurrency", type=int, help="openai: requests in flight (default 4)")
+    p.add_argument("--timeout", type=float, help="openai: seconds to wait for one answer")
+    p.add_argument("--prompt-file", help="prompt template for clips and images "
+                                         "('{trigger}' is replaced by the trigger phrase)")
+    p.add_argument("--video-prompt-file", help="prompt template for clips only")
+    p.add_argument("--image-prompt-file", help="prompt template for images only")
+    p.add_argument("--trigger", help="trigger phrase (default: the project's)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--only-missing", dest="only_missing", action="store_true", default=True,
+                       help="caption only what has no caption yet (default; resumes a run)")
+    which.add_argument("--all", dest="only_missing", action="store_false",
+                       help="caption again what already has a model caption")
+    p.add_argument("--overwrite-manual", action="store_true",
+                   help="with --all: also replace captions a person wrote (they stay in the "
+                        "caption history)")
+    p.add_argument("--status", choices=DECISIONS,
+                   help="only clips and images with this decision (default: all but rejected)")
+    p.add_argument("--only", choices=("clips", "images"), help="caption only clips or images")
+    p.add_argument("--ids", type=int, nargs="+", metavar="ID", help="only these clip ids")
+    p.add_argument("--limit", type=int, help="caption at most this many items")
+    p.add_argument("--fps", type=float, help="frames per second sampled from a clip "
+                                             "(default 2; 0 spreads --max-frames evenly)")
+    p.add_argument("--max-frames", type=int, help="most frames per clip (default 16)")
+    p.add_argument("--max-pixels", type=int, help="pixel budget per frame (default 230400)")
+    p.add_argument("--image-max-pixels", type=int, help="pixel budget per image")
+    p.add_argument("--batch-size", type=int, help="requests per model call (transformers "
+                                                  "default 1; openai: concurrency)")
+    p.add_argument("--max-new-tokens", type=int, help="longest caption in tokens (default 320)")
+    p.add_argument("--retries", type=int, default=2,
+                   help="further tries for an empty or looping answer (default 2)")
+    p.add_argument("--device", help="transformers: cuda, cuda:1, mps, cpu (default: best)")
+    p.add_argument("--dtype", choices=("auto", "bfloat16", "float16", "float32"))
+    p.add_argument("--quantize", choices=("4bit", "8bit"),
+                   help="transformers: load in 4 or 8 bits (needs bitsandbytes and CUDA)")
+    p.add_argument("--attention", choices=("auto", "sdpa", "eager", "flash_attention_2"))
+    p.add_argument("--trust-remote-code", action="store_true", default=None,
+                   help="transformers: run code shipped with the model (only if you trust it)")
+    p.add_argument("--seed", type=int, help="seed for sampled retries")
+    p.add_argument("--threads", type=int,
+                   help="transformers on CPU: PyTorch threads (default: PyTorch's choice)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def _stored(ctx: Any) -> dict[str, Any]:
+    return dict(ctx.catalog.settings().caption or {})
+
+
+def backend_settings(args: argparse.Namespace, stored: dict[str, Any]) -> tuple[str, dict]:
+    """The backend name and its settings: command-line options over the project's stored ones."""
+    name = args.backend or stored.get("backend") or "transformers"
+    options = _TRANSFORMERS_OPTIONS if name == "transformers" else _OPENAI_OPTIONS
+    settings: dict[str, Any] = {"model": args.model or stored.get("model")}
+    for option, keyword in options.items():
+        value = getattr(args, option, None)
+        if value is None and option != "trust_remote_code":
+            # running a model's own code is decided per run, never inherited from settings
+            value = stored.get(option, stored.get(keyword))
+        if value is not None:
+            settings[keyword] = value
+    return name, settings
+
+
+def sampling_from(args: argparse.Namespace, stored: dict[str, Any]) -> Sampling:
+    defaults = Sampling()
+
+    def pick(option: str, default: Any) -> Any:
+        value = getattr(args, option)
+        return value if value is not None else stored.get(option, default)
+
+    fps = pick("fps", defaults.fps)
+    return Sampling(fps=fps if fps else None,
+                    max_frames=int(pick("max_frames", defaults.max_frames)),
+                    max_pixels=pick("max_pixels", defaults.max_pixels),
+                    image_max_pixels=pick("image_max_pixels", defaults.image_max_pixels))
+
+
+def prompts_from(args: argparse.Namespace, settings: Any) -> Prompts:
+    prompts = Prompts.from_settings(settings)
+    both = read_prompt_file(args.prompt_file) if args.prompt_file else None
+    video = read_prompt_file(args.video_prompt_file) if args.video_prompt_file else both
+    image = read_prompt_file(args.image_prompt_file) if args.image_prompt_file else both
+    return Prompts(image=image or prompts.image, video=video or prompts.video)
+
+
+def _select(args: argparse.Namespace, catalog: Any) -> tuple[list[int], list[int]]:
+    def keep(row: Any) -> bool:
+        return row.decision == args.status if args.status else row.decision != "rejected"
+
+    clip_ids: list[int] = []
+    image_ids: list[int] = []
+    if args.only != "images":
+        rows = catalog.list_clips(ids=args.ids) if args.ids else catalog.list_clips()
+        clip_ids = [row.id for row in rows if keep(row)]
+    if args.only != "clips" and not args.ids:
+        image_ids = [row.id for row in catalog.list_images() if keep(row)]
+    if args.limit is not None:
+        clip_ids = clip_ids[:args.limit]
+        image_ids = image_ids[:max(0, args.limit - len(clip_ids))]
+    return clip_ids, image_ids
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: CancelToken, say: Any) -> Iterator[None]:
+    """First Ctrl-C: finish the clip in flight and stop (all saved). Second: stop at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        say("stopping after the clip in flight (Ctrl-C again to stop at once)")
+        cancel.cancel()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliContext
+    catalog = ctx.catalog
+    settings = catalog.settings()
+    stored = _stored(ctx)
+    try:
+        prompts = prompts_from(args, settings)
+    except PromptError as exc:
+        ctx.say(f"error: {exc}")
+        return 2
+    if args.limit is not None and args.limit < 0:
+        ctx.say("error: --limit must be 0 or more")
+        return 2
+    try:
+        sampling = sampling_from(args, stored)
+    except ValueError as exc:
+        ctx.say(f"error: {exc}")
+        return 2
+    name, options = backend_settings(args, stored)
+    if not options.get("model"):
+        ctx.say("error: no model: pass --model (a folder under models/ or a hub id for "
+                "transformers; the served model name for openai)")
+        return 2
+    clip_ids, image_ids = _select(args, catalog)
+    if not clip_ids and not image_ids:
+        ctx.say("nothing to caption (no clips or images match)")
+        if args.json:
+            ctx.emit_json({"done": 0, "skipped": 0, "failed": [], "captions": []})
+        return 0
+    ctx.say(f"loading {name} model {options['model']} ...")
+    try:
+        backend = make_backend(name, **options)
+    except CaptionBackendError as exc:
+        ctx.say(f"error: {exc}")
+        return 2
+    cancel = CancelToken()
+    try:
+        with _ctrl_c_cancels(cancel, ctx.say):
+            report = caption_items(
+                catalog, backend=backend, clip_ids=clip_ids, image_ids=image_ids,
+                prompts=prompts, trigger=args.trigger, sampling=sampling,
+                only_missing=args.only_missing, overwrite_manual=args.overwrite_manual,
+                batch_size=args.batch_size, retries=args.retries, progress=ctx.progress,
+                cancel=cancel)
+    finally:
+        backend.close()
+    if args.json:
+        ctx.emit_json(report.to_json())
+    else:
+        for failure in report.failed:
+            ctx.say(f"failed: {failure.path}: {failure.reason}")
+        for warning in report.warnings:
+            ctx.say(f"warning: {warning.reason}")
+        ctx.say(f"captioned {report.done}, skipped {report.skipped} already captioned and "
+                f"{report.skipped_manual} written by a person, {len(report.failed)} failed, "
+                f"{report.retried} retried; {report.wall_seconds:.1f} s "
+                f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
+                f"alongside)")
+    if report.stopped:
+        ctx.say(f"error: stopped: {report.stopped}")
+        return 2
+    if report.cancelled:
+        ctx.say("cancelled: what was captioned is saved; run again to resume")
+        return 130
+    return 1 if report.failed else 0
