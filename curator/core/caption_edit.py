@@ -1,0 +1,256 @@
+"""Find and replace across captions: a preview of every change, then new manual versions.
+
+The GUI's find-and-replace dialog and any script use the same two steps: `find_replacements`
+lists what would change (before and after, per clip or image) without writing anything, and
+`apply_replacements` saves each change as a new manual caption version, so every edit can be
+seen and undone in the caption history. A caption edited between the preview and the apply
+is left alone and reported, never overwritten with text computed from its old version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from curator.core.catalog import Catalog, CatalogError
+from curator.core.catalog.models import Clip, Image, Source
+from curator.core.jobs import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ItemFailure,
+    Progress,
+    ProgressFn,
+    Report,
+    ignore_progress,
+)
+
+SCOPES = ("clips", "images", "all")
+
+# Rows read from the catalog per query while searching: bounded memory at a million captions.
+_PAGE = 2000
+
+
+class CaptionEditError(ValueError):
+    """A search that cannot run (a bad regular expression or replacement), said in words."""
+
+
+@dataclass(frozen=True)
+class CaptionChange:
+    """One caption as it is and as it would be after the replacement.
+
+    Attributes:
+        kind: "clip" or "image".
+        item_id: the clip's or image's id.
+        label: how people know the item (`film.mkv [120, 165)` or the image's file name).
+        before: the current caption.
+        after: the caption with every match replaced.
+        matches: how many matches were replaced.
+    """
+
+    kind: str
+    item_id: int
+    label: str
+    before: str
+    after: str
+    matches: int
+
+
+@dataclass
+class ReplaceReport(Report):
+    """What `apply_replacements` did: `done` captions saved, `skipped` unchanged ones."""
+
+    skipped: int = 0
+    saved_ids: list[tuple[str, int]] = field(default_factory=list)
+
+
+def compile_search(find: str, *, regex: bool = False,
+                   case_sensitive: bool = False) -> re.Pattern[str]:
+    """The pattern for a search: the text as typed, or a regular expression.
+
+    Args:
+        find: what to look for; must not be empty.
+        regex: treat `find` as a Python regular expression.
+        case_sensitive: match upper and lower case exactly.
+
+    Returns:
+        A compiled pattern.
+
+    Raises:
+        CaptionEditError: empty search, or a regular expression that does not compile.
+    """
+    if not find:
+        raise CaptionEditError("type something to search for")
+    flags = 0 if case_sensitive else re.IGNORECASE
+    try:
+        return re.compile(find if regex else re.escape(find), flags)
+    except re.error as exc:
+        raise CaptionEditError(f"not a valid regular expression: {exc}") from exc
+
+
+def replace_in(text: str, pattern: re.Pattern[str], replacement: str, *,
+               regex: bool = False) -> tuple[str, int]:
+    """Replace every match of `pattern` in `text`.
+
+    Args:
+        text: a caption.
+        pattern: from `compile_search`.
+        replacement: the new text; with `regex`, `\\1` and `\\g<name>` insert groups.
+        regex: whether `replacement` is a regex template (else it is inserted as typed).
+
+    Returns:
+        (new text, number of replacements).
+
+    Raises:
+        CaptionEditError: the replacement names a group the expression does not have.
+    """
+    try:
+        if regex:
+            return pattern.subn(replacement, text)
+        # A literal replacement: backslashes typed by the person are text, not group refs.
+        return pattern.subn(lambda _m: replacement, text)
+    except (re.error, IndexError) as exc:
+        raise CaptionEditError(f"the replacement cannot be used: {exc}") from exc
+
+
+def tidy_spaces(text: str) -> str:
+    """Collapse the double spaces a deletion leaves and trim the ends."""
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def _rows(catalog: Catalog, kind: str, prefilter: str | None,
+          ids: Sequence[int] | None) -> Iterator[tuple[int, str, str]]:
+    """(id, caption, label) of captioned clips or images, in id order, page by page."""
+    model = Clip if kind == "clip" else Image
+    wanted = set(ids) if ids is not None else None
+    last = 0
+    while True:
+        if kind == "clip":
+            query = select(Clip.id, Clip.caption, Source.path, Clip.start_frame,
+                           Clip.end_frame).join(Source, Source.id == Clip.source_id)
+        else:
+            query = select(Image.id, Image.caption, Image.path)
+        query = query.where(model.id > last, model.caption.is_not(None),
+                            model.caption != "")
+        if prefilter is not None:
+            # LIKE is case-blind for ASCII in SQLite: a superset of the exact matches, cheap.
+            query = query.where(func.lower(model.caption).contains(prefilter.lower(),
+                                                                   autoescape=True))
+        query = query.order_by(model.id).limit(_PAGE)
+        with catalog.session() as s:
+            rows = s.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            last = row[0]
+            if wanted is not None and row[0] not in wanted:
+                continue
+            if kind == "clip":
+                label = f"{Path(row[2]).name} [{row[3]}, {row[4]})"
+            else:
+                label = Path(row[2]).name
+            yield row[0], row[1], label
+        if len(rows) < _PAGE:
+            return
+
+
+def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool = False,
+                      case_sensitive: bool = False, scope: str = "clips",
+                      clip_ids: Sequence[int] | None = None,
+                      image_ids: Sequence[int] | None = None, tidy: bool = True,
+                      limit: int | None = None,
+                      cancel: CancelToken = NEVER_CANCELLED) -> list[CaptionChange]:
+    """Every caption that the replacement would change, with its text before and after.
+
+    Nothing is written. Captions that match but come out the same are left out.
+
+    Args:
+        catalog: the project's catalog.
+        find: the text (or regular expression) to look for.
+        replace: what to put instead ("" deletes the matches).
+        regex: `find` is a regular expression and `replace` a template (`\\1`).
+        case_sensitive: match case exactly.
+        scope: "clips", "images" or "all".
+        clip_ids, image_ids: only these items (e.g. the selection); None for all.
+        tidy: collapse double spaces and trim the ends of changed captions.
+        limit: stop after this many changes (a preview); None for all.
+        cancel: checked between pages.
+
+    Returns:
+        The changes, clips first, each in id order.
+
+    Raises:
+        CaptionEditError: a bad search or replacement, or an unknown scope.
+    """
+    if scope not in SCOPES:
+        raise CaptionEditError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    pattern = compile_search(find, regex=regex, case_sensitive=case_sensitive)
+    # A plain search can be narrowed in SQL; a regex has to see every caption.
+    # (SQLite's LIKE folds ASCII case only, so a non-ASCII search sees every caption too.)
+    prefilter = None if regex or not find.isascii() else find
+    kinds = {"clips": ("clip",), "images": ("image",), "all": ("clip", "image")}[scope]
+    changes: list[CaptionChange] = []
+    for kind in kinds:
+        ids = clip_ids if kind == "clip" else image_ids
+        for item_id, caption, label in _rows(catalog, kind, prefilter, ids):
+            if cancel.cancelled:
+                return changes
+            after, count = replace_in(caption, pattern, replace, regex=regex)
+            if count and tidy:
+                after = tidy_spaces(after)
+            if count and after != caption:
+                changes.append(CaptionChange(kind, item_id, label, caption, after, count))
+                if limit is not None and len(changes) >= limit:
+                    return changes
+    return changes
+
+
+def apply_replacements(catalog: Catalog, changes: Sequence[CaptionChange], *,
+                       progress: ProgressFn = ignore_progress,
+                       cancel: CancelToken = NEVER_CANCELLED,
+                       on_saved: Callable[[str, int], None] | None = None) -> ReplaceReport:
+    """Save each change as a new manual caption version (one small commit per caption).
+
+    A caption that no longer reads as `before` (edited since the preview) is not touched
+    and is reported as a failure with the reason.
+
+    Args:
+        catalog: the project's catalog.
+        changes: from `find_replacements`.
+        progress: called after each caption.
+        cancel: checked between captions; what was saved stays saved.
+        on_saved: called with (kind, id) after each save.
+
+    Returns:
+        A report: `done` saved, `skipped` already as wanted, `failed` with reasons.
+    """
+    report = ReplaceReport()
+    total = len(changes)
+    for done, change in enumerate(changes, start=1):
+        if cancel.cancelled:
+            report.cancelled = True
+            break
+        try:
+            if change.kind == "clip":
+                current = catalog.get_clip(change.item_id).caption
+            else:
+                current = catalog.get_image(change.item_id).caption
+            if current == change.after:
+                report.skipped += 1
+            elif current != change.before:
+                report.failed.append(ItemFailure(
+                    change.label, "its caption was edited after the preview; left as it is"))
+            else:
+                key = "clip_id" if change.kind == "clip" else "image_id"
+                catalog.save_caption(change.after, origin="manual", **{key: change.item_id})
+                report.done += 1
+                report.saved_ids.append((change.kind, change.item_id))
+                if on_saved is not None:
+                    on_saved(change.kind, change.item_id)
+        except CatalogError as exc:
+            report.failed.append(ItemFailure(change.label, str(exc)))
+        progress(Progress(done=done, total=total, item=change.label))
+    return report
