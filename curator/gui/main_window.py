@@ -277,6 +277,8 @@ class MainWindow(QMainWindow):
         self._action("&Find in captions", self.browser.filters.focus_search,
                      QKeySequence.StandardKey.Find, menu=edit)
         self._action("&Clear filters", self.browser.filters.clear, "Ctrl+Shift+F", menu=edit)
+        self._action("Find and &replace in captions…", self.find_replace_dialog, "Ctrl+H",
+                     menu=edit)
 
         clip = bar.addMenu("&Clip")
         self.accept_action = self._action("&Accept", lambda: self.decide_selected("accepted"),
@@ -518,6 +520,20 @@ class MainWindow(QMainWindow):
         self._reshow_if_current([clip_id])
         self.statusBar().showMessage(f"Split at frame {at_frame}: new clip {child}", 4000)
         return child
+
+    def find_replace_dialog(self) -> None:
+        """Find and replace across captions (the selection, or every clip and image)."""
+        from curator.gui.dialogs.find_replace import FindReplaceDialog
+
+        dialog = FindReplaceDialog(self.catalog, self.jobs, self,
+                                   clip_ids=self.browser.selected_ids())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._on_captions_replaced)
+        dialog.open()
+
+    def _on_captions_replaced(self, _report: object) -> None:
+        self.browser.reload()
+        self._show_clip(self.browser.current_item())  # the caption panel shows the new text
 
     def filter_to_current_source(self) -> None:
         item = self.browser.current_item()

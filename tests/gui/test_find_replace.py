@@ -14,8 +14,10 @@ from tests.gui_fixtures import (  # noqa: F401 - fixtures
     TRIGGER,
     filled_catalog_file,
     filled_project,
+    make_window,
     no_dangling_qthreads,
     synthetic_films,
+    ui_settings,
 )
 
 
@@ -110,3 +112,25 @@ def test_change_snippets_mark_what_changes() -> None:
     assert "line-through" in before and "red" in before and "blue" not in before
     assert "blue" in after and "#7ee787" in after
     assert len(before) < 260  # long unchanged stretches are shortened
+
+
+def test_ctrl_h_in_the_main_window_replaces_and_refreshes_the_caption_panel(
+        qtbot: QtBot, make_window, filled_project: Project) -> None:  # noqa: ANN001
+    catalog = filled_project.catalog
+    window = make_window(filled_project)
+    current = window.browser.current_item()
+    catalog.save_caption(f"{TRIGGER} A girl reads.", clip_id=current.id)
+    window._show_clip(current)
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.findChild(FindReplaceDialog) is not None, timeout=3000)
+    box = window.findChild(FindReplaceDialog)
+    qtbot.keyClicks(box.find_edit, "reads")
+    qtbot.keyClicks(box.replace_edit, "sleeps")
+    wait_preview(qtbot, box)
+    assert any(c.item_id == current.id for c in box.changes())
+    qtbot.mouseClick(box.replace_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: catalog.get_clip(current.id).caption == f"{TRIGGER} A girl sleeps.",
+                    timeout=5000)
+    qtbot.waitUntil(lambda: "sleeps" in window.caption_panel.editor.toPlainText(), timeout=3000)
+    box.shutdown()
+    box.close()
