@@ -171,6 +171,10 @@ class MainWindow(QMainWindow):
             dock.visibilityChanged.connect(
                 lambda visible, m=module, n=name, t=title, a=available:
                 visible and self.job_panel(t, m, n, a))
+            # These panels are forms and logs: give them room when raised, not the Jobs strip.
+            dock.visibilityChanged.connect(
+                lambda visible, d=dock: visible and self.resizeDocks(
+                    [d], [max(d.height(), 520)], Qt.Orientation.Vertical))
         self.docks["jobs"].raise_()
         self.resizeDocks([self.docks["preview"]], [620], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["preview"], self.docks["details"]], [430, 420],

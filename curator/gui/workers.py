@@ -300,6 +300,8 @@ class JobRunner(QObject):
             handle.add_log(crash.rstrip().splitlines())
         elif cancelled or forced:
             handle.status = "cancelled"
+        elif getattr(report, "ok", True) is False:  # e.g. a trainer step that exited non-zero
+            handle.status = "failed"
         else:
             handle.status = "done"
         failures = getattr(report, "failed", None) or []
