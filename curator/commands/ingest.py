@@ -1,0 +1,67 @@
+"""`curator ingest PATH...`: add videos and images to the project, videos split at their cuts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from curator.core.ingest import SCENES_MODES, ingest_paths
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "ingest", help="add video and image files or folders to the project",
+        description="Add files, or folders searched recursively, to the project's catalog. "
+                    "Each video is decoded once: exact frame count, hard cuts, thumbnails. "
+                    "Nothing is re-encoded; running it again adds nothing new. "
+                    "Exit code 1 if any file failed.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument("--scenes", choices=SCENES_MODES, default="auto",
+                   help="auto: split videos at the hard cuts found (default); never: one clip "
+                        "per file, for folders of clips cut already; always: like auto, and "
+                        "also re-split videos already in the catalog (clips someone decided, "
+                        "captioned or edited are kept)")
+    p.add_argument("--min-scene-frames", type=int, default=None, metavar="N",
+                   help="shortest scene in frames; no cut closer than this to the previous one "
+                        "(default: the project setting, 8)")
+    p.add_argument("--analyze", action="store_true",
+                   help="also measure motion, cuts and duplicates of each new clip in the same "
+                        "decode pass")
+    p.add_argument("--json", action="store_true",
+                   help='print {"sources": N, "clips": N, "images": N, "failed": [...]} on stdout')
+    p.set_defaults(func=run)
+
+
+def _analyzer_factory():  # noqa: ANN202 - the analysis engine's factory, or None without it
+    try:
+        from curator.core.analysis import make_frame_analyzer
+    except ImportError:
+        return None
+    return make_frame_analyzer
+
+
+def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+    if args.min_scene_frames is not None and args.min_scene_frames < 1:
+        ctx.say("error: --min-scene-frames must be at least 1")
+        return 2
+    factory = None
+    if args.analyze:
+        factory = _analyzer_factory()
+        if factory is None:
+            ctx.say("warning: the analysis engine is not available; ingesting without --analyze")
+    report = ingest_paths(ctx.catalog, args.paths, thumbs_dir=ctx.project.thumbs_dir,
+                          scenes=args.scenes, min_scene_frames=args.min_scene_frames,
+                          progress=ctx.progress, analyzer_factory=factory)
+    if args.json:
+        ctx.emit_json(report.to_json())
+    else:
+        ctx.say(f"{report.sources} videos ({report.clips} new clips), {report.images} images; "
+                f"{report.unchanged} unchanged, {report.moved} moved, "
+                f"{len(report.failed)} failed")
+        for item in report.warnings:
+            ctx.say(f"  warning: {item.reason}")
+        for item in report.failed:
+            ctx.say(f"  failed: {item.reason}")
+    if report.cancelled:
+        return 130
+    return 1 if report.failed else 0

@@ -1,0 +1,153 @@
+"""The single decode pass of ingest: count frames, find cuts, grab thumbnails, feed analysis.
+
+Each decoded frame is scaled by libswscale straight to the small sizes its readers need (far
+cheaper than any full-size conversion): a 256-pixel-wide yuv420p copy for the cut detector,
+a 256-wide gray one for the analysis engine when asked, and 256-wide RGB thumbnails for the
+few frames kept. A film is decoded exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from curator.core.jobs import NEVER_CANCELLED, CancelToken
+from curator.core.media.errors import MediaError
+from curator.core.media.frames import fit_size
+from curator.core.media.probe import (
+    SourceInfo,
+    count_warnings,
+    decoded_duration,
+    no_frames_reason,
+    stream_facts,
+)
+from curator.core.media.reader import VideoReader
+from curator.core.media.scenes import (
+    WORK_WIDTH,
+    CutDetector,
+    SceneSettings,
+    SmallFrame,
+    work_height,
+)
+from curator.core.media.thumbnails import ThumbnailCollector
+
+ANALYSIS_WIDTH = 256  # the gray frames handed to a FrameAnalyzer, as iter_frames(width=256) makes them
+
+
+class FrameAnalyzer(Protocol):
+    """What the analysis engine plugs into the pass (see curator.core.analysis)."""
+
+    def feed(self, index: int, gray: np.ndarray) -> None: ...
+
+    def finish_clip(self, start: int, end: int) -> dict: ...
+
+
+AnalyzerFactory = Callable[[SourceInfo], FrameAnalyzer]
+FrameProgress = Callable[[int, int | None], None]  # (frames decoded, frames expected or None)
+
+
+@dataclass
+class ScanResult:
+    """What one pass over a video found."""
+
+    info: SourceInfo              # with the decoded frame count
+    cuts: list[int]               # first frames of new shots (empty when not detecting)
+    thumbnails: list[Path] = field(default_factory=list)
+    analyzer: FrameAnalyzer | None = None
+    damaged: bool = False         # frames were lost to damage (kept: those that decoded)
+
+
+def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = SceneSettings(),
+               thumbs_dir: Path | None = None, source_hash: str | None = None,
+               thumbnail_ranges: Sequence[tuple[int, int]] | None = None,
+               analyzer_factory: AnalyzerFactory | None = None,
+               on_frames: FrameProgress | None = None,
+               cancel: CancelToken = NEVER_CANCELLED) -> ScanResult:
+    """Decode a video once: exact facts, hard cuts, thumbnails and (optionally) analysis input.
+
+    Args:
+        path: the video.
+        detect: look for hard cuts.
+        settings: cut detector thresholds.
+        thumbs_dir, source_hash: where thumbnails go; none are made when either is None.
+        thumbnail_ranges: make thumbnails for these clip ranges instead of for the scenes found
+            (a source whose clips are already in the catalog).
+        analyzer_factory: builds a FrameAnalyzer from the probed facts (its `frame_count` is
+            the header's until the pass ends); it is fed every frame, gray, 256 px wide.
+        on_frames: called every few hundred frames with (frames decoded, frames expected).
+        cancel: checked between packets.
+
+    Returns:
+        The facts (decoded frame count, duration from timestamps, warnings), the cuts, the
+        thumbnails written and the fed analyzer (call its `finish_clip` per clip range).
+
+    Raises:
+        MediaError: the file cannot be read, or not a single frame decodes.
+        Cancelled: when `cancel` fires.
+    """
+    path = Path(path)
+    with VideoReader(path) as reader:
+        facts = stream_facts(reader)
+        header_info = SourceInfo(path=path, container=facts.container, codec=facts.codec,
+                                 fps=facts.fps, frame_count=facts.header_frame_count or 0,
+                                 header_frame_count=facts.header_frame_count,
+                                 width=facts.width, height=facts.height,
+                                 duration=facts.header_duration or 0.0, warnings=facts.warnings)
+        analyzer = analyzer_factory(header_info) if analyzer_factory is not None else None
+        detector = CutDetector(settings) if detect else None
+        collector: ThumbnailCollector | None = None
+        work_h = work_height(facts.width, facts.height)
+        gray_w, gray_h = fit_size(facts.width, facts.height, width=ANALYSIS_WIDTH)
+        reported = 0
+        index = -1
+        confirmed = 0
+        for index, frame in enumerate(reader.raw_frames(cancel)):
+            if index == 0:
+                # a stream may change size mid-way; the first frame's size is the one used
+                work_h = work_height(frame.width, frame.height)
+                gray_w, gray_h = fit_size(frame.width, frame.height, width=ANALYSIS_WIDTH)
+                if thumbs_dir is not None and source_hash is not None:
+                    lookahead = detector.latency + 2 if detector else 0
+                    collector = ThumbnailCollector(thumbs_dir, source_hash, lookahead=lookahead,
+                                                   fixed_ranges=thumbnail_ranges)
+            if detector is not None:
+                # Fast bilinear: a third of the area filter's cost on a 1080p frame, and the
+                # detector averages 4×4 blocks of it anyway. One swscale thread: the decoder's
+                # threads keep the cores busy, and a pool costs more than it saves here.
+                work = frame.reformat(width=WORK_WIDTH, height=work_h, format="yuv420p",
+                                      interpolation="FAST_BILINEAR", threads=1).to_ndarray()
+                detector.feed(index, SmallFrame.from_work(work, work_h))
+                if collector is not None:
+                    while confirmed < len(detector.cuts):
+                        collector.close_scene(detector.cuts[confirmed])
+                        confirmed += 1
+            if collector is not None:
+                collector.feed(index, frame)
+            if analyzer is not None:
+                gray = frame.reformat(width=gray_w, height=gray_h, format="gray",
+                                      interpolation="AREA", threads=1).to_ndarray()
+                analyzer.feed(index, gray)
+            if on_frames is not None and index + 1 - reported >= 250:
+                reported = index + 1
+                on_frames(reported, facts.header_frame_count)
+        frames = index + 1
+        if frames == 0:
+            raise MediaError(path, no_frames_reason(reader))
+        cuts = detector.finish() if detector is not None else []
+        if collector is not None:
+            while confirmed < len(cuts):
+                collector.close_scene(cuts[confirmed])
+                confirmed += 1
+            collector.finish(frames)
+        warnings = list(facts.warnings) + reader.finish_warnings() + count_warnings(facts, frames)
+        info = replace(header_info, frame_count=frames, duration=decoded_duration(reader, facts.fps),
+                       warnings=tuple(warnings))
+        if on_frames is not None:
+            on_frames(frames, frames)
+        return ScanResult(info=info, cuts=cuts,
+                          thumbnails=list(collector.written) if collector else [],
+                          analyzer=analyzer, damaged=reader.damaged)

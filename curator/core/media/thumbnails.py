@@ -1,0 +1,241 @@
+"""Clip thumbnails: the first, middle and last frame of each clip, as small JPEGs.
+
+A thumbnail's file name is derived from the source's content hash and the frame number
+(`<thumbs>/<hash[:16]>/<frame:07d>.jpg`), so the GUI finds a clip's pictures without asking
+the catalog, a moved source keeps them, and two clips sharing a frame share its file.
+
+Ingest grabs them inside its single decode pass (`ThumbnailCollector`), where a clip's end,
+and so its middle, is only known once the next cut has been confirmed; clips made later by
+trimming or splitting get theirs from `ensure_clip_thumbnails`. Thumbnails are scaled with
+libswscale's area filter (no aliasing), from the decoded frame.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import av
+import numpy as np
+from PIL import Image
+
+from curator.core.jobs import NEVER_CANCELLED, CancelToken
+from curator.core.media.frames import fit_size, read_frames
+
+THUMB_WIDTH = 256
+JPEG_QUALITY = 85
+HASH_PREFIX = 16  # hex digits of the content hash naming a source's folder: 64 bits
+
+
+class ClipLike(Protocol):
+    @property
+    def source_hash(self) -> str: ...
+    @property
+    def source_path(self) -> Path: ...
+    @property
+    def start_frame(self) -> int: ...
+    @property
+    def end_frame(self) -> int: ...
+
+
+def clip_thumbnail_frames(start: int, end: int) -> tuple[int, int, int]:
+    """First, middle and last frame of the clip `[start, end)` (they repeat on very short clips)."""
+    if end <= start:
+        raise ValueError(f"empty clip range [{start}, {end})")
+    return start, start + (end - 1 - start) // 2, end - 1
+
+
+def thumbnail_path(thumbs_dir: Path, source_hash: str, frame: int) -> Path:
+    """Where the thumbnail of one frame of a source lives."""
+    return Path(thumbs_dir) / source_hash[:HASH_PREFIX] / f"{frame:07d}.jpg"
+
+
+def clip_thumbnail_paths(thumbs_dir: Path, clip_row: ClipLike) -> list[Path]:
+    """The first, middle and last thumbnail paths of a clip (whether or not they exist yet).
+
+    Args:
+        thumbs_dir: the project's thumbnails folder.
+        clip_row: a `ClipRow` (anything with `source_hash`, `start_frame`, `end_frame`).
+
+    Returns:
+        Three paths, in order first, middle, last.
+    """
+    return [thumbnail_path(thumbs_dir, clip_row.source_hash, f)
+            for f in clip_thumbnail_frames(clip_row.start_frame, clip_row.end_frame)]
+
+
+def save_jpeg(rgb: np.ndarray, path: Path) -> None:
+    """Write an RGB array as a JPEG atomically (a crash never leaves half a picture)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".jpg")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(rgb).save(fh, format="JPEG", quality=JPEG_QUALITY)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def ensure_clip_thumbnails(thumbs_dir: Path, clip_row: ClipLike, *,
+                           cancel: CancelToken = NEVER_CANCELLED) -> list[Path]:
+    """Make the clip's missing thumbnails (e.g. after a trim or split) and return all three.
+
+    Args:
+        thumbs_dir: the project's thumbnails folder.
+        clip_row: a `ClipRow` or alike.
+        cancel: checked between packets while decoding.
+
+    Returns:
+        The first, middle and last thumbnail paths; those whose frame does not decode are
+        missing from disk.
+
+    Raises:
+        MediaError: the source cannot be read.
+    """
+    paths = clip_thumbnail_paths(thumbs_dir, clip_row)
+    frames = clip_thumbnail_frames(clip_row.start_frame, clip_row.end_frame)
+    missing = {f: p for f, p in zip(frames, paths) if not p.exists()}
+    if missing:
+        got = read_frames(clip_row.source_path, list(missing), width=THUMB_WIDTH, fmt="rgb24",
+                          cancel=cancel)
+        for frame, rgb in got.items():
+            save_jpeg(rgb, missing[frame])
+    return paths
+
+
+def _thumb_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """A decoded frame as a THUMB_WIDTH-wide RGB array (area-averaged: no aliasing)."""
+    w, h = fit_size(frame.width, frame.height, width=THUMB_WIDTH)
+    return frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA",
+                          threads=1).to_ndarray()
+
+
+class ThumbnailCollector:
+    """Keeps just enough of a decode pass to write each clip's first, middle and last thumbnail.
+
+    Fed every decoded frame in order. The last `lookahead + 2` decoded frames are held as they
+    are (a cut is confirmed that late), so a clip's first and last frames are converted only
+    once known. A clip's middle is known only when the clip ends, so a small copy of every
+    `stride`-th frame from the earliest possible middle on is kept; the middle thumbnail shows
+    the kept frame nearest the middle (at most `stride // 2` frames away, or a recent frame
+    when it is exact) and is filed under the middle's number, so `clip_thumbnail_paths` finds
+    it. Past `max_kept` copies (a very long shot) every other one is dropped.
+
+    Args:
+        thumbs_dir: the project's thumbnails folder.
+        source_hash: the source's content hash.
+        lookahead: frames a scene end may be confirmed late by (the cut detector's latency).
+        fixed_ranges: when the clip ranges are known in advance (clips already in the
+            catalog), exactly their first/middle/last frames are converted, nothing else.
+        stride: keep a middle candidate every this many frames.
+        max_kept: bound on middle candidates held (a 256×144 RGB copy is 110 KB).
+    """
+
+    def __init__(self, thumbs_dir: Path, source_hash: str, *, lookahead: int = 16,
+                 fixed_ranges: Sequence[tuple[int, int]] | None = None, stride: int = 4,
+                 max_kept: int = 300) -> None:
+        self.thumbs_dir = Path(thumbs_dir)
+        self.source_hash = source_hash
+        self.lookahead = lookahead
+        self.stride = max(1, stride)
+        self.max_kept = max_kept
+        self.written: list[Path] = []
+        self._recent: deque[tuple[int, av.VideoFrame]] = deque(maxlen=lookahead + 2)
+        self._kept: dict[int, np.ndarray] = {}  # index -> RGB copy, ascending
+        self._scene_start = 0
+        self._wanted: dict[int, list[Path]] | None = None
+        if fixed_ranges is not None:
+            self._wanted = {}
+            for a, b in fixed_ranges:
+                if b > a:
+                    for f in clip_thumbnail_frames(int(a), int(b)):
+                        self._wanted.setdefault(f, []).append(
+                            thumbnail_path(self.thumbs_dir, source_hash, f))
+
+    def feed(self, index: int, frame: av.VideoFrame) -> None:
+        """Offer decoded frame `index`; call for every frame, in order."""
+        if self._wanted is not None:
+            for path in self._wanted.get(index, ()):
+                if not path.exists():
+                    self._save(_thumb_rgb(frame), path)
+            return
+        self._recent.append((index, frame))
+        if index == 0:
+            self._write(0, frame)  # the first frame of the first scene
+        if index % self.stride == 0:
+            self._kept[index] = _thumb_rgb(frame)
+        # the open scene [s, e) with e > index - lookahead has its middle at or after `low`
+        s = self._scene_start
+        low = (s + max(s, index - self.lookahead)) // 2 - self.stride
+        while self._kept:
+            oldest = next(iter(self._kept))
+            if oldest >= low:
+                break
+            del self._kept[oldest]
+        if len(self._kept) > self.max_kept:
+            # drop every other older copy: the spacing doubles evenly over the scene
+            recent = index - self.lookahead - 1
+            for k in [k for k in self._kept if k < recent][1::2]:
+                del self._kept[k]
+
+    def close_scene(self, end: int) -> None:
+        """The open scene ends before frame `end` (a confirmed cut): write its thumbnails."""
+        if self._wanted is not None:
+            return
+        start = self._scene_start
+        if end > start:
+            self._write_scene(start, end)
+        self._scene_start = end
+        for k in [k for k in self._kept if k < end]:
+            del self._kept[k]
+        recent = dict(self._recent)
+        if end in recent:
+            self._write(end, recent[end])  # the first frame of the next scene
+
+    def finish(self, frame_count: int) -> None:
+        """The stream ended after `frame_count` frames: write what is still pending."""
+        if self._wanted is None and frame_count > self._scene_start:
+            self._write_scene(self._scene_start, frame_count)
+        self._kept.clear()
+        self._recent.clear()
+
+    def _write_scene(self, start: int, end: int) -> None:
+        first, middle, last = clip_thumbnail_frames(start, end)
+        recent = dict(self._recent)
+        if last in recent:
+            self._write(last, recent[last])
+        if middle in recent:
+            self._write(middle, recent[middle])
+        else:
+            near = [k for k in self._kept if start <= k < end]
+            if near:
+                k = min(near, key=lambda k: (abs(k - middle), k))
+                path = thumbnail_path(self.thumbs_dir, self.source_hash, middle)
+                if not path.exists():
+                    self._save(self._kept[k], path)
+        if first not in recent and first not in self._kept:
+            return
+        self._write(first, recent.get(first))
+
+    def _write(self, index: int, frame: av.VideoFrame | None) -> None:
+        path = thumbnail_path(self.thumbs_dir, self.source_hash, index)
+        if path.exists():
+            return
+        if frame is not None:
+            self._save(_thumb_rgb(frame), path)
+        elif index in self._kept:
+            self._save(self._kept[index], path)
+
+    def _save(self, rgb: np.ndarray, path: Path) -> None:
+        save_jpeg(rgb, path)
+        self.written.append(path)
+
+
+def thumbnails_exist(thumbs_dir: Path, clips: Iterable[ClipLike]) -> bool:
+    """Whether every thumbnail of these clips is on disk."""
+    return all(p.exists() for c in clips for p in clip_thumbnail_paths(thumbs_dir, c))

@@ -1,0 +1,104 @@
+"""Clip thumbnails: names found without the catalog, grabbed in the pass, made later on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from curator.core.media import read_frame
+from curator.core.media.scan import scan_video
+from curator.core.media.thumbnails import (
+    THUMB_WIDTH,
+    ThumbnailCollector,
+    clip_thumbnail_frames,
+    clip_thumbnail_paths,
+    ensure_clip_thumbnails,
+    thumbnail_path,
+)
+from tests.media_factory import Segment, make_video
+
+HASH = "ab" * 32
+
+
+@dataclass(frozen=True)
+class Clip:
+    source_path: Path
+    source_hash: str
+    start_frame: int
+    end_frame: int
+
+
+@pytest.fixture(scope="session")
+def three_shots(tmp_path_factory: pytest.TempPathFactory):
+    d = tmp_path_factory.mktemp("thumbs_media")
+    return make_video(d / "shots.mp4", [Segment("color", 20, seed=1, color=(200, 30, 30)),
+                                       Segment("color", 15, seed=2, color=(30, 200, 30)),
+                                       Segment("color", 25, seed=3, color=(30, 30, 200))],
+                      size=(160, 90))
+
+
+def test_names_come_from_hash_and_frame(tmp_path: Path) -> None:
+    assert clip_thumbnail_frames(10, 20) == (10, 14, 19)
+    assert clip_thumbnail_frames(5, 6) == (5, 5, 5)
+    clip = Clip(Path("x.mp4"), HASH, 10, 20)
+    paths = clip_thumbnail_paths(tmp_path, clip)
+    assert paths == [tmp_path / HASH[:16] / "0000010.jpg", tmp_path / HASH[:16] / "0000014.jpg",
+                     tmp_path / HASH[:16] / "0000019.jpg"]
+
+
+def _colour(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), np.float32).mean(axis=(0, 1))
+
+
+def test_pass_writes_each_scene_thumbnails_with_true_colours(tmp_path: Path, three_shots) -> None:
+    result = scan_video(three_shots.path, thumbs_dir=tmp_path, source_hash=HASH)
+    assert result.cuts == [20, 35]
+    colours = {(0, 20): (200, 30, 30), (20, 35): (30, 200, 30), (35, 60): (30, 30, 200)}
+    for (start, end), rgb in colours.items():
+        paths = clip_thumbnail_paths(tmp_path, Clip(three_shots.path, HASH, start, end))
+        for path in paths:
+            assert path in result.thumbnails
+            img = Image.open(path)
+            assert img.width == THUMB_WIDTH
+            assert np.abs(_colour(path) - rgb).max() < 12, path
+
+
+def test_fixed_ranges_only_those_thumbnails(tmp_path: Path, three_shots) -> None:
+    result = scan_video(three_shots.path, detect=False, thumbs_dir=tmp_path, source_hash=HASH,
+                        thumbnail_ranges=[(5, 30)])
+    assert sorted(p.name for p in result.thumbnails) == ["0000005.jpg", "0000017.jpg",
+                                                        "0000029.jpg"]
+    assert result.cuts == []
+
+
+def test_long_scene_thins_kept_frames_but_names_the_middle(tmp_path: Path) -> None:
+    collector = ThumbnailCollector(tmp_path, HASH, lookahead=2, stride=2, max_kept=8)
+    for i in range(200):
+        gray = np.full((48, 64), i, np.uint8)  # the picture says which frame it is
+        collector.feed(i, av.VideoFrame.from_ndarray(gray, format="gray"))
+        assert len(collector._kept) <= 8 + 1
+    collector.finish(200)
+    first, middle, last = clip_thumbnail_paths(tmp_path, Clip(Path("x"), HASH, 0, 200))
+    assert [p.name for p in (first, middle, last)] == ["0000000.jpg", "0000099.jpg",
+                                                       "0000199.jpg"]
+    assert _colour(first)[0] == pytest.approx(0, abs=2)
+    assert _colour(last)[0] == pytest.approx(199, abs=2)
+    # the middle picture is a kept frame near 99, filed under 99
+    assert _colour(middle)[0] == pytest.approx(99, abs=20)
+
+
+def test_ensure_makes_missing_thumbnails_for_trimmed_clip(tmp_path: Path, three_shots) -> None:
+    clip = Clip(three_shots.path, HASH, 22, 41)
+    paths = ensure_clip_thumbnails(tmp_path, clip)
+    assert all(p.exists() for p in paths)
+    expected = read_frame(three_shots.path, 31, width=THUMB_WIDTH)
+    assert np.abs(_colour(paths[1]) - expected.reshape(-1, 3).mean(axis=0)).max() < 6
+    before = paths[0].stat().st_mtime_ns
+    ensure_clip_thumbnails(tmp_path, clip)  # nothing to do the second time
+    assert paths[0].stat().st_mtime_ns == before
+    assert thumbnail_path(tmp_path, HASH, 22) == paths[0]
