@@ -24,6 +24,7 @@ from typing import Any, Literal
 from PIL import Image as PILImage
 from sqlalchemy import select
 
+from curator.core.analysis.batch import save_clip_analysis
 from curator.core.catalog import Catalog, CatalogError
 from curator.core.catalog.models import Source
 from curator.core.jobs import (
@@ -362,8 +363,8 @@ def _save_analysis(catalog: Catalog, analyzer: FrameAnalyzer, clips: Sequence[An
     for clip in sorted(clips, key=lambda c: c.start_frame):
         try:
             analysis = analyzer.finish_clip(clip.start_frame, clip.end_frame)
-            catalog.save_analysis(clip.id, analysis, motion=analysis.get("motion"),
-                                  cuts=analysis.get("cuts"))
+            # Recording the source hash makes `curator analyze` redo it if the file is replaced.
+            save_clip_analysis(catalog, clip.id, analysis, clip.source_hash)
         except (ValueError, KeyError, TypeError, CatalogError) as exc:
             report.warnings.append(ItemFailure(str(path), (
                 f"{path.name}: clip [{clip.start_frame}, {clip.end_frame}) could not be "
