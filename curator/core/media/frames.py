@@ -154,7 +154,7 @@ def iter_frames(path: Path, start: int = 0, end: int | None = None, *, width: in
         MediaError: the file cannot be opened or holds no decodable video.
         Cancelled: when `cancel` fires.
     """
-    for index, frame in _iter_raw(Path(path), start, end, cancel):
+    for index, frame in iter_raw_frames(Path(path), start, end, cancel):
         yield index, frame_to_array(frame, width, height, fmt)
 
 
@@ -262,7 +262,7 @@ def sample_frames(path: Path, start: int, end: int, *, count: int | None = None,
         return []
     wanted_set = set(wanted)
     out: list[tuple[int, np.ndarray]] = []
-    for index, frame in _iter_raw(Path(path), wanted[0], wanted[-1] + 1, cancel):
+    for index, frame in iter_raw_frames(Path(path), wanted[0], wanted[-1] + 1, cancel):
         if index in wanted_set:
             w, h = fit_size(frame.width, frame.height, max_pixels=max_pixels)
             if (w, h) == (frame.width, frame.height):
@@ -272,8 +272,9 @@ def sample_frames(path: Path, start: int, end: int, *, count: int | None = None,
     return out
 
 
-def _iter_raw(path: Path, start: int, end: int | None,
-              cancel: CancelToken) -> Iterator[tuple[int, av.VideoFrame]]:
+def iter_raw_frames(path: Path, start: int, end: int | None,
+                    cancel: CancelToken = NEVER_CANCELLED
+                    ) -> Iterator[tuple[int, av.VideoFrame]]:
     """Decoded `av.VideoFrame`s with their indices, so callers convert only the ones they keep."""
     if start < 0 or (end is not None and end < start):
         raise ValueError(f"bad frame range [{start}, {end})")
@@ -315,7 +316,7 @@ def read_frames(path: Path, indices: Sequence[int], *, width: int | None = None,
         return {}
     wanted_set = set(wanted)
     out: dict[int, np.ndarray] = {}
-    for index, frame in _iter_raw(Path(path), wanted[0], wanted[-1] + 1, cancel):
+    for index, frame in iter_raw_frames(Path(path), wanted[0], wanted[-1] + 1, cancel):
         if index in wanted_set:
             out[index] = frame_to_array(frame, width, height, fmt)
     return out

@@ -477,12 +477,12 @@ def detect_cuts(path: Path, *, settings: SceneSettings = SceneSettings(),
     Raises:
         MediaError: when the file cannot be decoded.
     """
-    from curator.core.media.frames import _iter_raw
+    from curator.core.media.frames import iter_raw_frames
 
     detector = CutDetector(settings)
     height = None
     fed = 0
-    for index, frame in _iter_raw(Path(path), start, end, cancel):
+    for index, frame in iter_raw_frames(Path(path), start, end, cancel):
         if height is None:
             height = work_height(frame.width, frame.height)
         work = frame.reformat(width=WORK_WIDTH, height=height, format="yuv420p",
