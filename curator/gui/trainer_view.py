@@ -22,7 +22,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from curator.core.export.buckets import cover_size, musubi_cache_bucket
 from curator.core.export.counting import MUSUBI
-from curator.core.export.extraction import ARCHITECTURE_FPS, FrameExtraction
+from curator.core.export.extraction import (
+    ARCHITECTURE_FPS,
+    FrameExtraction,
+    musubi_kept_indices,
+)
 from curator.core.export.layout import build_layout
 from curator.core.export.plan import DatasetPlan, Section
 from curator.core.media.frames import resample_indices
@@ -69,32 +73,6 @@ def position_of(frames: Sequence[int], source_frame: int) -> int:
     if not frames:
         return 0
     return max(0, bisect.bisect_right(frames, source_frame) - 1)
-
-
-def musubi_kept_indices(frames: int, source_fps: float, target_fps: float,
-                        end_frame: int | None = None) -> list[int]:
-    """The file frames musubi keeps when `source_fps` is set (TRAINERS.md §1.8).
-
-    The same float accumulator as `loaded_frame_count` (and musubi's `load_video`), listing
-    which decoded frames survive instead of counting them.
-
-    Returns:
-        0-based indices into the file's decoded frames.
-    """
-    delta = target_fps / source_fps
-    accumulator = 0.0
-    previous = -1
-    kept: list[int] = []
-    for i in range(frames):
-        index = int(accumulator)
-        accumulator += delta
-        if index == previous:
-            continue
-        previous = index
-        if end_frame is not None and index >= end_frame:
-            break
-        kept.append(i)
-    return kept
 
 
 # --- buckets and windows ------------------------------------------------------------------

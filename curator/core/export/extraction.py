@@ -153,11 +153,21 @@ def loaded_frame_count(frames: int, *, source_fps: float | None = None,
     """
     if source_fps is None:
         return frames if end_frame is None else min(frames, end_frame)
+    return len(musubi_kept_indices(frames, source_fps, target_fps, end_frame))
+
+
+def musubi_kept_indices(frames: int, source_fps: float, target_fps: float = 16.0,
+                        end_frame: int | None = None) -> list[int]:
+    """The decoded frames musubi keeps when `source_fps` is set (TRAINERS.md §1.8).
+
+    Returns:
+        0-based indices into the file's decoded frames, in order.
+    """
     delta = target_fps / source_fps
     accumulator = 0.0
     previous = -1
-    kept = 0
-    for _ in range(frames):
+    kept: list[int] = []
+    for i in range(frames):
         index = int(accumulator)
         accumulator += delta
         if index == previous:
@@ -165,7 +175,7 @@ def loaded_frame_count(frames: int, *, source_fps: float | None = None,
         previous = index
         if end_frame is not None and index >= end_frame:
             break
-        kept += 1
+        kept.append(i)
     return kept
 
 
