@@ -20,7 +20,7 @@ setup: $(STAMP)
 run: $(STAMP)
 	@if [ ! -f "$(PROJECT)/curator.db" ] && [ -d "$(MEDIA)" ]; then \
 		echo "First run: ingesting the sample footage in $(MEDIA) into $(PROJECT)/"; \
-		$(PY) main.py --project "$(PROJECT)" ingest "$(MEDIA)" || true; \
+		$(PY) main.py --project "$(PROJECT)" ingest --analyze "$(MEDIA)" || true; \
 	fi
 	$(PY) main.py --project "$(PROJECT)"
 

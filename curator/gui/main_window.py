@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
         panel = _build(cls, available or {"project": self.project, "catalog": self.catalog,
                                           "job_runner": self.jobs, "settings": self.settings})
         self.job_panels[title] = panel
+        if hasattr(panel, "caption_saved"):  # the Caption tab: captions appear as they are made
+            panel.caption_saved.connect(self._on_caption_job_saved)
         scroller = self.docks[title.lower()].widget()
         if isinstance(scroller, QScrollArea):
             scroller.setWidget(panel)
@@ -337,7 +339,8 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
         if hasattr(self.caption_panel, "caption_saved"):
             self.caption_panel.caption_saved.connect(self._on_panel_caption_saved)
-        self.jobs.job_started.connect(lambda _h: self.docks["jobs"].raise_())
+        # Show the Jobs tab for a new job, unless the job came from a tab the person is using.
+        self.jobs.job_started.connect(self._raise_jobs_unless_busy_tab)
         if self.image_panel is not None and hasattr(self.image_panel, "image_decided"):
             self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
         self.model.counts_changed.connect(lambda _c: self._update_tab_titles())
@@ -447,6 +450,21 @@ class MainWindow(QMainWindow):
         clip_id = getattr(caption, "clip_id", None)
         if clip_id is not None:
             self.model.refresh_clips([clip_id])
+
+    def _raise_jobs_unless_busy_tab(self, _handle: object) -> None:
+        for title in self.job_panels:
+            dock = self.docks.get(title.lower())
+            if dock is not None and dock.isVisible() and not dock.visibleRegion().isEmpty():
+                return
+        self.docks["jobs"].raise_()
+
+    def _on_caption_job_saved(self, caption: Any) -> None:
+        self._on_panel_caption_saved(caption)
+        clip_id = getattr(caption, "clip_id", None)
+        if clip_id is not None:
+            self._reshow_if_current([clip_id])
+        elif getattr(caption, "image_id", None) is not None and hasattr(self.image_panel, "reload"):
+            self.image_panel.reload()
 
     # --- playhead: play, trim, split -----------------------------------------------------
 

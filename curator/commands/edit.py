@@ -1,0 +1,142 @@
+"""Hand edits from a terminal, the same the window does: captions, history, trim, split, crop.
+
+`curator caption-set`, `caption-history`, `caption-restore`, `replace`, `trim`, `split`, `crop`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from curator.core.caption_edit import apply_replacements, find_replacements
+from curator.core.media.thumbnails import ensure_clip_thumbnails
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("caption-set", help="write a clip's or an image's caption by hand")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--clip", type=int, metavar="ID")
+    target.add_argument("--image", type=int, metavar="ID")
+    p.add_argument("text", help="the caption (the trigger phrase is added if missing)")
+    p.add_argument("--no-trigger", action="store_true",
+                   help="save the text as given, even without the trigger phrase")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_caption_set)
+
+    p = subparsers.add_parser("caption-history", help="list a clip's or an image's caption versions")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--clip", type=int, metavar="ID")
+    target.add_argument("--image", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_caption_history)
+
+    p = subparsers.add_parser("caption-restore", help="make an old caption version current again")
+    p.add_argument("version", type=int, help="the version id from caption-history")
+    p.set_defaults(func=run_caption_restore)
+
+    p = subparsers.add_parser("replace", help="find and replace across captions")
+    p.add_argument("find")
+    p.add_argument("replacement")
+    p.add_argument("--regex", action="store_true", help="FIND is a regular expression")
+    p.add_argument("--case-sensitive", action="store_true")
+    p.add_argument("--scope", choices=("clips", "images", "all"), default="all")
+    p.add_argument("--dry-run", action="store_true", help="show the changes, save nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_replace)
+
+    p = subparsers.add_parser("trim", help="set a clip's in and out frames within its source")
+    p.add_argument("clip", type=int)
+    p.add_argument("start", type=int, help="first source frame kept")
+    p.add_argument("end", type=int, help="first source frame after the clip (exclusive)")
+    p.set_defaults(func=run_trim)
+
+    p = subparsers.add_parser("split", help="split a clip at a source frame")
+    p.add_argument("clip", type=int)
+    p.add_argument("frame", type=int, help="the first source frame of the second part")
+    p.set_defaults(func=run_split)
+
+    p = subparsers.add_parser("crop", help="set an image's crop, e.g. a 768x768 square")
+    p.add_argument("image", type=int)
+    p.add_argument("box", nargs="*", type=int, metavar="X Y W H",
+                   help="the crop in image pixels; nothing clears it")
+    p.set_defaults(func=run_crop)
+
+
+def _with_trigger(text: str, trigger: str) -> str:
+    text = " ".join(text.split())
+    if trigger and not text.startswith(trigger):
+        return f"{trigger} {text}"
+    return text
+
+
+def run_caption_set(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+    catalog = ctx.catalog
+    text = args.text if args.no_trigger else _with_trigger(args.text, catalog.settings().trigger)
+    row = catalog.save_caption(text, clip_id=args.clip, image_id=args.image, origin="manual")
+    if args.json:
+        ctx.emit_json({"version": row.id, "text": row.text})
+    else:
+        ctx.say(f"saved version {row.id}: {row.text}")
+    return 0
+
+
+def run_caption_history(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    history = ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image)
+    if args.json:
+        ctx.emit_json([{"version": h.id, "text": h.text, "origin": h.origin,
+                        "manual": h.is_manual, "prompt_hash": h.prompt_hash,
+                        "created_at": h.created_at.isoformat()} for h in history])
+        return 0
+    for h in history:
+        ctx.stdout.write(f"{h.id:6d}  {h.created_at:%Y-%m-%d %H:%M}  {h.origin[:24]:24s}  "
+                         f"{h.text}\n")
+    return 0
+
+
+def run_caption_restore(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    row = ctx.catalog.restore_caption(args.version)
+    ctx.say(f"restored as version {row.id}: {row.text}")
+    return 0
+
+
+def run_replace(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    changes = find_replacements(ctx.catalog, args.find, args.replacement, regex=args.regex,
+                                case_sensitive=args.case_sensitive, scope=args.scope)
+    saved = 0
+    failed = []
+    if not args.dry_run and changes:
+        report = apply_replacements(ctx.catalog, changes, progress=ctx.progress)
+        saved, failed = report.done, report.failed
+    if args.json:
+        ctx.emit_json({"changes": [{"kind": c.kind, "id": c.item_id, "label": c.label,
+                                    "before": c.before, "after": c.after, "matches": c.matches}
+                                   for c in changes],
+                       "saved": saved, "failed": [f.to_json() for f in failed]})
+    else:
+        for c in changes:
+            ctx.stdout.write(f"{c.label}\n  - {c.before}\n  + {c.after}\n")
+        ctx.say(f"{len(changes)} caption(s) {'would change' if args.dry_run else 'changed'}"
+                + (f", {len(failed)} left alone (edited meanwhile)" if failed else ""))
+    return 1 if failed else 0
+
+
+def run_trim(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    clip = ctx.catalog.trim_clip(args.clip, args.start, args.end)
+    ensure_clip_thumbnails(ctx.project.thumbs_dir, clip)
+    ctx.say(f"clip {clip.id}: [{clip.start_frame}, {clip.end_frame}) {clip.frames} frames")
+    return 0
+
+
+def run_split(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    first, second = ctx.catalog.split_clip(args.clip, args.frame)
+    for clip_id in (first, second):
+        ensure_clip_thumbnails(ctx.project.thumbs_dir, ctx.catalog.get_clip(clip_id))
+    ctx.say(f"clip {first} keeps the start; clip {second} starts at frame {args.frame}")
+    return 0
+
+
+def run_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    if args.box and len(args.box) != 4:
+        ctx.say("error: a crop is four numbers: X Y W H")
+        return 2
+    ctx.catalog.set_image_crop(args.image, tuple(args.box) if args.box else None)
+    return 0

@@ -1,0 +1,67 @@
+"""Hand edits from the CLI on a real project: captions, history, replace, trim, split, crop."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image as PILImage
+
+from curator.cli import main
+from curator.core.catalog import Catalog
+from tests.media_factory import Segment, make_video
+
+
+def _project_with_a_clip(tmp_path):
+    (tmp_path / "media").mkdir()
+    video = make_video(tmp_path / "media" / "shot.mp4",
+                       [Segment(frames=40, kind="texture", seed=3)], fps=16, size=(128, 72))
+    image = tmp_path / "media" / "still.png"
+    PILImage.new("RGB", (900, 800), (40, 90, 160)).save(image)
+    project = tmp_path / "proj"
+    assert main(["--project", str(project), "-q", "ingest", "--scenes", "never",
+                 str(tmp_path / "media")]) == 0
+    assert main(["--project", str(project), "settings", "--trigger",
+                 "Studio Ghibli style."]) == 0
+    return project, video
+
+
+def test_caption_set_history_restore_and_replace(tmp_path, capsys):
+    project, _ = _project_with_a_clip(tmp_path)
+    p = ["--project", str(project)]
+    assert main([*p, "caption-set", "--clip", "1", "a girl   runs\nin rain"]) == 0
+    assert main([*p, "caption-set", "--clip", "1", "Studio Ghibli style. A girl walks."]) == 0
+    capsys.readouterr()
+    assert main([*p, "caption-history", "--clip", "1", "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert [h["text"] for h in history] == ["Studio Ghibli style. A girl walks.",
+                                            "Studio Ghibli style. a girl runs in rain"]
+    assert main([*p, "caption-restore", str(history[1]["version"])]) == 0
+    assert main([*p, "replace", "girl", "boy", "--dry-run", "--json"]) == 0
+    out = capsys.readouterr().out
+    preview = json.loads(out[out.index("{"):])
+    assert preview["saved"] == 0 and preview["changes"][0]["after"].endswith("a boy runs in rain")
+    assert main([*p, "replace", "girl", "boy"]) == 0
+    catalog = Catalog.for_project(project)
+    assert catalog.get_clip(1).caption == "Studio Ghibli style. a boy runs in rain"
+    assert len(catalog.caption_history(clip_id=1)) == 4
+    catalog.close()
+
+
+def test_trim_split_and_crop(tmp_path, capsys):
+    project, _ = _project_with_a_clip(tmp_path)
+    p = ["--project", str(project)]
+    assert main([*p, "caption-set", "--clip", "1", "A field."]) == 0
+    assert main([*p, "trim", "1", "2", "38"]) == 0
+    assert main([*p, "split", "1", "20"]) == 0
+    catalog = Catalog.for_project(project)
+    first, second = catalog.list_clips()
+    assert (first.start_frame, first.end_frame, second.start_frame, second.end_frame) == (
+        2, 20, 20, 38)
+    assert second.caption == "Studio Ghibli style. A field." and second.parent_id == first.id
+    assert main([*p, "trim", "1", "0", "500"]) == 2  # outside the source: a sentence, no crash
+    assert "not inside its source" in capsys.readouterr().err
+    image = catalog.list_images()[0]
+    assert main([*p, "crop", str(image.id), "100", "20", "768", "768"]) == 0
+    assert catalog.get_image(image.id).crop == (100, 20, 768, 768)
+    assert main([*p, "crop", str(image.id), "200", "100", "768", "768"]) == 2
+    catalog.close()
