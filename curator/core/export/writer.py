@@ -87,6 +87,7 @@ class CatalogLike(Protocol):
     def list_images(self, *, status: str | None = None) -> list[Any]: ...
     def caption_history(self, *, clip_id: int | None = None,
                         image_id: int | None = None) -> list[Any]: ...
+    def update_settings(self, **changes: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,9 @@ def export_dataset(catalog: CatalogLike, plan: DatasetPlan, out_dir: Path, *,
     with _ExportLock(out_dir):
         _export_locked(catalog, plan, layout, report, out_dir, root, trainer,
                        workers or default_workers(), progress, cancel, settings.trigger)
+    if not report.cancelled and settings.export_root != str(out_dir):
+        # The train launcher (CLI and tab) takes its dataset config from the last export.
+        catalog.update_settings(export_root=str(out_dir))
     return report
 
 
