@@ -182,7 +182,8 @@ def test_cancel_stops_the_run_and_the_next_run_resumes(qtbot: QtBot, make_panel,
         first = sum(1 for c in catalog.list_clips() if c.caption_origin == "openai:tiny-vl")
         assert 1 <= first < 7 and len(server.requests) < 8
         assert panel.status_label.text().startswith("Cancelled")
-        assert catalog.get_job(handle.report.job_id).status == "cancelled"
+        assert catalog.get_job(handle.catalog_job_id).status == "cancelled"
+        assert [j.kind for j in catalog.list_jobs()].count("caption") == 1  # one row per run
 
         again = run(qtbot, panel)
     assert again.status == "done"

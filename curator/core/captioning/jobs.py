@@ -114,6 +114,11 @@ class CaptionReport(Report):
     model_seconds: float = 0.0
     wall_seconds: float = 0.0
 
+    @property
+    def ok(self) -> bool:
+        """False when the run stopped early (the GUI's job list then shows it as failed)."""
+        return self.stopped is None
+
     def to_json(self, *, with_captions: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
             "done": self.done, "skipped": self.skipped, "skipped_manual": self.skipped_manual,
@@ -293,6 +298,7 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                     sampling: Sampling | dict[str, Any] | None = None,
                     only_missing: bool = True, overwrite_manual: bool = False,
                     batch_size: int | None = None, retries: int = 2,
+                    record_job: bool = True,
                     on_caption: Callable[[CaptionResult], None] | None = None,
                     progress: ProgressFn = ignore_progress,
                     cancel: CancelToken = NEVER_CANCELLED) -> CaptionReport:
@@ -328,8 +334,8 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
         return caption_items(catalog, backend=model, clip_ids=clip_ids, image_ids=image_ids,
                              prompts=prompts, trigger=trigger, sampling=sampling,
                              only_missing=only_missing, overwrite_manual=overwrite_manual,
-                             batch_size=batch_size, retries=retries, on_caption=on_caption,
-                             progress=progress, cancel=cancel)
+                             batch_size=batch_size, retries=retries, record_job=record_job,
+                             on_caption=on_caption, progress=progress, cancel=cancel)
     finally:
         model.close()
 

@@ -195,7 +195,9 @@ def caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[str, A
     clips, images = select_items(catalog, status=status, items=items, clip_ids=clip_ids)
     if not clips and not images:
         return CaptionReport()
+    # The JobRunner records this run in the catalog already: one job row per run.
     return run_caption_job(catalog, backend=backend, backend_settings=backend_settings,
+                           record_job=False,
                            clip_ids=clips, image_ids=images, prompts=prompts, trigger=trigger,
                            sampling=sampling, only_missing=only_missing,
                            overwrite_manual=overwrite_manual, batch_size=batch_size,
