@@ -213,6 +213,8 @@ class MainWindow(QMainWindow):
         self.job_panels[title] = panel
         if hasattr(panel, "caption_saved"):  # the Caption tab: captions appear as they are made
             panel.caption_saved.connect(self._on_caption_job_saved)
+        if hasattr(panel, "clip_activated"):  # the Export tab: a warning names a clip
+            panel.clip_activated.connect(self.reveal_clip)
         scroller = self.docks[title.lower()].widget()
         if isinstance(scroller, QScrollArea):
             scroller.setWidget(panel)
@@ -348,10 +350,22 @@ class MainWindow(QMainWindow):
     # --- showing a clip ------------------------------------------------------------------
 
     def _show_clip(self, item: ClipListItem | None) -> None:
+        self.show_clip_id(item.id if item is not None else None)
+
+    def reveal_clip(self, clip_id: int) -> None:
+        """Select a clip named elsewhere (an export warning); shown even if filtered out."""
+        row = self.model.row_of(clip_id)
+        if row is not None:
+            self.browser.select_row(row)
+        else:
+            self.show_clip_id(clip_id)
+
+    def show_clip_id(self, clip_id: int | None) -> None:
+        """Show one clip in the preview and the caption panel."""
         row: ClipRow | None = None
-        if item is not None:
+        if clip_id is not None:
             try:
-                row = self.catalog.get_clip(item.id)
+                row = self.catalog.get_clip(clip_id)
             except CatalogError:
                 row = None
         self._shown_clip = row

@@ -192,3 +192,12 @@ def test_megamind_avi_linear_indices(shared_media: Path) -> None:
     got = read_frames(path, [0, 99, 155, 201, 269])
     for i, arr in got.items():
         np.testing.assert_array_equal(arr, ref[i])
+
+
+@pytest.mark.parametrize("fps", [Fraction(24000, 1001), Fraction(30), Fraction(10), 23.976, 60.0,
+                                 Fraction(2997, 125), Fraction(16)])
+def test_resampled_frame_count_is_the_length_of_resample_indices(fps):
+    from curator.core.media.frames import resample_indices, resampled_frame_count
+
+    for n in (0, 1, 2, 44, 45, 65, 88, 301, 1000):
+        assert resampled_frame_count(n, fps, 16.0) == len(resample_indices(n, fps, 16.0))

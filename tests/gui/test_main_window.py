@@ -398,3 +398,19 @@ def test_caption_export_and_train_panels_are_built_when_their_tab_is_shown(qtbot
         qtbot.waitUntil(lambda t=title: t in window.job_panels, timeout=5000)
         panel = window.job_panels[title]
         assert window.docks[title.lower()].widget().widget() is panel
+
+
+def test_an_export_warning_reveals_its_clip(qtbot, make_window, filled_project):
+    window = make_window(filled_project)
+    panel = window.job_panel("Export", "export_panel", "ExportPanel")
+    assert panel is not None
+    last = filled_project.catalog.clip_ids()[-1]
+    panel.clip_activated.emit(last)  # what double-clicking a warning naming the clip does
+    qtbot.waitUntil(lambda: window._shown_clip is not None and window._shown_clip.id == last,
+                    timeout=3000)
+    window.browser.filters.status_buttons["accepted"].click()  # the clip is filtered out now
+    qtbot.waitUntil(lambda: window.model.row_of(last) is None, timeout=3000)
+    window.reveal_clip(last)
+    assert window._shown_clip.id == last
+    if hasattr(panel, "shutdown"):
+        panel.shutdown()

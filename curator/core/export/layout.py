@@ -35,7 +35,7 @@ from curator.core.export.counting import (
     dp_plan_ars,
 )
 from curator.core.export.plan import DatasetPlan, Section
-from curator.core.media.frames import resample_indices
+from curator.core.media.frames import resampled_frame_count
 
 # Bump when the transcoder's output for the same inputs changes, so old exports re-encode.
 ENCODER_VERSION = 1
@@ -278,7 +278,7 @@ def build_layout(plan: DatasetPlan, clips: Sequence[ClipLike], images: Sequence[
         n = clip.end_frame - clip.start_frame
         src_fps = Fraction(clip.fps) if clip.fps else Fraction(int(fps or 16))
         out_fps = src_fps if fps is None else Fraction(fps).limit_denominator(1001)
-        frames = n if out_fps == src_fps else len(resample_indices(n, src_fps, out_fps))
+        frames = n if out_fps == src_fps else resampled_frame_count(n, src_fps, out_fps)
         size = (clip.width, clip.height)
         scale = _scale_for(size, sections, plan, trainer, ars)
         width = min(_ceil_even(clip.width * scale), clip.width - clip.width % 2)
