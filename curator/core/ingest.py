@@ -320,8 +320,15 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
     info = scan.info
     ranges = list(iter_scenes(scan.cuts, info.frame_count)) if detect else [(0, info.frame_count)]
     keep_clips = known is not None and known.frame_count == info.frame_count and mode != "always"
-    if known is not None and mode == "always":
+    if known is not None and not keep_clips:
+        # New ranges never take away a clip someone decided, captioned, trimmed or split.
+        lost = _user_clips_past_end(catalog, known.id, info.frame_count)
         ranges = _with_user_work(catalog, known.id, ranges, info.frame_count)
+        for clip in lost:
+            report.warnings.append(ItemFailure(str(path), (
+                f"{path.name}: now has {info.frame_count} frames, so clip {clip.id} "
+                f"[{clip.start_frame}, {clip.end_frame}) no longer fits and is removed "
+                f"(its caption was: {clip.caption or 'none'})")))
     status = "partial" if scan.damaged else "ok"
     source_id, created = catalog.upsert_source(
         path=path, size=stat.st_size, mtime=stat.st_mtime, content_hash=digest,
@@ -343,6 +350,13 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
             ensure_clip_thumbnails(thumbs_dir, clip, cancel=cancel)
     if scan.analyzer is not None:
         _save_analysis(catalog, scan.analyzer, clips, path, report)
+
+
+def _user_clips_past_end(catalog: Catalog, source_id: int, frame_count: int) -> list[Any]:
+    return [clip for clip in catalog.list_clips(source_id=source_id)
+            if clip.end_frame > frame_count and (
+                clip.decision != "pending" or clip.caption or clip.parent_id is not None
+                or clip.tags)]
 
 
 def _with_user_work(catalog: Catalog, source_id: int, ranges: list[tuple[int, int]],

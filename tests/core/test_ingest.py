@@ -149,6 +149,21 @@ def test_changed_file_is_probed_again_keeping_surviving_clips(
     assert (kept.decision, kept.reason) == ("rejected", "too dark")
 
 
+def test_changed_file_never_drops_a_captioned_or_decided_clip(
+        catalog: Catalog, project, media: Path, library: Path) -> None:
+    _ingest(catalog, project.thumbs_dir, media / "film.mp4")
+    touched = max(catalog.list_clips(), key=lambda c: c.start_frame)  # its range will change
+    catalog.trim_clip(touched.id, touched.start_frame + 1, touched.end_frame)
+    catalog.save_caption("a trigger, written by hand", clip_id=touched.id)
+    shutil.copy(library / "longer.mp4", media / "film.mp4")
+    os.utime(media / "film.mp4", (1_000_000, 1_000_000))
+    report = _ingest(catalog, project.thumbs_dir, media / "film.mp4")
+    assert report.failed == []
+    kept = catalog.get_clip(touched.id)
+    assert kept.caption == "a trigger, written by hand"
+    assert (kept.start_frame, kept.end_frame) == (touched.start_frame + 1, touched.end_frame)
+
+
 def test_changed_file_with_same_frame_count_keeps_its_clips(
         catalog: Catalog, project, media: Path, library: Path) -> None:
     _ingest(catalog, project.thumbs_dir, media / "film.mp4")

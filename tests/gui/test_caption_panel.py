@@ -102,6 +102,22 @@ def test_leaving_the_editor_or_the_item_saves(qtbot: QtBot, panel: CaptionPanel,
     assert panel.text() == ""
 
 
+def test_reshowing_the_same_clip_keeps_what_was_being_typed(qtbot: QtBot, panel: CaptionPanel,
+                                                             filled_project: Project) -> None:
+    """A caption run re-shows the current clip from a row read before the edit was saved."""
+    catalog = filled_project.catalog
+    clip = uncaptioned(catalog)
+    panel.show_item("clip", clip)
+    panel.editor.setFocus()
+    qtbot.keyClicks(panel.editor, f"{TRIGGER} Typed by hand")
+    stale = catalog.get_clip(clip.id)  # read while the edit is still pending
+    assert stale.caption is None
+    panel.show_item("clip", stale)
+    assert panel.text() == f"{TRIGGER} Typed by hand"
+    assert catalog.get_clip(clip.id).caption == f"{TRIGGER} Typed by hand"
+    assert not panel.is_dirty()
+
+
 def test_trigger_warning_and_one_click_fix(qtbot: QtBot, panel: CaptionPanel,
                                            filled_project: Project) -> None:
     catalog = filled_project.catalog

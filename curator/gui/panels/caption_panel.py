@@ -254,7 +254,12 @@ class CaptionPanel(QWidget):
         """
         if kind not in KINDS:
             raise ValueError(f"kind must be 'clip' or 'image', not {kind!r}")
-        self.save_now()
+        previous_kind, previous = self._kind, self._row
+        saved = self.save_now()
+        if (saved is not None and row is not None and previous is not None
+                and previous_kind == kind and previous.id == row.id):
+            # The caller read `row` before the pending edit was saved: show what was typed.
+            row = _with_caption(row, saved.text)
         self._kind, self._row = kind, row
         self._trigger = (self.catalog.settings().trigger or "").strip()
         self._loading = True
