@@ -477,8 +477,8 @@ class MainWindow(QMainWindow):
         clip_id = getattr(caption, "clip_id", None)
         if clip_id is not None:
             self._reshow_if_current([clip_id])
-        elif getattr(caption, "image_id", None) is not None and hasattr(self.image_panel, "reload"):
-            self.image_panel.reload()
+        elif getattr(caption, "image_id", None) is not None and hasattr(self.image_panel, "model"):
+            self.image_panel.model.refresh(caption.image_id)  # one row, not the whole list
 
     # --- playhead: play, trim, split -----------------------------------------------------
 

@@ -335,6 +335,12 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     # 3. Commit: move new files into place, captions, section links, stale files, TOML,
     #    manifest. Every step is a rename, so an interruption leaves whole files only.
     members = exported_members(layout, failed_keys)
+    # Checked before anything moves: a config the trainer would reject leaves the old export.
+    config, config_text, sections = build_config(layout, out_dir, root, members)
+    problems = (diffusion_pipe_config_problems(config) if trainer == DIFFUSION_PIPE
+                else musubi_config_problems(config))
+    if problems:
+        raise ExportError("the trainer config would be rejected: " + "; ".join(problems))
     live = {k for keys in members.values() for k in keys}
     new_files: dict[str, dict[str, Any]] = {}
     links: list[str] = []
@@ -400,12 +406,8 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     report.counts = counts
     report.warnings = [ItemFailure(w.item or w.section or "", w.message)
                        for w in counts.all_warnings()]
-    config, text, sections = build_config(layout, out_dir, root, members)
-    problems = (diffusion_pipe_config_problems(config) if trainer == DIFFUSION_PIPE
-                else musubi_config_problems(config))
-    if problems:
-        raise ExportError("the trainer config would be rejected: " + "; ".join(problems))
-    report.config, report.config_text, report.sections_in_config = config, text, sections
+    report.config, report.config_text, report.sections_in_config = (config, config_text,
+                                                                    sections)
     if trainer != DIFFUSION_PIPE:
         for section in plan.sections:
             if section.name in sections:
@@ -413,7 +415,7 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     for section in plan.sections:  # a section folder exists even when it is empty
         (out_dir / layout.folder_of(section.name)).mkdir(parents=True, exist_ok=True)
     assert report.config_path is not None
-    write_text_atomic(report.config_path, text)
+    write_text_atomic(report.config_path, config_text)
     manifest = {
         "curator_export": MANIFEST_VERSION,
         "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
