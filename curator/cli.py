@@ -15,13 +15,16 @@ import time
 import traceback
 from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any, TextIO
 
 from curator import __version__
-from curator.core.catalog import Catalog
+from curator.core.catalog import DB_FILENAME, Catalog
 from curator.core.jobs import Progress
 from curator.core.project import Project
+
+
+#: Commands that may start a project in an empty folder; the others need an existing catalog.
+CREATES_PROJECT = frozenset({"ingest", "settings", "gui", "plan", "train"})
 
 
 class TerminalProgress:
@@ -67,6 +70,13 @@ class CliContext:
 
     @cached_property
     def catalog(self) -> Catalog:
+        if (getattr(self.args, "command", None) not in CREATES_PROJECT
+                and not os.environ.get("CURATOR_DB_URL")
+                and not (self.project.root / DB_FILENAME).exists()):
+            # A mistyped --project must not quietly become a new, empty project.
+            raise RuntimeError(f"no Curator project at {self.project.root} (no {DB_FILENAME}); "
+                               f"check --project, or start one with `curator --project DIR "
+                               f"ingest …`")
         return self.project.catalog
 
     def emit_json(self, obj: Any) -> None:
@@ -109,8 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    ctx = CliContext(args)
+    ctx = None
     try:
+        ctx = CliContext(args)
         return int(args.func(args, ctx) or 0)
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
@@ -121,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        ctx.project.close()
+        if ctx is not None:
+            ctx.project.close()
 
 
 if __name__ == "__main__":

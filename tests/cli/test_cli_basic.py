@@ -40,3 +40,10 @@ def test_an_error_is_a_sentence_not_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_a_mistyped_project_is_not_created(tmp_path, capsys):
+    missing = tmp_path / "gibli"
+    assert main(["--project", str(missing), "clips", "--json"]) == 2
+    assert "no Curator project at" in capsys.readouterr().err
+    assert not missing.exists()
