@@ -12,7 +12,6 @@ Status-only and unfiltered counts come from the `counters` table the triggers ke
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
+
+from curator.core.media.frames import resampled_frame_count
 
 from .catalog import Catalog, CatalogError
 from .models import Clip, Source
@@ -149,22 +150,9 @@ class ClipPage:
 def frames_at(frames: int, fps: Fraction | float, target_fps: float) -> int:
     """How many frames `frames` source frames at `fps` give when resampled to `target_fps`.
 
-    The same count as `len(resample_indices(frames, fps, target_fps))`: the end of the last
-    source frame on the target grid, halves rounded away from zero, at least 1.
-
-    Args:
-        frames: source frames in the clip.
-        fps: the source frame rate.
-        target_fps: the training frame rate.
-
-    Returns:
-        The frame count at `target_fps`; 0 for an empty clip.
+    The exporter's count (`resampled_frame_count`), so the browser and the export agree.
     """
-    if frames <= 0:
-        return 0
-    exact = Fraction(frames) * Fraction(target_fps).limit_denominator(1_000_000) / Fraction(
-        fps).limit_denominator(1_000_000)
-    return max(1, math.floor(exact + Fraction(1, 2)))
+    return resampled_frame_count(frames, fps, target_fps)
 
 
 def fts_query(words: str) -> str:
