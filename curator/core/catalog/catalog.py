@@ -579,7 +579,8 @@ def _clip_row(row: Any) -> ClipRow:
         width=clip.width, height=clip.height, decision=clip.decision, reason=clip.reason,
         decided_by=clip.decided_by, caption=clip.caption, caption_origin=clip.caption_origin,
         caption_is_manual=bool(clip.caption_is_manual), motion=clip.motion, cuts=clip.cuts,
-        analysis=clip.analysis, parent_id=clip.parent_id, tags=tuple(clip.tags or ()))
+        analysis=clip.analysis, parent_id=clip.parent_id, tags=tuple(clip.tags or ()),
+        motion_p95=clip.motion_p95)
 
 
 def _source_row(source: Source) -> SourceRow:

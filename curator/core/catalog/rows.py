@@ -51,6 +51,7 @@ class ClipRow:
     analysis: dict[str, Any] | None
     parent_id: int | None
     tags: tuple[str, ...]
+    motion_p95: float | None = None
 
     @property
     def frames(self) -> int:
@@ -83,6 +84,7 @@ class ClipRow:
             "caption": self.caption,
             "caption_origin": self.caption_origin,
             "motion": self.motion,
+            "motion_p95": self.motion_p95,
             "cuts": self.cuts,
             "analysis": self.analysis,
             "parent_id": self.parent_id,

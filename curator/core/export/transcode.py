@@ -286,6 +286,10 @@ def encode_run(run: Sequence[ClipJob], settings: EncodeSettings,
             enc.abort()
             yield ItemFailure(enc.job.label or str(source),
                               f"{source}: transcoding failed ({exc})")
+    except BaseException:  # the consumer stopped early (GeneratorExit) or anything else
+        for enc in [*active, *pending]:
+            enc.abort()  # no open container, no `.part` file left behind
+        raise
 
 
 def _finish(enc: _ClipEncoder) -> EncodedClip | ItemFailure:
