@@ -601,8 +601,9 @@ class MainWindow(QMainWindow):
         kwargs = {name: available[name] for name in inspect.signature(ingest_paths).parameters
                   if name in available}
         names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+        # ingest_paths records its own job row in the catalog
         return self.run_job("ingest", f"Ingest {names}", ingest_paths,
-                            on_finished=self._on_ingested, **kwargs)
+                            on_finished=self._on_ingested, record_in_catalog=False, **kwargs)
 
     def analyze(self, clip_ids: list[int] | None, *, force: bool = False) -> JobHandle | None:
         """Measure motion and hidden cuts as a job; the browser shows the scores when done."""
@@ -614,7 +615,8 @@ class MainWindow(QMainWindow):
         what = "all clips" if clip_ids is None else f"{len(clip_ids)} clip(s)"
         return self.run_job("analyze", f"Analyze {what}", analyze_clips,
                             on_finished=lambda _h: self.browser.reload(), catalog=self.catalog,
-                            clip_ids=clip_ids, force=force)
+                            clip_ids=clip_ids, force=force,
+                            record_in_catalog=False)  # analyze_clips records its own job row
 
     def _on_ingested(self, handle: JobHandle) -> None:
         self.browser.filters.set_sources(self.model.source_choices())

@@ -196,7 +196,7 @@ class JobRunner(QObject):
 
     def start(self, kind: str, title: str, job: Callable[..., object], /,
               on_finished: Callable[[JobHandle], None] | None = None,
-              **kwargs: object) -> JobHandle:
+              record_in_catalog: bool = True, **kwargs: object) -> JobHandle:
         """Run `job(**kwargs, progress=..., cancel=...)` on a new thread.
 
         Args:
@@ -204,12 +204,14 @@ class JobRunner(QObject):
             title: what the jobs panel shows.
             job: a core function following the jobs contract.
             on_finished: called on the GUI thread with the handle once the job has ended.
+            record_in_catalog: False for core jobs that record their own run (ingest,
+                analyze), so one run is one job row.
             kwargs: plain values (ids, paths, a settings snapshot), taken now on the GUI thread.
         """
         handle = JobHandle(number=self._next_number, kind=kind, title=title)
         self._next_number += 1
         handle.add_log([f"{time.strftime('%H:%M:%S')} started: {title}"])
-        if self.catalog is not None:
+        if self.catalog is not None and record_in_catalog:
             handle.catalog_job_id = self.catalog.start_job(kind, {
                 "title": title, **{k: _jsonable(v) for k, v in kwargs.items()
                                    if isinstance(v, (str, int, float, bool, Path, list, tuple))}})
