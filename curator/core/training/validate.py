@@ -6,6 +6,7 @@ here in a second instead of after minutes of model loading on a GPU machine.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -111,6 +112,31 @@ def _glob_media(folder: Path, suffixes: Sequence[str]) -> list[Path]:
         return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in allowed)
     except OSError:
         return []
+
+
+def _folder_media(folder: Path, suffixes: Sequence[str], caption_ext: str
+                  ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The media files of a dataset folder and those without a caption file, memoised.
+
+    The Train tab re-checks after every edit; an export folder can hold tens of thousands of
+    files, so the listing is reused while the folder's mtime (which any added or removed file,
+    caption files included, changes) stays the same.
+    """
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return (), ()
+    return _folder_media_cached(str(folder), stamp, tuple(suffixes), caption_ext)
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_media_cached(folder: str, _stamp: int, suffixes: tuple[str, ...], caption_ext: str
+                         ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    files = tuple(_glob_media(Path(folder), suffixes))
+    if not caption_ext:
+        return files, ()
+    present = {p.name for p in Path(folder).iterdir()} if files else set()
+    return files, tuple(f for f in files if f.with_suffix(caption_ext).name not in present)
 
 
 def _resolve(path_text: str, cwd: Path) -> Path:
@@ -236,19 +262,20 @@ def inspect_dataset_config(path: Path, *, cwd: Path | None = None,
                             f"the config's folder: export with absolute paths")
                 bad(f"{where}: {kind}_directory {source} does not exist{hint}")
         elif directory:
-            files = _glob_media(source, VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES)
-            media = len(files)
             ext = merged.get("caption_extension")
+            files, uncaptioned = _folder_media(source, VIDEO_SUFFIXES if is_video
+                                               else IMAGE_SUFFIXES, ext or "")
+            media = len(files)
             if not ext:
                 bad(f"{where}: no caption_extension (e.g. \".txt\"), so caching stops at the "
                     f"first file (§1.3)")
             else:
-                captioned = sum(1 for f in files if f.with_suffix(ext).is_file())
+                captioned = media - len(uncaptioned)
             if media == 0:
                 bad(f"{where}: {source} holds no {kind} files the trainer reads "
                     f"({', '.join(VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES)})")
             elif ext and captioned < media:
-                missing = [f.name for f in files if not f.with_suffix(ext).is_file()][:3]
+                missing = [f.name for f in uncaptioned][:3]
                 if is_video:
                     bad(f"{where}: {media - captioned} of {media} clips have no {ext} "
                         f"caption (e.g. {', '.join(missing)}); caching crashes on the first "
