@@ -51,10 +51,6 @@ def hex_to_hash(text: str) -> int:
     return int(text, 16)
 
 
-def hamming(a: int, b: int) -> int:
-    """Number of bits in which two hashes differ."""
-    return (a ^ b).bit_count()
-
 
 def _match_share(mine: np.ndarray, theirs: np.ndarray, max_distance: int) -> float:
     dist = np.bitwise_count(mine[:, None] ^ theirs[None, :])

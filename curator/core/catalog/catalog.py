@@ -165,11 +165,6 @@ class Catalog:
                 raise CatalogError(f"no source with id {source_id}")
             source.path, source.mtime, source.status = str(new_path), mtime, "ok"
 
-    def mark_source_missing(self, source_id: int) -> None:
-        with self.session() as s:
-            source = s.get(Source, source_id)
-            if source is not None:
-                source.status = "missing"
 
     # --- clips ---------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ the windows listed are the windows the trainer caches: same order, same duplicat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,9 +187,3 @@ def uniform_collapses(frame_count: int, target: int, frame_sample: int) -> int:
     return frame_sample - len(set(int(s) for s in starts))
 
 
-def windows_by_target(windows: Sequence[tuple[int, int]]) -> dict[int, int]:
-    """Distinct windows per length, e.g. `{1: 1, 21: 1}` for head [1, 21] on a long clip."""
-    counts: dict[int, int] = {}
-    for _start, length in dict.fromkeys(windows):
-        counts[length] = counts.get(length, 0) + 1
-    return counts

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from curator.core.export.buckets import (
     BucketSelector,
@@ -370,8 +370,3 @@ def _decide_source_fps(layout: ExportLayout, video_sections: Sequence[Section]) 
                 f"{training:g}) to convert them.", severity="error", section=section.name))
 
 
-def layout_summary(layout: ExportLayout) -> dict[str, Any]:
-    """A compact description for logs and the manifest."""
-    return {"clips": len(layout.clips), "images": len(layout.images),
-            "folders": dict(layout.folders),
-            "members": {k: len(v) for k, v in layout.members.items()}}

@@ -35,7 +35,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -535,5 +535,3 @@ def load_project_plan(project_root: Path, default_preset: str = DEFAULT_PRESET) 
     return load_plan(path) if path.is_file() else load_preset(default_preset)
 
 
-def sections_of_kind(plan: DatasetPlan, kind: str) -> Sequence[Section]:
-    return [s for s in plan.sections if s.kind == kind]

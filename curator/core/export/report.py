@@ -70,9 +70,6 @@ class ExportReport(Report):
     def errors(self) -> list[str]:
         return [w.message for w in self.counts.errors] if self.counts else []
 
-    def warning_messages(self) -> list[str]:
-        """Every warning, plan-level first, as sentences."""
-        return [w.message for w in self.counts.all_warnings()] if self.counts else []
 
     def to_json(self) -> dict[str, Any]:
         """The shape `curator export --json` prints."""

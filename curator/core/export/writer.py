@@ -570,14 +570,3 @@ def _restrict(layout: ExportLayout, members: dict[str, list[str]]) -> ExportLayo
                         layout.source_fps, layout.warnings)
 
 
-def plan_for_manifest(out_dir: Path) -> DatasetPlan | None:
-    """The plan an export folder was written with, read back from its manifest."""
-    from curator.core.export.plan import PlanError, plan_from_dict
-
-    data = read_manifest(out_dir).get("plan")
-    if not data:
-        return None
-    try:
-        return plan_from_dict(data)
-    except PlanError:
-        return None

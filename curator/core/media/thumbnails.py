@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -236,6 +236,3 @@ class ThumbnailCollector:
         self.written.append(path)
 
 
-def thumbnails_exist(thumbs_dir: Path, clips: Iterable[ClipLike]) -> bool:
-    """Whether every thumbnail of these clips is on disk."""
-    return all(p.exists() for c in clips for p in clip_thumbnail_paths(thumbs_dir, c))

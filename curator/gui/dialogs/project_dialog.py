@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.catalog import DB_FILENAME
 
 RECENT_KEY = "projects/recent"
 RECENT_LIMIT = 10
@@ -41,9 +40,6 @@ def remember_project(settings: QSettings, root: Path) -> None:
     current = [str(p) for p in recent_projects(settings)]
     settings.setValue(RECENT_KEY, updated_recent(current, str(root)))
 
-
-def is_project(folder: Path) -> bool:
-    return (folder / DB_FILENAME).exists()
 
 
 class ProjectDialog(QDialog):

@@ -11,7 +11,6 @@ and come back as `QImage`s; the view makes the pixmap.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -652,13 +651,6 @@ class ImagePanel(QWidget):
             self.model.refresh(image_id)
         self.caption_saved.emit(caption)
 
-    def show_images(self, ids: Sequence[int]) -> None:
-        """Select these images (e.g. after an ingest)."""
-        wanted = set(ids)
-        for i in range(self.model.rowCount()):
-            if self.model.row_at(i).id in wanted:
-                self.list.setCurrentIndex(self.model.index(i))
-                return
 
     def shutdown(self) -> None:
         self.caption_panel.shutdown()
