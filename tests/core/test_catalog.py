@@ -262,3 +262,10 @@ def test_the_same_catalog_runs_on_postgresql(postgres_url, tmp_path, monkeypatch
     left, right = catalog.split_clip(b, 80)
     assert catalog.get_clip(right).parent_id == b
     catalog.close()
+
+
+def test_newest_caption_ids_in_one_query(catalog):
+    _, (a, b) = add_film(catalog)
+    catalog.save_caption("Studio Ghibli style. one", clip_id=a)
+    newest = catalog.save_caption("Studio Ghibli style. two", clip_id=a)
+    assert catalog.newest_caption_ids(clip_ids=[a, b]) == {("clip", a): newest.id}

@@ -428,6 +428,23 @@ class Catalog:
         with self.session() as s:
             return [_caption_row(c) for c in s.scalars(_history_query(clip_id, image_id))]
 
+    def newest_caption_ids(self, *, clip_ids: Iterable[int] = (), image_ids: Iterable[int] = ()
+                           ) -> dict[tuple[str, int], int]:
+        """The current caption version of many clips and images in a few grouped queries.
+
+        Returns:
+            {("clip", id) or ("image", id): caption version id}; items without one are absent.
+        """
+        found: dict[tuple[str, int], int] = {}
+        with self.session() as s:
+            for kind, column, ids in (("clip", Caption.clip_id, list(clip_ids)),
+                                      ("image", Caption.image_id, list(image_ids))):
+                for chunk in _chunks(ids, 500):
+                    query = (select(column, func.max(Caption.id)).where(column.in_(chunk))
+                             .group_by(column))
+                    found.update({(kind, item): newest for item, newest in s.execute(query)})
+        return found
+
     def restore_caption(self, caption_id: int) -> CaptionRow:
         """Make an old version current again, as a new version (history is never rewritten)."""
         with self.session() as s:

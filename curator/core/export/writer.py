@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,8 +85,8 @@ class CatalogLike(Protocol):
     def settings(self) -> Any: ...
     def list_clips(self, *, status: str | None = None) -> list[Any]: ...
     def list_images(self, *, status: str | None = None) -> list[Any]: ...
-    def caption_history(self, *, clip_id: int | None = None,
-                        image_id: int | None = None) -> list[Any]: ...
+    def newest_caption_ids(self, *, clip_ids: Iterable[int] = (),
+                           image_ids: Iterable[int] = ()) -> dict[tuple[str, int], int]: ...
     def update_settings(self, **changes: Any) -> Any: ...
 
 
@@ -342,6 +342,9 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     if problems:
         raise ExportError("the trainer config would be rejected: " + "; ".join(problems))
     live = {k for keys in members.values() for k in keys}
+    versions = catalog.newest_caption_ids(  # one grouped query, not one per exported item
+        clip_ids=[i.clip_id for i in clips if i.key in live],
+        image_ids=[i.image_id for i in images if i.key in live])
     new_files: dict[str, dict[str, Any]] = {}
     links: list[str] = []
     for item in [*clips, *images]:
@@ -357,7 +360,7 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
         caption_rel = str(Path(rel).with_suffix(CAPTION_EXTENSION).as_posix())
         text = _caption_text(item.caption)
         _write_if_changed(out_dir / caption_rel, text)
-        entry = _manifest_entry(catalog, item, states[item.key], caption_rel, text)
+        entry = _manifest_entry(item, states[item.key], caption_rel, text, versions)
         for section in item.sections:
             if item.key not in members.get(section, ()):
                 continue
@@ -526,17 +529,8 @@ def _write_images(items: list[ImageExport], staging: Path, workers: int, cancel:
                 future.cancel()
 
 
-def _caption_version(catalog: CatalogLike, item: ClipExport | ImageExport) -> int | None:
-    try:
-        history = (catalog.caption_history(clip_id=item.clip_id) if isinstance(item, ClipExport)
-                   else catalog.caption_history(image_id=item.image_id))
-    except Exception:  # an older catalog without history: the text hash still identifies it
-        return None
-    return history[0].id if history else None
-
-
-def _manifest_entry(catalog: CatalogLike, item: ClipExport | ImageExport, state: _FileState,
-                    caption_rel: str, caption_text: str) -> dict[str, Any]:
+def _manifest_entry(item: ClipExport | ImageExport, state: _FileState, caption_rel: str,
+                    caption_text: str, versions: dict[tuple[str, int], int]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "key": item.key,
         "label": item.label,
@@ -551,7 +545,8 @@ def _manifest_entry(catalog: CatalogLike, item: ClipExport | ImageExport, state:
         "caption_file": caption_rel,
         "caption_sha256": _text_sha(caption_text),
         "caption_origin": item.caption_origin,
-        "caption_version": _caption_version(catalog, item),
+        "caption_version": (versions.get(("clip", item.clip_id)) if isinstance(item, ClipExport)
+                            else versions.get(("image", item.image_id))),
     }
     if isinstance(item, ClipExport):
         entry.update(kind="clip", clip_id=item.clip_id, range=[item.start, item.end],
