@@ -59,6 +59,7 @@ from curator.core.captioning.openai_backend import API_KEY_ENVS, DEFAULT_URL
 from curator.core.captioning.prompts import TRIGGER_FIELD, default_prompt
 from curator.core.catalog import Catalog
 from curator.core.jobs import NEVER_CANCELLED, CancelToken, Progress, ProgressFn, ignore_progress
+from curator.gui.panels.style import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR
 from curator.gui.workers import JobHandle, JobRunner, format_eta
 
 #: Form edits are saved to the project this long after the last change.
@@ -82,10 +83,6 @@ REPO_MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)\b")
 
-ERROR_COLOR = "#f85149"
-WARNING_COLOR = "#d29922"
-OK_COLOR = "#3fb950"
-MUTED_COLOR = "#8b949e"
 
 PANEL_STYLE = """
 #captionJobPanel QLabel[role="section"] { color: #8b949e; font-weight: 700; padding-top: 4px; }

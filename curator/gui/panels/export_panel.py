@@ -80,6 +80,7 @@ from curator.core.export.buckets import musubi_cache_bucket
 from curator.core.export.extraction import MODES, round_frames
 from curator.core.export.plan import TRAINERS, plan_from_dict
 from curator.core.project import Project
+from curator.gui.panels.style import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR, stat_card
 from curator.gui.workers import JobHandle, JobRunner
 
 #: Counts are recomputed this long after the last edit.
@@ -88,10 +89,6 @@ RECOUNT_MS = 350
 HELPER_SOURCES = 6
 DEFAULT_BUDGET = 832 * 480
 
-ERROR_COLOR = "#f85149"
-WARNING_COLOR = "#d29922"
-OK_COLOR = "#3fb950"
-MUTED_COLOR = "#8b949e"
 ACCENT_COLOR = "#2f81f7"
 
 TRAINER_LABELS = {"musubi": "musubi-tuner", "diffusion-pipe": "diffusion-pipe"}
@@ -872,18 +869,7 @@ class ExportPanel(QWidget):
         for key, caption in (("items", "Items per epoch"), ("batches", "Batches per epoch"),
                              ("steps", "Steps per epoch"), ("total_steps", "Steps in total"),
                              ("media", "Clips · images")):
-            card = QFrame()
-            card.setProperty("role", "stat")
-            box = QVBoxLayout(card)
-            box.setContentsMargins(10, 5, 10, 6)
-            box.setSpacing(0)
-            title_label = QLabel(caption)
-            title_label.setProperty("role", "statCaption")
-            value = QLabel("–")
-            value.setProperty("role", "statValue")
-            value.setObjectName(f"stat_{key}")
-            box.addWidget(title_label)
-            box.addWidget(value)
+            card, title_label, value = stat_card(key, caption)
             cards.addWidget(card, 1)
             self.stat_labels[key] = value
             self.stat_captions[key] = title_label

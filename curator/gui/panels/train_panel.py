@@ -91,6 +91,7 @@ from curator.core.training.runner import DEFAULT_GRACE_S, TrainReport, run_steps
 from curator.core.training.validate import Problem, errors
 from curator.gui.panels.loss_plot import LossPlot, format_loss
 from curator.gui.panels.sample_gallery import CheckpointGallery
+from curator.gui.panels.style import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR, stat_card
 from curator.gui.workers import JobHandle, JobRunner, report_summary
 
 #: Lines the log view keeps (a trainer prints for days); older ones scroll away.
@@ -113,10 +114,6 @@ PHASE_LABELS = {
     "starting": "Starting", "caching": "Caching", "training": "Training",
     "sampling": "Rendering samples", "saving": "Saving a checkpoint", "finished": "Finished",
 }
-ERROR_COLOR = "#f85149"
-WARNING_COLOR = "#d29922"
-OK_COLOR = "#3fb950"
-MUTED_COLOR = "#8b949e"
 
 PANEL_STYLE = """
 #trainPanel QLabel[role="section"] { color: #8b949e; font-weight: 700; padding-top: 10px; }
@@ -842,18 +839,7 @@ class TrainPanel(QWidget):
         self.stat_labels: dict[str, QLabel] = {}
         for key, caption in (("epoch", "Epoch"), ("step", "Step"), ("loss", "Loss"),
                              ("speed", "Speed"), ("elapsed", "Elapsed"), ("eta", "Time left")):
-            card = QFrame()
-            card.setProperty("role", "stat")
-            box = QVBoxLayout(card)
-            box.setContentsMargins(10, 5, 10, 6)
-            box.setSpacing(0)
-            title = QLabel(caption)
-            title.setProperty("role", "statCaption")
-            value = QLabel("–")
-            value.setProperty("role", "statValue")
-            value.setObjectName(f"stat_{key}")
-            box.addWidget(title)
-            box.addWidget(value)
+            card, _title, value = stat_card(key, caption)
             stats.addWidget(card, 1)
             self.stat_labels[key] = value
         layout.addLayout(stats)
