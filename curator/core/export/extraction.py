@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,24 @@ class FrameExtraction:
     def targets(self) -> tuple[int, ...]:
         """The target frame counts musubi uses after rounding to 4n+1."""
         return round_target_frames(self.target_frames)
+
+    def dataset_keys(self, *, rounded: bool = False) -> dict[str, Any]:
+        """The musubi dataset keys of this extraction, only those its mode reads (§1.2).
+
+        Args:
+            rounded: write `targets` (4n+1, what musubi uses anyway, without its log warning)
+                instead of the targets as the person wrote them.
+        """
+        keys: dict[str, Any] = {"frame_extraction": self.mode}
+        if self.mode != "full":
+            keys["target_frames"] = list(self.targets if rounded else self.target_frames)
+        if self.mode == "slide":
+            keys["frame_stride"] = self.frame_stride
+        if self.mode == "uniform":
+            keys["frame_sample"] = self.frame_sample
+        if self.mode == "full":
+            keys["max_frames"] = self.max_frames
+        return keys
 
     @property
     def effective_mode(self) -> str:

@@ -223,16 +223,7 @@ class DatasetPlan:
             entry: dict[str, Any] = {"name": s.name, "kind": s.kind,
                                      "resolution": list(s.resolution)}
             if s.extraction is not None:
-                ext = s.extraction
-                entry["frame_extraction"] = ext.mode
-                if ext.mode != "full":
-                    entry["target_frames"] = list(ext.target_frames)
-                if ext.mode == "slide":
-                    entry["frame_stride"] = ext.frame_stride
-                if ext.mode == "uniform":
-                    entry["frame_sample"] = ext.frame_sample
-                if ext.mode == "full":
-                    entry["max_frames"] = ext.max_frames
+                entry.update(s.extraction.dataset_keys())
             entry["num_repeats"] = s.num_repeats
             entry["batch_size"] = s.batch_size
             if s.select.tags:

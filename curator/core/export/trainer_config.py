@@ -110,17 +110,7 @@ def musubi_config(plan: DatasetPlan, folders: Mapping[str, str], out_dir: Path, 
             "num_repeats": s.num_repeats,
         }
         if s.is_video and s.extraction is not None:
-            ext = s.extraction
-            entry["frame_extraction"] = ext.mode
-            if ext.mode != "full":
-                # the rounded values: what musubi would use anyway, without its log warning
-                entry["target_frames"] = list(ext.targets)
-            if ext.mode == "slide":
-                entry["frame_stride"] = ext.frame_stride
-            if ext.mode == "uniform":
-                entry["frame_sample"] = ext.frame_sample
-            if ext.mode == "full":
-                entry["max_frames"] = ext.max_frames
+            entry.update(s.extraction.dataset_keys(rounded=True))
             fps = source_fps.get(s.name)
             if fps is not None:
                 entry["source_fps"] = float(fps)  # an int here fails musubi's schema
