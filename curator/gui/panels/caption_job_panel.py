@@ -59,7 +59,13 @@ from curator.core.captioning.openai_backend import API_KEY_ENVS, DEFAULT_URL
 from curator.core.captioning.prompts import TRIGGER_FIELD, default_prompt
 from curator.core.catalog import Catalog
 from curator.core.jobs import NEVER_CANCELLED, CancelToken, Progress, ProgressFn, ignore_progress
-from curator.gui.panels.style import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR
+from curator.gui.panels.style import (
+    ERROR_COLOR,
+    MUTED_COLOR,
+    OK_COLOR,
+    WARNING_COLOR,
+    JobTab,
+)
 from curator.gui.workers import JobHandle, JobRunner, format_eta
 
 #: Form edits are saved to the project this long after the last change.
@@ -339,7 +345,7 @@ def _card(name: str) -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
-class CaptionJobPanel(QWidget):
+class CaptionJobPanel(JobTab):
     """Caption clips and images with a VLM; settings per project, captions appearing live."""
 
     caption_saved = Signal(object)  # SavedCaption (has clip_id / image_id)
@@ -348,17 +354,13 @@ class CaptionJobPanel(QWidget):
 
     def __init__(self, project: Any = None, catalog: Catalog | None = None,
                  job_runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
         if catalog is None:
             if project is None:
                 raise ValueError("CaptionJobPanel needs a project or a catalog")
             catalog = project.catalog
-        self.setObjectName("captionJobPanel")
-        self.setStyleSheet(PANEL_STYLE)
+        super().__init__("captionJobPanel", PANEL_STYLE, catalog=catalog,
+                         job_runner=job_runner, parent=parent)
         self.project = project
-        self.catalog = catalog
-        self._owns_runner = job_runner is None
-        self.runner = job_runner if job_runner is not None else JobRunner(catalog, self)
         self.handle: JobHandle | None = None
         #: Returns the clip ids selected in the browser; by default the window's browser.
         self.selection_provider: Callable[[], list[int]] | None = None
@@ -1188,8 +1190,7 @@ class CaptionJobPanel(QWidget):
     def shutdown(self) -> None:
         """Save pending edits; a runner this panel made is cancelled and waited for."""
         self.save_settings()
-        if self._owns_runner:
-            self.runner.shutdown()
+        self.shutdown_runner()
 
 
 __all__ = ["CaptionJobPanel", "SavedCaption", "caption_job", "crash_reason", "model_folders",

@@ -80,7 +80,14 @@ from curator.core.export.buckets import musubi_cache_bucket
 from curator.core.export.extraction import MODES, round_frames
 from curator.core.export.plan import TRAINERS, plan_from_dict
 from curator.core.project import Project
-from curator.gui.panels.style import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR, stat_card
+from curator.gui.panels.style import (
+    ERROR_COLOR,
+    MUTED_COLOR,
+    OK_COLOR,
+    WARNING_COLOR,
+    JobTab,
+    stat_card,
+)
 from curator.gui.workers import JobHandle, JobRunner
 
 #: Counts are recomputed this long after the last edit.
@@ -582,7 +589,7 @@ def _muted(widget: QWidget) -> QWidget:
 
 # --- the panel -----------------------------------------------------------------------------
 
-class ExportPanel(QWidget):
+class ExportPanel(JobTab):
     """Plan, live count, warnings, resolution helper and the export run."""
 
     clip_activated = Signal(int)  # a warning naming this clip was double-clicked
@@ -594,14 +601,11 @@ class ExportPanel(QWidget):
     def __init__(self, project: Project, catalog: Any = None,
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("exportPanel")
-        self.setStyleSheet(PANEL_STYLE)
+        super().__init__("exportPanel", PANEL_STYLE,
+                         catalog=catalog if catalog is not None else project.catalog,
+                         job_runner=job_runner, parent=parent)
         self.project = project
         self.root = Path(project.root)
-        self.catalog = catalog if catalog is not None else project.catalog
-        self._owns_runner = job_runner is None
-        self.runner = job_runner if job_runner is not None else JobRunner(self.catalog, self)
         self.settings = settings
         self.workers: int | None = None  # parallel transcodes for an export (None: all cores)
 
@@ -1764,8 +1768,7 @@ class ExportPanel(QWidget):
             except (RuntimeError, TypeError):
                 pass
             self._finish_count_thread()
-        if self._owns_runner:
-            self.runner.shutdown()
+        self.shutdown_runner()
 
 
 __all__ = ["COLUMNS", "CountRequest", "CountResult", "CountWorker", "ExportPanel",

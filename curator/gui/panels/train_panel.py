@@ -91,7 +91,14 @@ from curator.core.training.runner import DEFAULT_GRACE_S, TrainReport, run_steps
 from curator.core.training.validate import Problem, errors
 from curator.gui.panels.loss_plot import LossPlot, format_loss
 from curator.gui.panels.sample_gallery import CheckpointGallery
-from curator.gui.panels.style import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR, stat_card
+from curator.gui.panels.style import (
+    ERROR_COLOR,
+    MUTED_COLOR,
+    OK_COLOR,
+    WARNING_COLOR,
+    JobTab,
+    stat_card,
+)
 from curator.gui.workers import JobHandle, JobRunner, report_summary
 
 #: Lines the log view keeps (a trainer prints for days); older ones scroll away.
@@ -592,7 +599,7 @@ class LogHighlighter(QSyntaxHighlighter):
 
 # --- the panel -------------------------------------------------------------------------------
 
-class TrainPanel(QWidget):
+class TrainPanel(JobTab):
     """Profile, settings, commands, run, samples: everything between an export and a LoRA."""
 
     run_started = Signal(object)  # JobHandle
@@ -602,14 +609,11 @@ class TrainPanel(QWidget):
     def __init__(self, project: Project, catalog: Any = None,
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("trainPanel")
-        self.setStyleSheet(PANEL_STYLE)
+        super().__init__("trainPanel", PANEL_STYLE,
+                         catalog=catalog if catalog is not None else project.catalog,
+                         job_runner=job_runner, parent=parent)
         self.project = project
         self.root = Path(project.root)
-        self.catalog = catalog if catalog is not None else project.catalog
-        self._owns_runner = job_runner is None
-        self.runner = job_runner if job_runner is not None else JobRunner(self.catalog, self)
         self.settings = settings
         self.plan: RunPlan | None = None
         self.base: TrainingProfile = TrainingProfile()
@@ -1625,8 +1629,7 @@ class TrainPanel(QWidget):
         for timer in (self._replan_timer, self._drain_timer, self._clock):
             timer.stop()
         self.gallery.shutdown()
-        if self._owns_runner:
-            self.runner.shutdown()
+        self.shutdown_runner()
 
 
 def _mono_font() -> QFont:
