@@ -25,8 +25,10 @@ def _threshold(text: str) -> float | None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("decide", help="accept or reject clips by id")
+    p = subparsers.add_parser("decide", help="accept or reject clips (or images) by id")
     p.add_argument("ids", nargs="+", type=int, metavar="ID")
+    p.add_argument("--images", action="store_true",
+                   help="the ids are images (stills), not clips")
     choice = p.add_mutually_exclusive_group(required=True)
     choice.add_argument("--accept", dest="decision", action="store_const", const="accepted")
     choice.add_argument("--reject", dest="decision", action="store_const", const="rejected")
@@ -68,18 +70,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_decide(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
     ids = list(dict.fromkeys(args.ids))
-    known = {clip.id for clip in ctx.catalog.list_clips(ids=ids)}
+    kind = "image" if args.images else "clip"
+    listed = ctx.catalog.list_images(ids=ids) if args.images else ctx.catalog.list_clips(ids=ids)
+    known = {item.id for item in listed}
     missing = [i for i in ids if i not in known]
     if missing:
-        ctx.say(f"error: no clip with id {', '.join(map(str, missing))}; nothing was changed")
+        ctx.say(f"error: no {kind} with id {', '.join(map(str, missing))}; nothing was changed")
         return 2
-    changes = ctx.catalog.set_decision(ids, args.decision, args.reason, by="person")
+    changes = ctx.catalog.set_decision(ids, args.decision, args.reason, by="person", kind=kind)
     if args.json:
-        ctx.emit_json({"decision": args.decision, "reason": args.reason, "ids": ids,
+        ctx.emit_json({"decision": args.decision, "reason": args.reason, "kind": kind, "ids": ids,
                        "previous": [{"id": c.id, "decision": c.decision, "reason": c.reason,
                                      "decided_by": c.decided_by} for c in changes]})
     else:
-        ctx.say(f"{len(changes)} clips {args.decision}")
+        ctx.say(f"{len(changes)} {kind}s {args.decision}")
     return 0
 
 

@@ -22,6 +22,11 @@ class Project:
     def thumbs_dir(self) -> Path:
         return self.root / "thumbs"
 
+    @property
+    def stills_dir(self) -> Path:
+        """Frames saved from clips as stills for the image section."""
+        return self.root / "stills"
+
     def path(self, *parts: str) -> Path:
         """A path inside the project folder (created parents for files written there)."""
         return self.root.joinpath(*parts)

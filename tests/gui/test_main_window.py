@@ -414,3 +414,19 @@ def test_an_export_warning_reveals_its_clip(qtbot, make_window, filled_project):
     assert window._shown_clip.id == last
     if hasattr(panel, "shutdown"):
         panel.shutdown()
+
+
+def test_a_digit_on_the_focused_reason_list_picks_and_closes(qtbot, make_window, filled_project):
+    """The list has the focus when the picker opens: a digit typed there must pick the reason
+    and close the picker, not only move the highlight (keyboard search)."""
+    window = make_window(filled_project)
+    window.browser.select_row(2)
+    clip_id = window.browser.current_clip_id()
+    press(qtbot, window, Qt.Key.Key_R)
+    dialog = window.findChild(RejectReasonDialog)
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
+    qtbot.keyClick(dialog.reasons, Qt.Key.Key_3)
+    assert not dialog.isVisible()
+    clip = filled_project.catalog.get_clip(clip_id)
+    assert clip.decision == "rejected" and clip.reason == dialog.reasons.item(2).data(
+        Qt.ItemDataRole.UserRole)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -41,6 +41,9 @@ class RejectReasonDialog(QDialog):
         other.setData(Qt.ItemDataRole.UserRole, OTHER)
         self.reasons.addItem(other)
         self.reasons.setCurrentRow(0)
+        # The list has the focus and would take a digit as keyboard search (moving the
+        # highlight only); the digit must pick the reason and close, as the label promises.
+        self.reasons.installEventFilter(self)
         self.reasons.itemActivated.connect(lambda _item: self.accept())
         self.reasons.currentRowChanged.connect(self._on_row)
         self.reasons.setMinimumHeight(self.reasons.sizeHintForRow(0) * (len(REJECT_REASONS) + 1)
@@ -75,18 +78,31 @@ class RejectReasonDialog(QDialog):
         super().accept()
         self.reason_chosen.emit(reason)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (watched is self.reasons and event.type() == QEvent.Type.KeyPress
+                and self._pick_by_digit(event)):
+            return True
+        return super().eventFilter(watched, event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        text = event.text()
-        if text.isdigit() and not self.other_text.hasFocus():
-            row = int(text) - 1
-            if 0 <= row < self.reasons.count():
-                self.reasons.setCurrentRow(row)
-                if self.reasons.currentItem().data(Qt.ItemDataRole.UserRole) == OTHER:
-                    self.other_text.setFocus()
-                else:
-                    self.accept()
-                return
+        if not self.other_text.hasFocus() and self._pick_by_digit(event):
+            return
         super().keyPressEvent(event)
+
+    def _pick_by_digit(self, event: QKeyEvent) -> bool:
+        """A digit picks its reason and closes (Other… asks for the words); True if taken."""
+        text = event.text()
+        if not text.isdigit() or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        row = int(text) - 1
+        if not 0 <= row < self.reasons.count():
+            return True  # a digit with no reason: swallowed, not a keyboard search
+        self.reasons.setCurrentRow(row)
+        if self.reasons.currentItem().data(Qt.ItemDataRole.UserRole) == OTHER:
+            self.other_text.setFocus()
+        else:
+            self.accept()
+        return True
 
     def _on_row(self, row: int) -> None:
         is_other = self.reasons.item(row) is not None and \
