@@ -18,6 +18,7 @@ from curator.core.training.profile import (
     DEFAULT_PRESET,
     ProfileError,
     TrainingProfile,
+    absolute_command,
     list_profiles,
     load_profile,
     save_profile,
@@ -82,9 +83,12 @@ def effective_profile(args: argparse.Namespace, project_root: Path) -> TrainingP
     changes = {field: getattr(args, dest) for dest, field in _OVERRIDES
                if getattr(args, dest, None)}
     # Paths typed on the command line are relative to where the command runs, not the project.
+    # Made absolute without following links: a venv's bin/python is a symlink to the base
+    # interpreter (only the link's own path starts Python inside the venv), and an export's
+    # musubi_dataset.toml is a stable link into its current generation.
     for key, value in list(changes.items()):
         if key != "python" or "/" in value or "\\" in value:
-            changes[key] = str(Path(value).expanduser().resolve())
+            changes[key] = absolute_command(value, Path.cwd())
     profile = profile.replace(**changes)
     for assignment in args.settings:
         profile = profile.with_setting(assignment)
@@ -127,7 +131,10 @@ def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
     if not profile.dataset_config and ((root / DB_FILENAME).exists()
                                        or os.environ.get("CURATOR_DB_URL")):
         export_root = ctx.catalog.settings().export_root or None
-    remote = bool(args.export_script) or args.dry_run
+    # A dry run previews a run here, so it checks what a run checks (a missing or non-musubi
+    # trainer folder is an error, exit 1); only a script for another machine lets files be
+    # missing here.
+    remote = bool(args.export_script)
     plan = plan_run(profile, root, args.step, remote=remote, export_root=export_root)
     steps, problems, summary = list(plan.steps), list(plan.problems), plan.dataset
 

@@ -40,7 +40,7 @@ def test_export_json_has_the_documented_shape(project, tmp_path, capsys):
     assert _run(project, "export", str(out), "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert data["trainer"] == "musubi"
-    assert data["config"] == str((out / "musubi_dataset.toml").resolve())
+    assert data["config"] == str(out.resolve() / "musubi_dataset.toml")  # the stable name
     assert [d["name"] for d in data["datasets"]] == ["images", "clips_768x416", "clips_384x208"]
     for dataset in data["datasets"]:
         assert {"name", "items", "batches", "warnings"} <= set(dataset)
