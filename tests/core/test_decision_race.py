@@ -50,7 +50,7 @@ def test_auto_decide_never_overwrites_a_person_deciding_meanwhile(project):
             break
         if catalog.set_decision([clip_id], "accepted", by="person"):
             accepted.append(clip_id)
-        time.sleep(0.001)
+        time.sleep(0.0005)
     out, err = rule.communicate(timeout=120)
     assert rule.returncode == 0, err
     assert accepted, "the rule finished before the person could decide anything"
