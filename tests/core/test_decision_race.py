@@ -51,7 +51,7 @@ def test_auto_decide_never_overwrites_a_person_deciding_meanwhile(project):
         if catalog.set_decision([clip_id], "accepted", by="person"):
             accepted.append(clip_id)
         time.sleep(0.0005)
-    out, err = rule.communicate(timeout=120)
+    _out, err = rule.communicate(timeout=120)
     assert rule.returncode == 0, err
     assert accepted, "the rule finished before the person could decide anything"
     lost = [c.id for c in catalog.list_clips(ids=accepted) if c.decided_by != "person"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 
@@ -21,10 +22,10 @@ from tests.gui_fixtures import (  # noqa: F401 - fixtures
 )
 
 
-def cli(project_root, *argv: str) -> subprocess.CompletedProcess:  # noqa: ANN001
+def cli(project_root: Path, *argv: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "curator.cli", "--project", str(project_root),
                            *argv], env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_ctrl_z_after_the_cli_rejected_keeps_the_cli_decision_and_says_so(

@@ -455,6 +455,8 @@ class Catalog:
         if (clip_id is None) == (image_id is None):
             raise ValueError("save_caption needs exactly one of clip_id or image_id")
         is_manual = origin == "manual"
+        # A NUL cuts the caption short for every C reader downstream (trainers, tokenizers).
+        text_ = text_.replace("\x00", "")
         with self.session() as s:
             item = s.get(Clip, clip_id) if clip_id is not None else s.get(Image, image_id)
             if item is None:
