@@ -59,13 +59,8 @@ from curator.core.captioning.openai_backend import API_KEY_ENVS, DEFAULT_URL
 from curator.core.captioning.prompts import TRIGGER_FIELD, default_prompt
 from curator.core.catalog import Catalog
 from curator.core.jobs import NEVER_CANCELLED, CancelToken, Progress, ProgressFn, ignore_progress
-from curator.gui.panels.style import (
-    ERROR_COLOR,
-    MUTED_COLOR,
-    OK_COLOR,
-    WARNING_COLOR,
-    JobTab,
-)
+from curator.gui.theme import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR
+from curator.gui.widgets.job_bar import JobTab
 from curator.gui.workers import JobHandle, JobRunner, format_eta
 
 #: Form edits are saved to the project this long after the last change.

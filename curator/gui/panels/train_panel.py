@@ -91,14 +91,8 @@ from curator.core.training.runner import DEFAULT_GRACE_S, TrainReport, run_steps
 from curator.core.training.validate import Problem, errors
 from curator.gui.panels.loss_plot import LossPlot, format_loss
 from curator.gui.panels.sample_gallery import CheckpointGallery
-from curator.gui.panels.style import (
-    ERROR_COLOR,
-    MUTED_COLOR,
-    OK_COLOR,
-    WARNING_COLOR,
-    JobTab,
-    stat_card,
-)
+from curator.gui.theme import ERROR_COLOR, MUTED_COLOR, OK_COLOR, WARNING_COLOR
+from curator.gui.widgets.job_bar import JobTab, stat_card
 from curator.gui.workers import JobHandle, JobRunner, report_summary
 
 #: Lines the log view keeps (a trainer prints for days); older ones scroll away.
