@@ -72,7 +72,7 @@ def make_fake_musubi(root: Path, *, exit_codes: dict[str, int] | None = None,
     """
     exit_codes, logs, hang = exit_codes or {}, logs or LOGS, hang or set()
     package = root / "src" / "musubi_tuner"
-    package.mkdir(parents=True)
+    package.mkdir(parents=True, exist_ok=True)  # a second call re-configures the same folder
     (package / "__init__.py").write_text("")
     config = {}
     for step, script in SCRIPTS.items():
@@ -89,7 +89,7 @@ def make_fake_musubi(root: Path, *, exit_codes: dict[str, int] | None = None,
         config[script] = {"fake": str(FAKE_TRAINER), "args": args}
     (root / "fake_config.json").write_text(json.dumps(config, indent=1))
     launcher = root / "src" / "accelerate" / "commands"
-    launcher.mkdir(parents=True)
+    launcher.mkdir(parents=True, exist_ok=True)
     (root / "src" / "accelerate" / "__init__.py").write_text("")
     (launcher / "__init__.py").write_text("")
     (launcher / "launch.py").write_text(_LAUNCH)

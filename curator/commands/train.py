@@ -18,6 +18,7 @@ from curator.core.training.profile import (
     DEFAULT_PRESET,
     ProfileError,
     TrainingProfile,
+    absolute_command,
     list_profiles,
     load_profile,
     save_profile,
@@ -82,8 +83,13 @@ def effective_profile(args: argparse.Namespace, project_root: Path) -> TrainingP
     changes = {field: getattr(args, dest) for dest, field in _OVERRIDES
                if getattr(args, dest, None)}
     # Paths typed on the command line are relative to where the command runs, not the project.
+    # `--python` is made absolute without following links: a venv's bin/python is a symlink to
+    # the base interpreter, and only the link's own path makes Python start inside the venv.
     for key, value in list(changes.items()):
-        if key != "python" or "/" in value or "\\" in value:
+        if key == "python":
+            if "/" in value or "\\" in value:
+                changes[key] = absolute_command(value, Path.cwd())
+        else:
             changes[key] = str(Path(value).expanduser().resolve())
     profile = profile.replace(**changes)
     for assignment in args.settings:
@@ -127,7 +133,10 @@ def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
     if not profile.dataset_config and ((root / DB_FILENAME).exists()
                                        or os.environ.get("CURATOR_DB_URL")):
         export_root = ctx.catalog.settings().export_root or None
-    remote = bool(args.export_script) or args.dry_run
+    # A dry run previews a run here, so it checks what a run checks (a missing or non-musubi
+    # trainer folder is an error, exit 1); only a script for another machine lets files be
+    # missing here.
+    remote = bool(args.export_script)
     plan = plan_run(profile, root, args.step, remote=remote, export_root=export_root)
     steps, problems, summary = list(plan.steps), list(plan.problems), plan.dataset
 

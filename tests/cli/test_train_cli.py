@@ -24,6 +24,8 @@ def setup(tmp_path):
     project.mkdir()
     models = make_models(tmp_path / "models")
     dataset = make_dataset(tmp_path / "export")
+    # a dry run checks the trainer folder as a run does (a missing one is an error)
+    make_fake_musubi(tmp_path / "musubi-tuner")
 
     def args(trainer=None, *extra: str) -> list[str]:
         trainer = trainer or tmp_path / "musubi-tuner"
@@ -205,3 +207,126 @@ def test_the_last_export_is_the_default_dataset_and_its_counts_are_shown(setup, 
     assert train[train.index("--dataset_config") + 1] == str(dataset)
     assert (data["dataset"]["items"], data["dataset"]["steps_per_epoch"]) == (6, 6)
     assert data["dataset"]["sections"][0]["media_files"] == 3
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _curator(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "curator.cli", *argv], capture_output=True,
+                          text=True, env=env, cwd=str(cwd or REPO), timeout=60, check=False)
+
+
+def test_python_option_runs_the_venv_interpreter_not_its_link_target(setup):
+    """Issue 10 item 1: `--python venv/bin/python` is a symlink to the base interpreter; the
+    step must start through the link so that Python finds the venv (`sys.prefix`)."""
+    tmp, _, args = setup
+    venv = tmp / "trainer venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=60)
+    venv_python = venv / "bin" / "python"
+    assert venv_python.is_symlink()  # the case the issue is about
+    trainer = tmp / "musubi-tuner"
+    report = tmp / "prefix.txt"
+    # the cache-latents script of this checkout records which environment runs it
+    (trainer / "src" / "musubi_tuner" / "wan_cache_latents.py").write_text(
+        "import sys\n"
+        f"open({str(report)!r}, 'w').write(sys.prefix)\n")
+    argv = args(trainer, "--step", "cache-latents")
+    py = argv.index("--python")
+    # relative, as a person types it from the folder that holds the venv
+    argv[py + 1] = "trainer venv/bin/python"
+    result = _curator(*argv, cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    assert Path(report.read_text()) == venv
+    assert Path(report.read_text()) != Path(sys.base_prefix)
+
+
+EVIL_PROFILE = '''extends = "wan21-14b-style-24gb"
+name = "evil\\ntouch PWNED\\n#"
+
+[saving]
+output_name = "lora"
+'''
+
+
+def test_a_profile_name_cannot_inject_commands_into_the_exported_script(setup):
+    """Issue 10 item 2: a newline in the profile name used to end the script's comment and
+    make `touch PWNED` a command. The profile is refused with a message naming the file; no
+    script is written, and running anything in the folder creates nothing."""
+    tmp, _, args = setup
+    profile = tmp / "evil.toml"
+    profile.write_text(EVIL_PROFILE)
+    work = tmp / "work"
+    work.mkdir()
+    target = work / "train.sh"
+    result = _curator(*args(None, "--profile", str(profile), "--export-script", str(target)),
+                      cwd=work)
+    if target.exists():  # what happened before: the script was written; run it as a user would
+        subprocess.run(["bash", str(target)], cwd=str(work), capture_output=True, timeout=30,
+                       check=False)
+    assert not (work / "PWNED").exists()
+    assert result.returncode == 2
+    assert str(profile) in result.stderr and "holds a newline" in result.stderr
+    assert not target.exists()
+
+
+def test_exported_script_comments_and_words_are_inert_whatever_the_strings(setup, tmp_path):
+    """Issue 10 item 2, at the writer: even steps built in code with hostile names and paths
+    give a script whose only effects are its commands (run with bash for real)."""
+    from curator.core.training.commands import TrainStep, export_script
+
+    work = tmp_path / "run"
+    work.mkdir()
+    hostile = "evil\ntouch PWNED1\n#"
+    step = TrainStep(name="train\ntouch PWNED2", description="x\rtouch PWNED3\n",
+                     argv=("echo", hostile, "$(touch PWNED4)", "`touch PWNED5`"),
+                     cwd=str(work), mkdirs=(str(work / "out\ntouch PWNED6"),),
+                     env={"CURATOR_X": "$(touch PWNED7)"},
+                     files={str(work / "cfg;touch PWNED8.toml"): "a = 1\nCURATOR_EOF\n"})
+    script = work / "train.sh"
+    script.write_text(export_script([step], title=f"profile {hostile}\x1b[2J\u2028x"))
+    result = subprocess.run(["bash", str(script)], cwd=str(work), capture_output=True,
+                            text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    assert not list(work.glob("PWNED*"))
+    assert result.stdout == f"{hostile} $(touch PWNED4) `touch PWNED5`\n"
+    assert (work / "cfg;touch PWNED8.toml").read_text() == "a = 1\nCURATOR_EOF\n"
+    assert "\x1b" not in script.read_text()
+    with pytest.raises(ValueError, match="not a shell name"):
+        export_script([TrainStep("x", ("true",), ".", env={"A;touch B": "1"})])
+
+
+def test_a_profile_value_with_a_control_character_is_refused_everywhere(setup, capsys):
+    """Set on the command line, or changed in code as the window does, the same rule holds:
+    refused before a command or script is built."""
+    from curator.core.training.profile import load_profile
+    from curator.core.training.validate import validate_profile
+
+    _, project, args = setup
+    assert main(args(None, "--dry-run", "--set", 'saving.output_name="lo\\u001bra"')) == 2
+    assert "holds the control character U+001B" in capsys.readouterr().err
+    profile = load_profile("wan21-14b-style-24gb").replace(output_name="lo\x1bra")
+    problems = validate_profile(profile.resolved(project), check_files=False)
+    assert any(p.severity == "error" and p.field == "output_name"
+               and "U+001B" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-musubi"])
+def test_a_dry_run_with_a_missing_or_foreign_trainer_folder_is_an_error(setup, capsys, kind):
+    """Issue 10, degraded: `train --dry-run` with a trainer folder that cannot work exited 0
+    without a word. It is an error now, in text and in JSON."""
+    tmp, _, args = setup
+    folder = tmp / "not-a-trainer"
+    if kind == "not-musubi":
+        folder.mkdir()
+        (folder / "README.md").write_text("something else\n")
+    code, data, _ = run_json(capsys, args(folder, "--dry-run", "--json"))
+    assert code == 1
+    messages = [p["message"] for p in data["problems"] if p["severity"] == "error"]
+    expected = "does not exist" if kind == "missing" else "is it a musubi-tuner checkout?"
+    assert any(str(folder) in m and expected in m for m in messages), messages
+    assert main(args(folder, "--dry-run")) == 1
+    err = capsys.readouterr().err
+    assert "error: " in err and str(folder) in err

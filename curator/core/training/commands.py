@@ -15,6 +15,7 @@ a bash script with every word `shlex.quote`d, for a remote machine.
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 
 import tomli_w
 
-from .profile import TrainingProfile, is_i2v, needs_clip
+from .profile import TrainingProfile, escape_controls, is_i2v, needs_clip
 
 STEP_NAMES = ("cache-latents", "cache-text", "train")
 STEP_CHOICES = (*STEP_NAMES, "all")
@@ -38,6 +39,7 @@ MUSUBI_SCRIPTS = {
 # Environment variables that hold search paths: a step's value goes first, the inherited one after.
 PATH_LIKE_ENV = frozenset({"PYTHONPATH"})
 DP_CONFIG_NAME = "curator-diffusion-pipe.toml"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -456,14 +458,16 @@ def export_script(steps: Sequence[TrainStep], *, title: str = "",
         The script text (the caller writes it and makes it executable).
     """
     q = shlex.quote
+    # Comments too: a newline in a profile's name would end the comment and start a command.
+    c = escape_controls
     lines = ["#!/usr/bin/env bash",
              f"# Written by Curator on {datetime.now():%Y-%m-%d %H:%M}"
-             + (f" for {title}" if title else "") + ".",
+             + (f" for {c(title)}" if title else "") + ".",
              "# Every path below must exist on the machine that runs this script."]
     lines.append("set -euo pipefail" if stop_on_failure else "set -uo pipefail")
     for index, step in enumerate(steps, start=1):
-        lines += ["", f"# step {index}/{len(steps)}: {step.name}"
-                  + (f" ({step.description})" if step.description else "")]
+        lines += ["", f"# step {index}/{len(steps)}: {c(step.name)}"
+                  + (f" ({c(step.description)})" if step.description else "")]
         for folder in step.mkdirs:
             lines.append(f"mkdir -p {q(folder)}")
         for path, text in step.files.items():
@@ -476,6 +480,8 @@ def export_script(steps: Sequence[TrainStep], *, title: str = "",
         lines.append("(")
         lines.append(f"  cd {q(step.cwd)}")
         for key, value in step.env.items():
+            if not _ENV_NAME.fullmatch(key):  # a name is not quoted, so it must be a plain word
+                raise ValueError(f"environment variable name {key!r} is not a shell name")
             if key in PATH_LIKE_ENV:
                 lines.append(f'  export {key}={q(value)}"${{{key}:+:${key}}}"')
             else:

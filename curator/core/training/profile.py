@@ -12,6 +12,7 @@ file; an unknown key is an error, so a misspelt setting never silently does noth
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ TIMESTEP_SAMPLINGS = ("sigma", "uniform", "sigmoid", "shift", "flux_shift", "flu
                       "qinglong_qwen")
 LOG_WITH = ("tensorboard", "wandb", "all")
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: "$" lets a "\n" end it
 
 
 class ProfileError(ValueError):
@@ -232,12 +233,12 @@ class TrainingProfile:
                     continue  # diffusion-pipe's "resume the newest run", not a path
                 p = Path(value).expanduser()
                 changes[f.name] = str(p if p.is_absolute() else (base_dir / p).resolve())
-        # `python` and `accelerate` may be bare command names; only a path-like value is resolved.
+        # `python` and `accelerate` may be bare command names; only a path-like value is made
+        # absolute, and never through its links (see `absolute_command`).
         for name in ("python", "accelerate", "dp_deepspeed"):
             value = getattr(self, name)
             if value and ("/" in value or "\\" in value):
-                p = Path(value).expanduser()
-                changes[name] = str(p if p.is_absolute() else (base_dir / p).resolve())
+                changes[name] = absolute_command(value, base_dir)
         return self.replace(**changes)
 
     # ---- TOML ------------------------------------------------------------------------------
@@ -334,6 +335,52 @@ def _set_field(profile: TrainingProfile, by_place: dict, place: tuple[str | None
     setattr(profile, f.name, _coerce(value, f.metadata["kind"], shown, source))
 
 
+# C0 and C1 controls, DEL, and the Unicode line breaks: none belongs in a name, path or option,
+# and a newline in one would end a comment or command line of an exported script.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text that may span lines (it never reaches a command or script).
+_MULTILINE_FIELDS = frozenset({"description"})
+
+
+def control_character(text: str) -> str | None:
+    """The first control character of `text` in words (`a newline`, `U+001B`), or None."""
+    m = _CONTROL_RE.search(text)
+    if m is None:
+        return None
+    char = m.group()
+    named = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}
+    return named.get(char, f"the control character U+{ord(char):04X}")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as `\\xNN`/`\\uNNNN` (for one-line
+    comments and messages)."""
+    return _CONTROL_RE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def text_problems(profile: TrainingProfile) -> list[tuple[str, str]]:
+    """(field, message) for each one-line setting that holds a control character.
+
+    Profile files are checked as they are read; this catches values set on the command line
+    or in the window before any command or script is built from them.
+    """
+    out = []
+    for f in dataclasses.fields(profile):
+        if f.name in _MULTILINE_FIELDS:
+            continue
+        value = getattr(profile, f.name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            found = control_character(item) if isinstance(item, str) else None
+            if found:
+                section, key = f.metadata["toml"]
+                shown = key if section is None else f"{section}.{key}"
+                out.append((f.name, f"{shown} {item!r} holds {found}; "
+                                    f"names, paths and options must be one line of text"))
+                break
+    return out
+
+
 def _coerce(value: Any, kind: str, shown: str, source: str) -> Any:
     def bad(expected: str) -> ProfileError:
         return ProfileError(f"{source}: {shown} must be {expected}, not {value!r}")
@@ -342,6 +389,13 @@ def _coerce(value: Any, kind: str, shown: str, source: str) -> Any:
     kind = kind.rstrip("?")
     if value is None and optional:
         return None
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    if shown not in _MULTILINE_FIELDS:
+        for text in texts:
+            found = control_character(text) if isinstance(text, str) else None
+            if found:
+                raise ProfileError(f"{source}: {shown} {text!r} holds {found}; names, paths "
+                                   f"and options must be one line of text")
     if kind == "str":
         if not isinstance(value, str):
             raise bad("a string")
@@ -376,11 +430,22 @@ def _coerce(value: Any, kind: str, shown: str, source: str) -> Any:
     raise AssertionError(f"unknown kind {kind}")
 
 
+def absolute_command(value: str, base_dir: Path) -> str:
+    """A program path made absolute against `base_dir` without following symbolic links.
+
+    A venv's `bin/python` is a link to the base interpreter; Python finds its venv from the
+    path it was started by (`pyvenv.cfg` beside it), so resolving the link would run the base
+    interpreter without the venv's packages (torch not found).
+    """
+    p = Path(value).expanduser()
+    return os.path.abspath(p if p.is_absolute() else Path(base_dir) / p)
+
+
 # ---- files -------------------------------------------------------------------------------------
 
 def check_profile_name(name: str) -> str:
     """Raises ProfileError unless `name` can be a file name on every system."""
-    if not _NAME_RE.match(name or ""):
+    if not _NAME_RE.fullmatch(name or ""):
         raise ProfileError(f"profile name {name!r}: use letters, digits, '.', '-' and '_' "
                            f"(it becomes a file name)")
     return name
@@ -409,7 +474,7 @@ def list_profiles(project_root: Path | None = None) -> list[tuple[str, str]]:
         folder = Path(project_root) / PROFILE_DIR
         if folder.is_dir():
             for p in folder.glob("*.toml"):
-                if _NAME_RE.match(p.stem) and _looks_like_profile(p):
+                if _NAME_RE.fullmatch(p.stem) and _looks_like_profile(p):
                     found[p.stem] = "project"
     return sorted(found.items())
 

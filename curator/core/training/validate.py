@@ -30,6 +30,7 @@ from .profile import (
     is_wan22,
     max_blocks_to_swap,
     needs_clip,
+    text_problems,
 )
 
 # TRAINERS.md §1.4: musubi globs these suffixes (and their all-uppercase forms), case-sensitively.
@@ -470,6 +471,8 @@ def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all
         else:
             error(field_name, f"{label} {value} does not exist; {how}")
 
+    for field_name, message in text_problems(p):
+        error(field_name, message)
     if p.trainer not in TRAINERS:
         error("trainer", f"trainer {p.trainer!r} is unknown; use one of {', '.join(TRAINERS)}")
         return problems
