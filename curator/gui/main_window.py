@@ -51,7 +51,7 @@ from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_panel import ImagePanel
 from curator.gui.panels.jobs_panel import JobsPanel
 from curator.gui.panels.preview_panel import PreviewPanel
-from curator.gui.panels.train_panel import TrainPanel
+from curator.gui.tabs.train import TrainPanel
 from curator.gui.tabs.export import ExportPanel
 from curator.gui.undo import DecisionCommand, TrimCommand
 from curator.gui.workers import JobHandle, JobRunner, close_question

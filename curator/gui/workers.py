@@ -332,14 +332,28 @@ class JobRunner(QObject):
                         + (f", {len(failures)} item(s) failed" if failures else "")])
         if handle.thread is not None:
             handle.thread.wait(5000)  # its loop was told to quit as the job returned
-        if self.catalog is not None and handle.catalog_job_id is not None:
-            try:
-                self.catalog.finish_job(handle.catalog_job_id, handle.status,
-                                        result=report_summary(report),
-                                        log="\n".join(handle.log[-200:]))
-            except Exception:  # noqa: BLE001 - a closed catalog must not lose the UI state
-                handle.add_log(["could not record the job in the catalog"])
+        self._record_end(handle, report)
         self.job_finished.emit(handle)
+
+    def settle(self, handle: JobHandle, status: str, reason: str) -> None:
+        """Record that a finished job really ended as `status` (a trainer step that failed
+        inside a run the runner saw return): its log, its job row, the panels."""
+        handle.status = status
+        handle.error = handle.error or reason
+        handle.add_log([f"{status}: {reason}"])
+        self._record_end(handle, handle.report)
+        self.job_updated.emit(handle)
+
+    def _record_end(self, handle: JobHandle, report: object) -> None:
+        """The one place a job's row in the catalog is finished."""
+        if self.catalog is None or handle.catalog_job_id is None:
+            return
+        try:
+            self.catalog.finish_job(handle.catalog_job_id, handle.status,
+                                    result=report_summary(report),
+                                    log="\n".join(handle.log[-200:]))
+        except Exception:  # noqa: BLE001 - a closed catalog must not lose the UI state
+            handle.add_log(["could not record the job in the catalog"])
 
 
 class _JobRelay(QObject):
