@@ -46,7 +46,8 @@ from curator.gui.menus import add_action, build_menus
 from curator.gui.models.clip_table_model import ClipTableModel
 from curator.gui.models.thumbnail_cache import ThumbnailCache
 from curator.gui.panels.browser_panel import BrowserPanel
-from curator.gui.panels.caption_job_panel import CaptionJobPanel, SavedCaption
+from curator.gui.tabs.caption import CaptionJobPanel
+from curator.gui.tabs.caption.text import SavedCaption
 from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_panel import ImagePanel
 from curator.gui.panels.jobs_panel import JobsPanel
