@@ -23,14 +23,10 @@ from curator.core.training.commands import format_command
 from curator.core.training.diagnosis import prompt_texts
 from curator.core.training.samples import Checkpoint
 from curator.gui.panels.loss_plot import LossPlot, format_loss, loss_range, nice_ticks, smooth
-from curator.gui.panels.sample_gallery import (
-    CheckpointGallery,
-    common_output_name,
-    playback_stride,
-    run_folder,
-)
 from curator.gui.tabs.train import TrainPanel
 from curator.gui.tabs.train.channel import LineChannel
+from curator.gui.tabs.train.gallery import CheckpointGallery
+from curator.gui.tabs.train.gallery_loader import common_output_name, playback_stride, run_folder
 from curator.gui.workers import JobRunner
 from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
 from tests.training_fixtures import (

@@ -6,7 +6,7 @@ dataset's counts; `run_steps` runs the steps on a JobRunner thread (so the run i
 jobs panel, cancelled through the token the runner hands it). Output lines cross to this thread
 through a `LineChannel` signal in batches; here they are parsed with the core's `ProgressParser`
 into the progress bar, the stats and the loss plot, and shown in a capped log. The Samples tab
-is the checkpoint picker (`sample_gallery.CheckpointGallery`). The pages are
+is the checkpoint picker (`gallery.CheckpointGallery`). The pages are
 mixins of their own: checks, run, prompts.
 """
 
@@ -46,7 +46,7 @@ from curator.core.training.profile import (
 from curator.core.training.progress import ProgressParser
 from curator.core.training.runner import DEFAULT_GRACE_S
 from curator.core.training.validate import errors
-from curator.gui.panels.sample_gallery import CheckpointGallery
+from curator.gui.tabs.train.gallery import CheckpointGallery
 from curator.gui.tabs.train.channel import LineChannel
 from curator.gui.tabs.train.checks import ChecksPage
 from curator.gui.tabs.train.fields import FIELDS, FieldEditor, html
