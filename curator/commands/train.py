@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
 import threading
 import time
 from pathlib import Path
 
-from curator.core.jobs import CancelToken
 from curator.core.catalog import DB_FILENAME
+from curator.core.jobs import CancelToken
 from curator.core.training.commands import STEP_CHOICES
 from curator.core.training.launch import plan_run
 from curator.core.training.profile import (
@@ -102,12 +101,12 @@ def _describe_dataset(summary: DatasetSummary) -> str:
     return f"dataset {summary.path}: {files}; {counted}"
 
 
-def _print_problems(ctx, problems: list[Problem]) -> None:  # noqa: ANN001 - CliContext
+def _print_problems(ctx, problems: list[Problem]) -> None:
     for problem in problems:
         ctx.say(f"{problem.severity}: {problem.message}")
 
 
-def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run(args: argparse.Namespace, ctx) -> int:
     root = ctx.project.root
     if args.list_profiles:
         rows = list_profiles(root)
@@ -143,10 +142,7 @@ def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
         if errors(problems):
             ctx.say("error: the script was not written; fix the errors above")
             return 2
-        target = Path(args.export_script).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(plan.script(), encoding="utf-8")
-        target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        target = plan.write_script(Path(args.export_script).expanduser())
         ctx.say(f"wrote {len(steps)} step(s) to {target}")
         if not args.dry_run:
             return 0
@@ -180,7 +176,7 @@ def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
     return 0
 
 
-def _run_in_thread(ctx, steps: list, profile: TrainingProfile, *,  # noqa: ANN001
+def _run_in_thread(ctx, steps: list, profile: TrainingProfile, *,
                    grace: float) -> TrainReport:
     """Run the steps on a worker thread so Ctrl-C here becomes a clean cancel of the trainer.
 
@@ -189,12 +185,12 @@ def _run_in_thread(ctx, steps: list, profile: TrainingProfile, *,  # noqa: ANN00
     """
     cancel = CancelToken()
     result: dict[str, object] = {}
-    def on_line(stream: str, line: str) -> None:  # noqa: ARG001 - both streams go to stderr
+    def on_line(stream: str, line: str) -> None:
         if parse_tqdm(line) is not None:
             return  # bars feed the progress line instead of flooding the log
         print(line, file=sys.stderr, flush=True)
 
-    def on_step(step, index: int, count: int) -> None:  # noqa: ANN001
+    def on_step(step, index: int, count: int) -> None:
         ctx.say(f"== step {index + 1}/{count}: {step.name} ({step.description})")
 
     finished = threading.Event()

@@ -7,9 +7,6 @@ positions, sizes and the browser's view are remembered in QSettings when the win
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +18,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -35,8 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.catalog import CatalogError, ClipRow
+from curator.core.analysis import analyze_clips, make_frame_analyzer
+from curator.core.catalog import CaptionRow, CatalogError, ClipRow
 from curator.core.catalog.queries import ClipListItem
+from curator.core.ingest import IngestReport, ingest_paths
 from curator.core.project import Project
 from curator.gui.dialogs.project_dialog import (
     choose_project_folder,
@@ -44,70 +42,28 @@ from curator.gui.dialogs.project_dialog import (
     remember_project,
 )
 from curator.gui.dialogs.reject_reason_dialog import RejectReasonDialog
+from curator.gui.menus import add_action, build_menus
 from curator.gui.models.clip_table_model import ClipTableModel
 from curator.gui.models.thumbnail_cache import ThumbnailCache
 from curator.gui.panels.browser_panel import BrowserPanel
+from curator.gui.tabs.caption import CaptionJobPanel
+from curator.gui.tabs.caption.text import SavedCaption
+from curator.gui.panels.caption_panel import CaptionPanel
+from curator.gui.panels.image_panel import ImagePanel
 from curator.gui.panels.jobs_panel import JobsPanel
+from curator.gui.panels.preview_panel import PreviewPanel
+from curator.gui.tabs.train import TrainPanel
+from curator.gui.tabs.export import ExportPanel
 from curator.gui.undo import DecisionCommand, TrimCommand
 from curator.gui.workers import JobHandle, JobRunner, close_question
 
 log = logging.getLogger(__name__)
 
-#: Panels other issues add, docked beside the jobs panel: (module in curator.gui.panels,
-#: class, dock title). Each is a QWidget built as `Class(project, job_runner)`; adding one is
-#: one line here, and a module not written yet is simply left out.
-JOB_PANELS = (
-    ("caption_job_panel", "CaptionJobPanel", "Caption"),
-    ("export_panel", "ExportPanel", "Export"),
-    ("train_panel", "TrainPanel", "Train"),
-)
+#: The job tabs docked beside the jobs panel, by title; each is built the first time it shows.
+JOB_TABS = ("Caption", "Export", "Train")
 
 SETTINGS_GROUP = "mainWindow"
 DEFAULT_SIZE = QSize(1600, 980)
-
-
-def _panel_class(module: str, name: str) -> type[QWidget] | None:
-    """A panel class from `curator.gui.panels.<module>`, or None while it is not written yet.
-
-    When the module has no class of that name, its one QWidget subclass named `*Panel` (defined
-    there, not imported) is taken, so a panel named a little differently still shows up.
-    """
-    try:
-        loaded = importlib.import_module(f"curator.gui.panels.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"curator.gui.panels.{module}":
-            return None
-        raise
-    cls = getattr(loaded, name, None)
-    if cls is None:
-        found = [c for c in vars(loaded).values()
-                 if isinstance(c, type) and issubclass(c, QWidget) and c.__name__.endswith("Panel")
-                 and c.__module__ == loaded.__name__]
-        cls = found[0] if len(found) == 1 else None
-        if cls is None:
-            log.warning("curator.gui.panels.%s has no %s", module, name)
-    return cls
-
-
-def _build(cls: type[QWidget], available: dict[str, Any]) -> QWidget:
-    """Build a panel from what its constructor asks for by name (project, catalog, job_runner…).
-
-    Panels written by different people take different subsets of the same few objects; their
-    parameter names say which.
-    """
-    aliases = {"runner": "job_runner", "jobs": "job_runner"}
-    kwargs: dict[str, Any] = {}
-    positional: list[Any] = []
-    for name, param in inspect.signature(cls).parameters.items():
-        key = aliases.get(name, name)
-        if key not in available:
-            continue
-        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
-            positional.append(available[key])
-        elif param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                            inspect.Parameter.KEYWORD_ONLY):
-            kwargs[name] = available[key]
-    return cls(*positional, **kwargs)
 
 
 class MainWindow(QMainWindow):
@@ -134,22 +90,17 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailCache(project.thumbs_dir, parent=self)
         self.model = ClipTableModel(self.catalog, self.thumbnails, parent=self)
         self.browser = BrowserPanel(self.model, self.target_fps)
-        available = {"project": project, "catalog": self.catalog, "job_runner": self.jobs,
-                     "settings": self.settings}
         # Clips and images (screenshots) are browsed side by side, as tabs of the centre.
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.browser, "Clips")
-        image_cls = _panel_class("image_panel", "ImagePanel")
-        self.image_panel: QWidget | None = _build(image_cls, available) if image_cls else None
-        if self.image_panel is not None:
-            self.tabs.addTab(self.image_panel, "Images")
-        self.tabs.tabBar().setVisible(self.image_panel is not None)
+        self.image_panel = ImagePanel(self.catalog)
+        self.tabs.addTab(self.image_panel, "Images")
         self.setCentralWidget(self.tabs)
 
-        self.preview = self._optional_panel("preview_panel", "PreviewPanel", available)
-        self.caption_panel = self._optional_panel("caption_panel", "CaptionPanel", available)
+        self.preview = PreviewPanel(self.catalog, project, self.settings)
+        self.caption_panel = CaptionPanel(self.catalog)
         self.jobs_panel = JobsPanel(self.jobs)
         self.job_panels: dict[str, QWidget] = {}  # built the first time their tab is shown
 
@@ -158,9 +109,7 @@ class MainWindow(QMainWindow):
         self._add_dock("details", "Details and caption", self.caption_panel,
                        Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("jobs", "Jobs", self.jobs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        for module, name, title in JOB_PANELS:
-            if importlib.util.find_spec(f"curator.gui.panels.{module}") is None:
-                continue  # not written yet
+        for title in JOB_TABS:
             # Scrolled, so a tall panel never pushes the browser off the screen.
             scroller = QScrollArea()
             scroller.setWidgetResizable(True)
@@ -169,8 +118,7 @@ class MainWindow(QMainWindow):
                                   Qt.DockWidgetArea.BottomDockWidgetArea)
             self.tabifyDockWidget(self.docks["jobs"], dock)
             dock.visibilityChanged.connect(
-                lambda visible, m=module, n=name, t=title, a=available:
-                visible and self.job_panel(t, m, n, a))
+                lambda visible, t=title: visible and self.job_panel(t, build=True))
             # These panels are forms and logs: give them room when raised, not the Jobs strip.
             dock.visibilityChanged.connect(
                 lambda visible, d=dock: visible and self.resizeDocks(
@@ -196,38 +144,31 @@ class MainWindow(QMainWindow):
 
     # --- composition ---------------------------------------------------------------------
 
-    def job_panel(self, title: str, module: str | None = None, name: str | None = None,
-                  available: dict[str, Any] | None = None) -> QWidget | None:
-        """The Caption / Export / Train panel, built (and its module loaded) on first use.
+    def job_panel(self, title: str, *, build: bool = False) -> QWidget | None:
+        """The Caption / Export / Train panel; built on first use when `build` is set.
 
         Building them lazily keeps opening a project fast: they sit behind the Jobs tab.
         """
         panel = self.job_panels.get(title)
-        if panel is not None or module is None:
+        if panel is not None or not build:
             return panel
-        cls = _panel_class(module, name or "")
-        if cls is None:
-            return None
-        panel = _build(cls, available or {"project": self.project, "catalog": self.catalog,
-                                          "job_runner": self.jobs, "settings": self.settings})
+        panel = self._make_job_panel(title)
         self.job_panels[title] = panel
-        if hasattr(panel, "caption_saved"):  # the Caption tab: captions appear as they are made
-            panel.caption_saved.connect(self._on_caption_job_saved)
-        if hasattr(panel, "clip_activated"):  # the Export tab: a warning names a clip
-            panel.clip_activated.connect(self.reveal_clip)
         scroller = self.docks[title.lower()].widget()
         if isinstance(scroller, QScrollArea):
             scroller.setWidget(panel)
         return panel
 
-    def _optional_panel(self, module: str, name: str, available: dict[str, Any]) -> QWidget:
-        cls = _panel_class(module, name)
-        if cls is None:
-            placeholder = QLabel(f"{name} is not installed yet.")
-            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            placeholder.setObjectName(f"missing_{module}")
-            return placeholder
-        return _build(cls, available)
+    def _make_job_panel(self, title: str) -> QWidget:
+        if title == "Caption":
+            caption = CaptionJobPanel(self.project, self.catalog, self.jobs)
+            caption.caption_saved.connect(self._on_caption_job_saved)  # captions appear as made
+            return caption
+        if title == "Export":
+            export = ExportPanel(self.project, self.catalog, self.jobs, self.settings)
+            export.clip_activated.connect(self.reveal_clip)  # a warning names a clip
+            return export
+        return TrainPanel(self.project, self.catalog, self.jobs, self.settings)
 
     def _add_dock(self, key: str, title: str, widget: QWidget,
                   area: Qt.DockWidgetArea) -> QDockWidget:
@@ -243,93 +184,10 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None, *,
                 menu: Any = None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)  # shortcuts work even with the menu bar hidden
-        if menu is not None:
-            menu.addAction(action)
-        return action
+        return add_action(self, text, slot, shortcut, menu=menu, tip=tip)
 
     def _build_actions(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self._action("&Open project…", self.open_project_dialog, QKeySequence.StandardKey.Open,
-                     menu=file_menu)
-        self._action("&New project…", lambda: self.open_project_dialog(create=True),
-                     QKeySequence.StandardKey.New, menu=file_menu)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        self.ingest_action = self._action("&Ingest files…", self.ingest_dialog, "Ctrl+I",
-                                          menu=file_menu,
-                                          tip="Add videos or folders (or drop them on the window)")
-        file_menu.addSeparator()
-        self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, menu=file_menu)
-
-        edit = bar.addMenu("&Edit")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for action in (self.undo_action, self.redo_action):
-            edit.addAction(action)
-            self.addAction(action)
-        edit.addSeparator()
-        self._action("Select &all loaded", self.browser.select_all,
-                     QKeySequence.StandardKey.SelectAll, menu=edit)
-        self._action("&Find in captions", self.browser.filters.focus_search,
-                     QKeySequence.StandardKey.Find, menu=edit)
-        self._action("&Clear filters", self.browser.filters.clear, "Ctrl+Shift+F", menu=edit)
-        self._action("Find and &replace in captions…", self.find_replace_dialog, "Ctrl+H",
-                     menu=edit)
-
-        clip = bar.addMenu("&Clip")
-        self.accept_action = self._action("&Accept", lambda: self.decide_selected("accepted"),
-                                          "A", menu=clip)
-        self.reject_action = self._action("&Reject…", self.reject_selected, "R", menu=clip)
-        self.pending_action = self._action("Back to &pending",
-                                           lambda: self.decide_selected("pending"),
-                                           ["U", "P"], menu=clip)
-        clip.addSeparator()
-        self._action("&Next clip", lambda: self._move(1), "J", menu=clip)
-        self._action("P&revious clip", lambda: self._move(-1), "K", menu=clip)
-        self.play_action = self._action("Play / pause", self.toggle_playback, "Space", menu=clip)
-        clip.addSeparator()
-        self.set_in_action = self._action("Set &in at playhead", self.set_in_point, "I",
-                                          menu=clip)
-        self.set_out_action = self._action("Set &out at playhead", self.set_out_point, "O",
-                                           menu=clip)
-        self.split_action = self._action("&Split at playhead", self.split_at_playhead, "S",
-                                         menu=clip)
-        clip.addSeparator()
-        self._action("Only this &source", self.filter_to_current_source, "Ctrl+Shift+S",
-                     menu=clip)
-
-        jobs = bar.addMenu("&Jobs")
-        self.analyze_action = self._action("&Analyze clips not analysed yet",
-                                           lambda: self.analyze(None), "Ctrl+Shift+A",
-                                           menu=jobs, tip="Motion, hidden cuts, duplicates")
-        self._action("Analyze &selected clips again",
-                     lambda: self.analyze(self.browser.selected_ids(), force=True), menu=jobs)
-        jobs.addSeparator()
-        self._action("Cancel &all jobs", self.jobs.cancel_all, menu=jobs)
-
-        view = bar.addMenu("&View")
-        self._action("&Grid", lambda: self.browser.show_view("grid"), "Ctrl+1", menu=view)
-        self._action("&Table", lambda: self.browser.show_view("table"), "Ctrl+2", menu=view)
-        if self.image_panel is not None:
-            self._action("&Clips", lambda: self.tabs.setCurrentWidget(self.browser), "Ctrl+3",
-                         menu=view)
-            self._action("&Images", lambda: self.tabs.setCurrentWidget(self.image_panel),
-                         "Ctrl+4", menu=view)
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
+        build_menus(self)
 
     def _wire(self) -> None:
         self.browser.current_clip_changed.connect(self._show_clip)
@@ -339,12 +197,10 @@ class MainWindow(QMainWindow):
         self.model.caption_saved.connect(self._on_table_caption_saved)
         self.model.error_occurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
-        if hasattr(self.caption_panel, "caption_saved"):
-            self.caption_panel.caption_saved.connect(self._on_panel_caption_saved)
+        self.caption_panel.caption_saved.connect(self._on_panel_caption_saved)
         # Show the Jobs tab for a new job, unless the job came from a tab the person is using.
         self.jobs.job_started.connect(self._raise_jobs_unless_busy_tab)
-        if self.image_panel is not None and hasattr(self.image_panel, "image_decided"):
-            self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
+        self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
         self.model.counts_changed.connect(lambda _c: self._update_tab_titles())
 
     # --- showing a clip ------------------------------------------------------------------
@@ -369,10 +225,8 @@ class MainWindow(QMainWindow):
             except CatalogError:
                 row = None
         self._shown_clip = row
-        if hasattr(self.preview, "show_clip"):
-            self.preview.show_clip(row)
-        if hasattr(self.caption_panel, "show_item"):
-            self.caption_panel.show_item("clip", row)
+        self.preview.show_clip(row)
+        self.caption_panel.show_item("clip", row)
         self._update_actions()
 
     def _reshow_if_current(self, ids: list[int]) -> None:
@@ -387,25 +241,20 @@ class MainWindow(QMainWindow):
             f"  ·  {counts.get('captioned', 0):,} captioned")
 
     def _update_tab_titles(self) -> None:
-        if self.image_panel is None:
-            return
         self.tabs.setTabText(0, f"Clips  {self.model.total:,}" if self.model.total_exact
                              else "Clips")
-        images = getattr(self.image_panel, "model", None)
-        if images is not None:
-            self.tabs.setTabText(1, f"Images  {images.rowCount():,}")
+        self.tabs.setTabText(1, f"Images  {self.image_panel.model.rowCount():,}")
 
     def _update_actions(self) -> None:
         has_clip = self._shown_clip is not None
-        has_playhead = hasattr(self.preview, "current_frame")
-        for action in (self.set_in_action, self.set_out_action, self.split_action):
-            action.setEnabled(has_clip and has_playhead)
-        self.play_action.setEnabled(has_clip and self._preview_toggle() is not None)
+        for action in (self.set_in_action, self.set_out_action, self.split_action,
+                       self.play_action):
+            action.setEnabled(has_clip)
 
     # --- decisions -----------------------------------------------------------------------
 
     def images_shown(self) -> bool:
-        return self.image_panel is not None and self.tabs.currentWidget() is self.image_panel
+        return self.tabs.currentWidget() is self.image_panel
 
     def decide_selected(self, decision: str) -> None:
         if self.images_shown():
@@ -456,15 +305,13 @@ class MainWindow(QMainWindow):
 
     # --- captions ------------------------------------------------------------------------
 
-    def _on_table_caption_saved(self, caption: Any) -> None:
-        clip_id = getattr(caption, "clip_id", None)
-        if clip_id is not None:
-            self._reshow_if_current([clip_id])
+    def _on_table_caption_saved(self, caption: CaptionRow) -> None:
+        if caption.clip_id is not None:
+            self._reshow_if_current([caption.clip_id])
 
-    def _on_panel_caption_saved(self, caption: Any) -> None:
-        clip_id = getattr(caption, "clip_id", None)
-        if clip_id is not None:
-            self.model.refresh_clips([clip_id])
+    def _on_panel_caption_saved(self, caption: CaptionRow) -> None:
+        if caption.clip_id is not None:
+            self.model.refresh_clips([caption.clip_id])
 
     def _raise_jobs_unless_busy_tab(self, _handle: object) -> None:
         for title in self.job_panels:
@@ -473,34 +320,23 @@ class MainWindow(QMainWindow):
                 return
         self.docks["jobs"].raise_()
 
-    def _on_caption_job_saved(self, caption: Any) -> None:
-        self._on_panel_caption_saved(caption)
-        clip_id = getattr(caption, "clip_id", None)
-        if clip_id is not None:
-            self._reshow_if_current([clip_id])
-        elif getattr(caption, "image_id", None) is not None and hasattr(self.image_panel, "model"):
+    def _on_caption_job_saved(self, caption: SavedCaption) -> None:
+        if caption.clip_id is not None:
+            self.model.refresh_clips([caption.clip_id])
+            self._reshow_if_current([caption.clip_id])
+        elif caption.image_id is not None:
             self.image_panel.model.refresh(caption.image_id)  # one row, not the whole list
 
     # --- playhead: play, trim, split -----------------------------------------------------
 
-    def _preview_toggle(self) -> Callable[[], Any] | None:
-        for name in ("toggle_playback", "toggle_play", "play_pause"):
-            method = getattr(self.preview, name, None)
-            if callable(method):
-                return method
-        return None
-
     def toggle_playback(self) -> None:
-        toggle = self._preview_toggle()
-        if toggle is not None:
-            toggle()
+        self.preview.toggle_play()
 
     def playhead(self) -> int | None:
         """The source frame the preview shows, or None without a preview or a clip."""
-        current = getattr(self.preview, "current_frame", None)
-        if not callable(current) or self._shown_clip is None:
+        if self._shown_clip is None:
             return None
-        return int(current())
+        return int(self.preview.current_frame())
 
     def set_in_point(self) -> None:
         clip, frame = self._shown_clip, self.playhead()
@@ -587,32 +423,16 @@ class MainWindow(QMainWindow):
 
     def ingest(self, paths: list[Path]) -> JobHandle | None:
         """Ingest files or folders as a job; the browser shows the new clips when it ends."""
-        try:
-            from curator.core.ingest import ingest_paths
-        except ImportError:
-            self.statusBar().showMessage("Ingest is not available in this build", 8000)
-            return None
-        try:
-            from curator.core.analysis import make_frame_analyzer
-        except ImportError:
-            make_frame_analyzer = None  # ingest without analysis; Jobs > Analyze does it later
-        available = {"catalog": self.catalog, "project": self.project, "paths": list(paths),
-                     "thumbs_dir": self.project.thumbs_dir,
-                     "analyzer_factory": make_frame_analyzer}
-        kwargs = {name: available[name] for name in inspect.signature(ingest_paths).parameters
-                  if name in available}
         names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
         # ingest_paths records its own job row in the catalog
         return self.run_job("ingest", f"Ingest {names}", ingest_paths,
-                            on_finished=self._on_ingested, record_in_catalog=False, **kwargs)
+                            on_finished=self._on_ingested, record_in_catalog=False,
+                            catalog=self.catalog, paths=list(paths),
+                            thumbs_dir=self.project.thumbs_dir,
+                            analyzer_factory=make_frame_analyzer)
 
     def analyze(self, clip_ids: list[int] | None, *, force: bool = False) -> JobHandle | None:
         """Measure motion and hidden cuts as a job; the browser shows the scores when done."""
-        try:
-            from curator.core.analysis import analyze_clips
-        except ImportError:
-            self.statusBar().showMessage("Analysis is not available in this build", 8000)
-            return None
         what = "all clips" if clip_ids is None else f"{len(clip_ids)} clip(s)"
         return self.run_job("analyze", f"Analyze {what}", analyze_clips,
                             on_finished=lambda _h: self.browser.reload(), catalog=self.catalog,
@@ -622,11 +442,10 @@ class MainWindow(QMainWindow):
     def _on_ingested(self, handle: JobHandle) -> None:
         self.browser.filters.set_sources(self.model.source_choices())
         self.browser.reload()
-        if self.image_panel is not None and hasattr(self.image_panel, "reload"):
-            self.image_panel.reload()
-            self._update_tab_titles()
+        self.image_panel.reload()
+        self._update_tab_titles()
         report = handle.report
-        created = getattr(report, "clips", None)
+        created = report.clips if isinstance(report, IngestReport) else None
         self.statusBar().showMessage(
             f"Ingest {handle.status}" + (f": {created} new clips" if created is not None else ""),
             8000)
@@ -639,13 +458,13 @@ class MainWindow(QMainWindow):
         if files:
             self.ingest([Path(f) for f in files])
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -695,7 +514,7 @@ class MainWindow(QMainWindow):
         s.endGroup()
         s.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         question = close_question(self.jobs.running())
         if question is not None and not self._close_confirmed:
             event.ignore()
@@ -703,11 +522,11 @@ class MainWindow(QMainWindow):
             return
         self.save_ui_state()
         self.jobs.shutdown()
-        for panel in (self.preview, self.caption_panel, self.image_panel,
-                      *self.job_panels.values()):
-            shutdown = getattr(panel, "shutdown", None)
-            if callable(shutdown):
-                shutdown()
+        self.preview.shutdown()
+        self.caption_panel.shutdown()
+        self.image_panel.shutdown()
+        for panel in self.job_panels.values():
+            panel.shutdown()
         self.thumbnails.shutdown()
         self.model.shutdown()
         super().closeEvent(event)

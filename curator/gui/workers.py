@@ -9,6 +9,7 @@ close cancels everything and waits for the threads to end.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -26,6 +27,8 @@ PROGRESS_INTERVAL_S = 0.1
 
 #: Lines kept per job log; older lines are dropped (a trainer can print for days).
 LOG_LINES = 5000
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)\b")
 
 
 class ProgressThrottle:
@@ -70,6 +73,14 @@ def close_question(running: Sequence[JobHandle]) -> str | None:
     what = "1 job is" if len(live) == 1 else f"{len(live)} jobs are"
     return (f"{what} still running ({names}).\n\nCancel and close? Work finished so far is "
             "kept in the catalog; a cancelled job can be run again later and resumes.")
+
+
+def crash_reason(log: Sequence[str]) -> str:
+    """The line of a job's log that says why it crashed: the traceback's exception line."""
+    for line in reversed(log):
+        if _EXCEPTION_LINE.match(line.strip()):
+            return line.strip()
+    return "an unexpected error"
 
 
 def report_summary(report: object) -> dict[str, Any] | None:
@@ -151,6 +162,8 @@ class JobHandle:
     log: list[str] = field(default_factory=list)
     log_count: int = 0  # lines ever added (the list keeps the last LOG_LINES)
     report: object = None
+    #: Why a failed job failed, in one line (the exception, or the first item that failed).
+    error: str | None = None
     catalog_job_id: int | None = None
     worker: JobWorker | None = field(default=None, repr=False)
     thread: QThread | None = field(default=None, repr=False)
@@ -300,6 +313,7 @@ class JobRunner(QObject):
         if crash is not None:
             handle.status = "failed"
             handle.add_log(crash.rstrip().splitlines())
+            handle.error = crash_reason(crash.rstrip().splitlines())
         elif cancelled or forced:
             handle.status = "cancelled"
         elif getattr(report, "ok", True) is False:  # e.g. a trainer step that exited non-zero
@@ -307,6 +321,9 @@ class JobRunner(QObject):
         else:
             handle.status = "done"
         failures = getattr(report, "failed", None) or []
+        if handle.status == "failed" and handle.error is None and failures:
+            handle.error = (f"failed: {getattr(failures[-1], 'path', '')}: "
+                            f"{getattr(failures[-1], 'reason', failures[-1])}")
         for failure in failures:
             handle.add_log([f"failed: {getattr(failure, 'path', '')}: "
                             f"{getattr(failure, 'reason', failure)}"])
@@ -315,14 +332,28 @@ class JobRunner(QObject):
                         + (f", {len(failures)} item(s) failed" if failures else "")])
         if handle.thread is not None:
             handle.thread.wait(5000)  # its loop was told to quit as the job returned
-        if self.catalog is not None and handle.catalog_job_id is not None:
-            try:
-                self.catalog.finish_job(handle.catalog_job_id, handle.status,
-                                        result=report_summary(report),
-                                        log="\n".join(handle.log[-200:]))
-            except Exception:  # noqa: BLE001 - a closed catalog must not lose the UI state
-                handle.add_log(["could not record the job in the catalog"])
+        self._record_end(handle, report)
         self.job_finished.emit(handle)
+
+    def settle(self, handle: JobHandle, status: str, reason: str) -> None:
+        """Record that a finished job really ended as `status` (a trainer step that failed
+        inside a run the runner saw return): its log, its job row, the panels."""
+        handle.status = status
+        handle.error = handle.error or reason
+        handle.add_log([f"{status}: {reason}"])
+        self._record_end(handle, handle.report)
+        self.job_updated.emit(handle)
+
+    def _record_end(self, handle: JobHandle, report: object) -> None:
+        """The one place a job's row in the catalog is finished."""
+        if self.catalog is None or handle.catalog_job_id is None:
+            return
+        try:
+            self.catalog.finish_job(handle.catalog_job_id, handle.status,
+                                    result=report_summary(report),
+                                    log="\n".join(handle.log[-200:]))
+        except Exception:  # noqa: BLE001 - a closed catalog must not lose the UI state
+            handle.add_log(["could not record the job in the catalog"])
 
 
 class _JobRelay(QObject):

@@ -22,15 +22,10 @@ from curator.commands.caption import backend_settings, register
 from curator.core.captioning import default_prompt, render_prompt
 from curator.core.catalog import Catalog
 from curator.core.project import Project
-from curator.gui.panels.caption_job_panel import (
-    CaptionJobPanel,
-    SavedCaption,
-    crash_reason,
-    select_items,
-    short_origin,
-    summary_text,
-)
-from curator.gui.workers import JobRunner
+from curator.core.captioning.request import select_items
+from curator.gui.tabs.caption import CaptionJobPanel
+from curator.gui.tabs.caption.text import SavedCaption, short_origin, summary_text
+from curator.gui.workers import JobRunner, crash_reason
 from tests.caption_fixtures import FakeChatServer, add_image, chat_reply, write_image
 from tests.gui_fixtures import (  # noqa: F401 - fixtures
     TRIGGER,

@@ -16,7 +16,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QSpinBox, QWidget
 
 from curator.core.export import (
-    PlanError,
     export_dataset,
     list_presets,
     load_plan,
@@ -24,19 +23,9 @@ from curator.core.export import (
     plan_report,
     project_plan_path,
 )
-from curator.core.export.counting import CountWarning
 from curator.core.export.extraction import MODES
-from curator.core.export.plan import Selection
-from curator.gui.panels.export_panel import (
-    COL,
-    ExportPanel,
-    edit_section,
-    parse_selection,
-    parse_size,
-    parse_targets,
-    selection_text,
-    warning_clip_id,
-)
+from curator.core.export.plan_edit import COL
+from curator.gui.tabs.export import ExportPanel
 from curator.gui.workers import JobRunner
 from tests.export_fixtures import add_image, add_source, decoded_frames, write_clip
 from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
@@ -72,7 +61,7 @@ def clip_ids(catalog, clip_files, tmp_path) -> dict[str, int]:
 
 
 @pytest.fixture
-def make_panel(qtbot, project):  # noqa: ANN001, ANN201 - pytest-qt's QtBot
+def make_panel(qtbot, project):
     """Build Export tabs on the project; each is shut down and its runner waited for."""
     made: list[tuple[ExportPanel, JobRunner]] = []
 
@@ -93,12 +82,12 @@ def make_panel(qtbot, project):  # noqa: ANN001, ANN201 - pytest-qt's QtBot
         assert runner.shutdown(20_000)
 
 
-def settle(qtbot, panel: ExportPanel) -> None:  # noqa: ANN001
+def settle(qtbot, panel: ExportPanel) -> None:
     """Wait until no count is pending or running."""
     qtbot.waitUntil(lambda: not panel.counting and panel.report is not None, timeout=COUNT_MS)
 
 
-def expected(catalog, plan, trainer: str = "musubi"):  # noqa: ANN001, ANN201
+def expected(catalog, plan, trainer: str = "musubi"):
     return plan_report(plan, catalog.list_clips(status="accepted"),
                        catalog.list_images(status="accepted"), trainer, trigger=TRIGGER)
 
@@ -109,40 +98,8 @@ def shown_counts(panel: ExportPanel) -> list[tuple[str, int, int]]:
             for r in range(panel.table.rowCount())]
 
 
-def report_counts(report) -> list[tuple[str, int, int]]:  # noqa: ANN001
+def report_counts(report) -> list[tuple[str, int, int]]:
     return [(s.name, s.items, s.batches) for s in report.counts.sections]
-
-
-# --- pure helpers --------------------------------------------------------------------------
-
-def test_cells_read_what_people_type():
-    assert parse_size("768x416") == parse_size("768×416") == parse_size(" 768, 416 ") == (768, 416)
-    assert parse_size("512") == (512, 512)
-    with pytest.raises(ValueError):
-        parse_size("wide")
-    assert parse_targets("1, 21") == parse_targets("[1 21]") == [1, 21]
-    with pytest.raises(ValueError):
-        parse_targets("1, lots")
-    assert parse_selection("all accepted") == ([], [])
-    assert parse_selection("tag: rain, night; source: *.mkv") == (["rain", "night"], ["*.mkv"])
-    with pytest.raises(ValueError):
-        parse_selection("rain")
-    assert selection_text(Selection(("rain",), ("a.mkv",))) == "tag: rain; source: a.mkv"
-    assert warning_clip_id(CountWarning("short", "…", item="clip:12")) == 12
-    assert warning_clip_id(CountWarning("same_stem", "…", item="image:3")) is None
-
-
-def test_switching_extraction_keeps_the_other_modes_settings():
-    plan = load_preset("wan21-14b-style-24gb")
-    index = [s.name for s in plan.sections].index("clips_384x208")
-    slid = edit_section(plan, index, frame_extraction="slide", frame_stride=7)
-    back = edit_section(slid, index, frame_extraction="uniform")
-    assert back.sections[index].extraction.frame_sample == 2  # kept through the detour
-    assert edit_section(back, index, frame_extraction="slide").sections[index] \
-        .extraction.frame_stride == 7
-    assert edit_section(plan, index, kind="images").sections[index].extraction is None
-    with pytest.raises(PlanError, match="target_frames"):
-        edit_section(plan, index, target_frames=[0])
 
 
 # --- the tab -------------------------------------------------------------------------------

@@ -10,15 +10,15 @@ from pytestqt.qtbot import QtBot
 
 from curator.core.catalog import Catalog
 from curator.core.project import Project
-from curator.gui.panels.image_panel import (
+from curator.gui.panels.image_crop import (
     CropTool,
-    ImagePanel,
     centered_crop,
     clamp_crop,
     crop_side,
     moved_crop,
     resized_crop,
 )
+from curator.gui.panels.image_panel import ImagePanel
 from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - fixture
 from tests.media_factory import make_image
 

@@ -8,7 +8,6 @@ checkpoint gallery reads a sample folder named as musubi-tuner names it.
 
 from __future__ import annotations
 
-import shlex
 import stat
 import sys
 from fractions import Fraction
@@ -20,15 +19,14 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt, QUrl
 
+from curator.core.training.commands import format_command
+from curator.core.training.diagnosis import prompt_texts
 from curator.core.training.samples import Checkpoint
 from curator.gui.panels.loss_plot import LossPlot, format_loss, loss_range, nice_ticks, smooth
-from curator.gui.panels.sample_gallery import (
-    CheckpointGallery,
-    common_output_name,
-    playback_stride,
-    run_folder,
-)
-from curator.gui.panels.train_panel import LineChannel, TrainPanel, commands_text, prompt_texts
+from curator.gui.tabs.train import TrainPanel
+from curator.gui.tabs.train.channel import LineChannel
+from curator.gui.tabs.train.gallery import CheckpointGallery
+from curator.gui.tabs.train.gallery_loader import common_output_name, playback_stride, run_folder
 from curator.gui.workers import JobRunner
 from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
 from tests.training_fixtures import (
@@ -122,7 +120,7 @@ def test_line_channel_batches_lines_with_one_signal_per_batch(qtbot, monkeypatch
     channel.line("stdout", "next")
     assert len(signals) == 2 and channel.take() == [("line", "stdout", "next")]
     # A stalled window: the oldest lines go, never a step start, and the log says so.
-    monkeypatch.setattr("curator.gui.panels.train_panel.MAX_PENDING", 10)
+    monkeypatch.setattr("curator.gui.tabs.train.channel.MAX_PENDING", 10)
     channel.step("STEP", 0, 1)
     for i in range(20):
         channel.line("stderr", f"flood {i}")
@@ -152,7 +150,9 @@ def test_problems_show_beside_fields_and_commands_follow_the_form(qtbot, panel, 
     assert not panel.editors["dit"].message.isVisibleTo(panel)
     text = panel.commands_view.toPlainText()
     train = panel.plan.steps[-1]
-    assert text == commands_text(panel.plan.steps) and shlex.join(train.argv) in text
+    # The core's one script writer, shown as it would be written (the date line aside).
+    assert text.splitlines()[2:] == panel.plan.script().splitlines()[2:]
+    assert format_command(train.argv) in text
     assert "--output_name fox" in text and f"cd {trainer}" in text
 
     # A value the trainer refuses: the fix-it text from the core, beside the field.
@@ -180,7 +180,7 @@ def test_problems_show_beside_fields_and_commands_follow_the_form(qtbot, panel, 
     panel.editors["resume"].line.setText(str(state))
     panel.replan()
     assert panel.plan.ready
-    assert f"--save_state --resume {state}" in panel.commands_view.toPlainText()
+    assert f"--save_state \\\n    --resume {state}" in panel.commands_view.toPlainText()
 
     # Only one step: the others' commands disappear.
     panel.set_steps("cache-text")

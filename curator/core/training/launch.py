@@ -6,6 +6,7 @@ export) or pass `plan.steps` to `runner.run_steps` on a worker thread.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,20 @@ class RunPlan:
         return Path(logging_dir(self.profile)) if self.profile.log_with else None
 
     def script(self) -> str:
+        """The steps as one bash script (the one writer: what the Train tab shows, what
+        `--export-script` writes), every word quoted."""
         return export_script(self.steps, title=f"profile {self.profile.name}")
+
+    def write_script(self, path: Path) -> Path:
+        """Write `script()` to `path` (its folder made), executable.
+
+        Raises:
+            OSError: the file cannot be written.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.script(), encoding="utf-8")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        return path
 
     def to_json(self) -> dict[str, Any]:
         return {"profile": self.profile.name, "steps": [s.to_json() for s in self.steps],

@@ -1,0 +1,117 @@
+"""The main window's menus: File, Edit, Clip, Jobs and View, with their shortcuts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+if TYPE_CHECKING:
+    from curator.gui.main_window import MainWindow
+
+
+def add_action(window: QMainWindow, text: str, slot: Callable[[], Any], shortcut: Any = None,
+               *, menu: QMenu | None = None, tip: str = "") -> QAction:
+    """An action on the window (its shortcut works with the menu bar hidden), in `menu`."""
+    action = QAction(text, window)
+    if shortcut is not None:
+        shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    if tip:
+        action.setStatusTip(tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    window.addAction(action)  # shortcuts work even with the menu bar hidden
+    if menu is not None:
+        menu.addAction(action)
+    return action
+
+
+def build_menus(window: MainWindow) -> None:
+    """The menu bar; every action is also on the window, so shortcuts work without it."""
+    bar = window.menuBar()
+    _file_menu(window, bar.addMenu("&File"))
+    _edit_menu(window, bar.addMenu("&Edit"))
+    _clip_menu(window, bar.addMenu("&Clip"))
+    _jobs_menu(window, bar.addMenu("&Jobs"))
+    _view_menu(window, bar.addMenu("&View"))
+
+
+def _file_menu(window: MainWindow, menu: QMenu) -> None:
+    add_action(window, "&Open project…", window.open_project_dialog,
+               QKeySequence.StandardKey.Open, menu=menu)
+    add_action(window, "&New project…", lambda: window.open_project_dialog(create=True),
+               QKeySequence.StandardKey.New, menu=menu)
+    window.recent_menu = menu.addMenu("Open &recent")
+    window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
+    menu.addSeparator()
+    window.ingest_action = add_action(window, "&Ingest files…", window.ingest_dialog, "Ctrl+I",
+                                      menu=menu,
+                                      tip="Add videos or folders (or drop them on the window)")
+    menu.addSeparator()
+    add_action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit, menu=menu)
+
+
+def _edit_menu(window: MainWindow, edit: QMenu) -> None:
+    window.undo_action = window.undo_stack.createUndoAction(window, "&Undo")
+    window.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+    window.redo_action = window.undo_stack.createRedoAction(window, "&Redo")
+    window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    for action in (window.undo_action, window.redo_action):
+        edit.addAction(action)
+        window.addAction(action)
+    edit.addSeparator()
+    add_action(window, "Select &all loaded", window.browser.select_all,
+               QKeySequence.StandardKey.SelectAll, menu=edit)
+    add_action(window, "&Find in captions", window.browser.filters.focus_search,
+               QKeySequence.StandardKey.Find, menu=edit)
+    add_action(window, "&Clear filters", window.browser.filters.clear, "Ctrl+Shift+F", menu=edit)
+    add_action(window, "Find and &replace in captions…", window.find_replace_dialog, "Ctrl+H",
+               menu=edit)
+
+
+def _clip_menu(window: MainWindow, clip: QMenu) -> None:
+    window.accept_action = add_action(window, "&Accept",
+                                      lambda: window.decide_selected("accepted"), "A", menu=clip)
+    window.reject_action = add_action(window, "&Reject…", window.reject_selected, "R", menu=clip)
+    window.pending_action = add_action(window, "Back to &pending",
+                                       lambda: window.decide_selected("pending"),
+                                       ["U", "P"], menu=clip)
+    clip.addSeparator()
+    add_action(window, "&Next clip", lambda: window._move(1), "J", menu=clip)
+    add_action(window, "P&revious clip", lambda: window._move(-1), "K", menu=clip)
+    window.play_action = add_action(window, "Play / pause", window.toggle_playback, "Space",
+                                    menu=clip)
+    clip.addSeparator()
+    window.set_in_action = add_action(window, "Set &in at playhead", window.set_in_point, "I",
+                                      menu=clip)
+    window.set_out_action = add_action(window, "Set &out at playhead", window.set_out_point, "O",
+                                       menu=clip)
+    window.split_action = add_action(window, "&Split at playhead", window.split_at_playhead, "S",
+                                     menu=clip)
+    clip.addSeparator()
+    add_action(window, "Only this &source", window.filter_to_current_source, "Ctrl+Shift+S",
+               menu=clip)
+
+
+def _jobs_menu(window: MainWindow, jobs: QMenu) -> None:
+    window.analyze_action = add_action(window, "&Analyze clips not analysed yet",
+                                       lambda: window.analyze(None), "Ctrl+Shift+A",
+                                       menu=jobs, tip="Motion, hidden cuts, duplicates")
+    add_action(window, "Analyze &selected clips again",
+               lambda: window.analyze(window.browser.selected_ids(), force=True), menu=jobs)
+    jobs.addSeparator()
+    add_action(window, "Cancel &all jobs", window.jobs.cancel_all, menu=jobs)
+
+
+def _view_menu(window: MainWindow, view: QMenu) -> None:
+    add_action(window, "&Grid", lambda: window.browser.show_view("grid"), "Ctrl+1", menu=view)
+    add_action(window, "&Table", lambda: window.browser.show_view("table"), "Ctrl+2", menu=view)
+    add_action(window, "&Clips", lambda: window.tabs.setCurrentWidget(window.browser), "Ctrl+3",
+               menu=view)
+    add_action(window, "&Images", lambda: window.tabs.setCurrentWidget(window.image_panel),
+               "Ctrl+4", menu=view)
+    view.addSeparator()
+    for dock in window.docks.values():
+        view.addAction(dock.toggleViewAction())

@@ -1,0 +1,1 @@
+"""Small widgets and helpers the tabs and panels share (job bar, stat cards, picker, fonts)."""

@@ -1,0 +1,102 @@
+"""What every job tab shows around a run: a progress bar coloured by state, a tinted banner,
+stat cards, and the base class that owns the catalog and job runner."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from curator.core.catalog import Catalog
+from curator.gui.theme import MUTED_COLOR
+from curator.gui.workers import JobRunner
+
+
+def set_bar_state(bar: QProgressBar, state: str) -> None:
+    """Colour a progress bar by its run's state (`done`, `failed`, `cancelled` or '')."""
+    bar.setProperty("state", state)
+    bar.style().unpolish(bar)
+    bar.style().polish(bar)
+
+
+def show_banner(banner: QLabel, text: str, color: str) -> None:
+    """Show `text` in a banner tinted with `color` (the run's outcome)."""
+    tint = QColor(color)
+    banner.setStyleSheet(
+        f"color: {color}; background: rgba({tint.red()},{tint.green()},{tint.blue()},28);"
+        f"border: 1px solid rgba({tint.red()},{tint.green()},{tint.blue()},90);")
+    banner.setText(text)
+    banner.show()
+
+
+def show_notice(label: QLabel, text: str, color: str = MUTED_COLOR) -> None:
+    """A one-line notice in `color`; hidden while empty."""
+    label.setStyleSheet(f"color: {color};")
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+def muted(widget: QWidget) -> QWidget:
+    widget.setStyleSheet(f"color: {MUTED_COLOR};")
+    return widget
+
+
+def mono_font() -> QFont:
+    """The system's fixed-width font, a little smaller: logs, commands, TOML."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(max(8.5, font.pointSizeF() - 0.5))
+    return font
+
+
+def dot_icon(color: str, size: int = 12) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(color))
+    painter.drawEllipse(2, 2, size - 4, size - 4)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def stat_card(key: str, caption: str) -> tuple[QFrame, QLabel, QLabel]:
+    """A small card with a caption over a big value (`role` properties the theme styles).
+
+    Returns:
+        (the card, its caption label, its value label named `stat_<key>`).
+    """
+    card = QFrame()
+    card.setProperty("role", "stat")
+    box = QVBoxLayout(card)
+    box.setContentsMargins(10, 5, 10, 6)
+    box.setSpacing(0)
+    title = QLabel(caption)
+    title.setProperty("role", "statCaption")
+    value = QLabel("–")
+    value.setProperty("role", "statValue")
+    value.setObjectName(f"stat_{key}")
+    box.addWidget(title)
+    box.addWidget(value)
+    return card, title, value
+
+
+class JobTab(QWidget):
+    """What the Caption, Export and Train tabs share: a project's catalog and a job runner.
+
+    A tab built alone (tests, a script) makes its own runner and, on `shutdown_runner`,
+    cancels and waits for it; inside the window it uses the window's runner.
+    """
+
+    def __init__(self, object_name: str, style: str, *, catalog: Catalog,
+                 job_runner: JobRunner | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setStyleSheet(style)
+        self.catalog = catalog
+        self._owns_runner = job_runner is None
+        self.runner = job_runner if job_runner is not None else JobRunner(catalog, self)
+
+    def shutdown_runner(self) -> None:
+        if self._owns_runner:
+            self.runner.shutdown()
