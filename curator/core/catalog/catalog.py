@@ -22,6 +22,7 @@ from .rows import DECISIONS, CaptionRow, ClipRow, DecisionChange, ImageRow, JobR
 from .settings import SETTINGS_SCHEMA_VERSION, ProjectSettings
 
 DB_FILENAME = "curator.db"
+_MIGRATION_LOCK = 0x63757261746F72  # any fixed number: "curator" in ASCII
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -76,6 +77,11 @@ class Catalog:
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision`; an old catalog is upgraded in place, data kept."""
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two people opening a new shared catalog at once would both create the tables;
+                # the second waits here, then finds the schema current (released at commit).
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": _MIGRATION_LOCK})
             command.upgrade(alembic_config(connection), revision)
 
     def schema_revision(self) -> str | None:
@@ -232,8 +238,11 @@ class Catalog:
         model = Clip if kind == "clip" else Image
         changes: list[DecisionChange] = []
         with self.session() as s:
-            for chunk in _chunks(list(ids), 500):
-                for item in s.scalars(select(model).where(model.id.in_(chunk))):
+            for chunk in _chunks(sorted(set(ids)), 500):
+                # Locked rows (PostgreSQL; SQLite has one writer anyway), in id order so two
+                # writers never deadlock: a person's decision made while a rule runs is seen.
+                for item in s.scalars(select(model).where(model.id.in_(chunk))
+                                      .order_by(model.id).with_for_update()):
                     if keep_person_decisions and item.decided_by == "person":
                         continue
                     changes.append(DecisionChange(kind, item.id, item.decision, item.reason,
@@ -404,7 +413,9 @@ class Catalog:
             raise ValueError("save_caption needs exactly one of clip_id or image_id")
         is_manual = origin == "manual"
         with self.session() as s:
-            item = s.get(Clip, clip_id) if clip_id is not None else s.get(Image, image_id)
+            # Locked (PostgreSQL) so a manual caption saved meanwhile is seen, not overwritten.
+            item = s.get(Clip if clip_id is not None else Image,
+                         clip_id if clip_id is not None else image_id, with_for_update=True)
             if item is None:
                 raise CatalogError(f"no {'clip' if clip_id is not None else 'image'} with id "
                                    f"{clip_id if clip_id is not None else image_id}")
