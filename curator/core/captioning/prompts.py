@@ -18,7 +18,7 @@ class PromptError(Exception):
 
 
 def default_prompt(kind: str) -> str:
-    """The shipped default prompt template for 'image' or 'video' (`resources/prompts/`).
+    """The shipped default prompt template for 'image' or 'video' (`curator/resources/prompts/`).
 
     Raises:
         PromptError: unknown kind, or the resource file is missing (a broken install).

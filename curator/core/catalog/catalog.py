@@ -31,6 +31,7 @@ from .rows import (
 from .settings import SETTINGS_SCHEMA_VERSION, ProjectSettings
 
 DB_FILENAME = "curator.db"
+_MIGRATION_LOCK = 0x63757261746F72  # any fixed number: "curator" in ASCII
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -85,6 +86,11 @@ class Catalog:
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision`; an old catalog is upgraded in place, data kept."""
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two people opening a new shared catalog at once would both create the tables;
+                # the second waits here, then finds the schema current (released at commit).
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": _MIGRATION_LOCK})
             command.upgrade(alembic_config(connection), revision)
 
     def schema_revision(self) -> str | None:
@@ -247,10 +253,12 @@ class Catalog:
                   "decided_by": None if decision == "pending" else by, "decided_at": _now()}
         changes: list[DecisionChange] = []
         with self.session() as s:
-            for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+            for chunk in _chunks(sorted(set(ids)), 500):
+                # Rows locked in id order (PostgreSQL; SQLite has one writer anyway) so two
+                # writers never deadlock and the "before" kept for undo is what was replaced.
                 before = {row.id: row for row in s.execute(
                     select(model.id, model.decision, model.reason, model.decided_by)
-                    .where(model.id.in_(chunk)))}
+                    .where(model.id.in_(chunk)).order_by(model.id).with_for_update())}
                 statement = update(model).where(model.id.in_(chunk)).values(**values)
                 if keep_person_decisions:
                     statement = statement.where(
@@ -492,7 +500,9 @@ class Catalog:
         # A NUL cuts the caption short for every C reader downstream (trainers, tokenizers).
         text_ = text_.replace("\x00", "")
         with self.session() as s:
-            item = s.get(Clip, clip_id) if clip_id is not None else s.get(Image, image_id)
+            # Locked (PostgreSQL) so a manual caption saved meanwhile is seen, not overwritten.
+            item = s.get(Clip if clip_id is not None else Image,
+                         clip_id if clip_id is not None else image_id, with_for_update=True)
             if item is None:
                 raise CatalogError(f"no {'clip' if clip_id is not None else 'image'} with id "
                                    f"{clip_id if clip_id is not None else image_id}")

@@ -20,7 +20,7 @@ class ProjectSettings:
     trigger: str = ""
     target_fps: float = 16.0
     export_root: str = ""
-    image_prompt: str | None = None  # None: the default prompt from resources/prompts
+    image_prompt: str | None = None  # None: the default prompt from curator/resources/prompts
     video_prompt: str | None = None
     caption: dict[str, Any] = field(default_factory=dict)  # backend, model, url, sampling…
     min_scene_frames: int = 8

@@ -1,8 +1,8 @@
 """Training profiles: every setting of one training run, kept as TOML in the project.
 
-A profile lives in `<project>/training/<name>.toml`; shipped presets live in
-`resources/presets/training/<name>.toml` and are found by the same name. A project profile may
-start with `extends = "<preset>"` and list only what differs (usually the model paths).
+A profile lives in `<project>/training/<name>.toml`; shipped presets live in the package
+(`curator/resources/presets/training/<name>.toml`) and are found by the same name. A project
+profile may start with `extends = "<preset>"` and list only what differs (usually the model paths).
 
 The TOML is grouped in sections (`[trainer]`, `[models]`, `[memory]`, ...); each dataclass field
 says where it lives through its `metadata["toml"]`. Optional settings are simply left out of the
