@@ -1,0 +1,121 @@
+"""The dataset at a glance: distributions of the clips' figures and the captions' vocabulary.
+
+One query layer for `curator stats` and the window's Stats view: `dataset_stats` gathers every
+figure with SQL aggregates (a few grouped scans, no rows loaded), `pending_beyond` says which
+pending clips a threshold would reject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from curator.core.analysis.rules import RuleSettings
+from curator.core.catalog import Catalog
+from curator.core.catalog.models import Clip
+
+from .captions import CaptionStats, DuplicateGroup, PhraseCount, caption_stats
+from .clips import (
+    MOTION_PER_UNIT,
+    DecisionCount,
+    SizeCount,
+    frames_and_duration,
+    measure_histogram,
+    pending_beyond,
+    rule_thresholds,
+    sizes_and_decisions,
+)
+from .histogram import Histogram, Threshold
+
+__all__ = [
+    "CaptionStats", "DatasetStats", "DecisionCount", "DuplicateGroup", "Histogram",
+    "PhraseCount", "SizeCount", "Threshold", "dataset_stats", "pending_beyond",
+    "pending_clips", "plan_targets",
+]
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """Every figure of `curator stats`, frozen so it crosses threads.
+
+    Attributes:
+        clips: clips in the catalog.
+        target_fps: the training fps frame counts are given at.
+        histograms: by key: frames, duration, motion, motion_p95, aspect (and text_share).
+        sizes: clips per picture size, most first.
+        decisions: clips per decision and reason.
+        captions: the caption figures.
+    """
+
+    clips: int
+    target_fps: float
+    histograms: dict[str, Histogram]
+    sizes: tuple[SizeCount, ...]
+    decisions: tuple[DecisionCount, ...]
+    captions: CaptionStats
+    trigger: str = ""
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clips": self.clips, "target_fps": self.target_fps, "trigger": self.trigger,
+                "histograms": {k: h.to_json() for k, h in self.histograms.items()},
+                "sizes": [s.to_json() for s in self.sizes],
+                "decisions": [d.to_json() for d in self.decisions],
+                "captions": self.captions.to_json()}
+
+
+def plan_targets(plan: Any) -> tuple[int, ...]:
+    """The frame targets of a dataset plan's video sections (e.g. (21, 45)), longer than 1."""
+    out = set()
+    for section in getattr(plan, "sections", ()):
+        ext = getattr(section, "extraction", None)
+        if ext is not None:
+            out.update(t for t in ext.target_frames if t > 1)
+    return tuple(sorted(out))
+
+
+def has_trigger(caption: str, trigger: str) -> bool:
+    """Whether a caption holds the trigger phrase (the export check's rule)."""
+    return trigger.casefold() in caption.casefold()
+
+
+def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None, targets: Sequence[int] = ()
+                  ) -> DatasetStats:
+    """Every figure of the dataset, counted in SQL.
+
+    Args:
+        catalog: the project's catalog.
+        rules: the auto-decide thresholds drawn on the histograms (defaults; the project's
+            training fps).
+        targets: the export plan's frame targets, drawn on the frames histogram.
+
+    Returns:
+        The figures.
+    """
+    settings = catalog.settings()
+    fps = float(settings.target_fps or 16.0)
+    rules = rules or RuleSettings(target_fps=fps)
+    lines = rule_thresholds(rules, targets)
+    with catalog.session() as s:
+        frames, duration = frames_and_duration(s, rules.target_fps, lines["frames"])
+        motion = measure_histogram(s, Clip.motion, MOTION_PER_UNIT, key="motion",
+                                   label="motion (mean)", unit="px per 1/16 s", start=0,
+                                   thresholds=lines["motion"])
+        p95 = measure_histogram(s, Clip.motion_p95, MOTION_PER_UNIT, key="motion_p95",
+                                label="motion (95th percentile)", unit="px per 1/16 s",
+                                start=0, thresholds=lines["motion_p95"])
+        sizes, decisions, aspect = sizes_and_decisions(s)
+        captions = caption_stats(s, settings.trigger, has_trigger)
+    histograms = {"frames": frames, "duration": duration, "motion": motion,
+                  "motion_p95": p95, "aspect": aspect}
+    return DatasetStats(clips=sum(d.count for d in decisions), target_fps=rules.target_fps,
+                        histograms=histograms, sizes=tuple(sizes), decisions=tuple(decisions),
+                        captions=captions, trigger=settings.trigger)
+
+
+def pending_clips(catalog: Catalog, measure: str, value: float, side: str,
+                  target_fps: float, *, limit: int = 500) -> tuple[int, list[int]]:
+    """`pending_beyond` in its own session: (how many, the first `limit` ids)."""
+    with catalog.session() as s:
+        return pending_beyond(s, measure, value, side, target_fps, limit=limit)

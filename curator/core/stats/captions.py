@@ -1,0 +1,274 @@
+"""The captions in aggregate: length, opening phrases, n-grams, words in nearly every caption,
+captions sharing most of their text, and captions without the trigger phrase.
+
+Length is a SQL aggregate over every caption (words are counted as spaces + 1 in SQL; captions
+are saved with single spaces). The vocabulary needs the words themselves, so it reads at most
+`SAMPLE` captions, spread evenly over the ids: bounded cost at a million captions, exact on a
+catalog that has fewer.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from curator.core.catalog.models import Clip
+
+from .histogram import Histogram, bin_counts
+
+#: Most captions the vocabulary reads.
+SAMPLE = 5_000
+#: Words of a caption that make its opening phrase.
+OPENING_WORDS = 3
+#: N-gram lengths counted.
+NGRAM_SIZES = (2, 3, 4)
+#: Phrases listed per kind.
+TOP = 20
+#: A word in at least this share of captions is "in nearly every caption".
+NEARLY_ALL = 0.9
+#: Two captions sharing at least this share of their word 3-grams (Jaccard) are near-duplicates.
+NEAR_DUPLICATE = 0.8
+#: MinHash: bands × rows hashes; a pair at Jaccard 0.8 shares a band with probability 0.9997.
+_BANDS, _ROWS = 16, 4
+
+_WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True)
+class PhraseCount:
+    """A phrase and the number of captions (of those read) that hold it."""
+
+    kind: str  # 'opening', '2-gram', '3-gram', '4-gram' or 'word'
+    phrase: str
+    captions: int
+    share: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "phrase": self.phrase, "captions": self.captions,
+                "share": round(self.share, 4)}
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Captions that share most of their text: the clip ids and one of the texts."""
+
+    clip_ids: tuple[int, ...]
+    example: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clip_ids": list(self.clip_ids), "example": self.example}
+
+
+@dataclass(frozen=True)
+class CaptionStats:
+    """The caption figures.
+
+    Attributes:
+        captioned: clips with a caption.
+        read: captions the vocabulary was counted on (all of them up to `SAMPLE`).
+        words: histogram of caption length in words (every caption).
+        openings: most frequent opening phrases (after the trigger phrase).
+        ngrams: most frequent 2-, 3- and 4-word phrases (counted once per caption).
+        common_words: words in at least `NEARLY_ALL` of the captions read.
+        near_duplicates: groups of captions sharing most of their text, largest first.
+        missing_trigger: captions (of all) without the trigger phrase; None without a trigger.
+        missing_trigger_ids: the first of those clip ids.
+    """
+
+    captioned: int
+    read: int
+    words: Histogram
+    openings: tuple[PhraseCount, ...] = ()
+    ngrams: tuple[PhraseCount, ...] = ()
+    common_words: tuple[PhraseCount, ...] = ()
+    near_duplicates: tuple[DuplicateGroup, ...] = field(default_factory=tuple)
+    missing_trigger: int | None = None
+    missing_trigger_ids: tuple[int, ...] = ()
+
+    def phrases(self) -> list[PhraseCount]:
+        """Everything the vocabulary table lists, in one list."""
+        return [*self.openings, *self.ngrams, *self.common_words]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"captioned": self.captioned, "read": self.read, "words": self.words.to_json(),
+                "openings": [p.to_json() for p in self.openings],
+                "ngrams": [p.to_json() for p in self.ngrams],
+                "common_words": [p.to_json() for p in self.common_words],
+                "near_duplicates": [g.to_json() for g in self.near_duplicates],
+                "near_duplicate_captions": sum(len(g.clip_ids) for g in self.near_duplicates),
+                "missing_trigger": self.missing_trigger,
+                "missing_trigger_ids": list(self.missing_trigger_ids)}
+
+
+def words(text: str) -> list[str]:
+    """A caption's words, lower case, punctuation dropped (apostrophes kept)."""
+    return _WORD.findall(text.lower())
+
+
+def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bool], *,
+                  sample: int = SAMPLE, top: int = TOP, list_ids: int = 200) -> CaptionStats:
+    """The caption figures of every captioned clip (vocabulary on a bounded sample).
+
+    Args:
+        s: an open session.
+        trigger: the project's trigger phrase ('' when none is set).
+        has_trigger: the core's trigger rule, `(caption, trigger) -> bool`.
+        sample: most captions the vocabulary reads.
+        top: phrases listed per kind.
+        list_ids: most clip ids listed for captions without the trigger.
+    """
+    captioned = (Clip.caption.is_not(None), Clip.caption != "")
+    trimmed = func.trim(Clip.caption)
+    n_words = cast(func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1,
+                   Integer)
+    length_counts = dict(s.execute(select(n_words, func.count()).where(*captioned)
+                                   .group_by(n_words)).all())
+    total = sum(length_counts.values())
+    hist = bin_counts(length_counts.items(), 1, key="caption_words",
+                      label="caption length", unit="words", start=0)
+    if total == 0:
+        return CaptionStats(0, 0, hist)
+
+    missing, missing_ids = None, []
+    if trigger:
+        # A caption that begins with the trigger exactly as typed has it under any reading
+        # of the rule, so only the others are read and put to the rule itself: a few in a
+        # tidy dataset, instead of every caption.
+        differs = func.substr(Clip.caption, 1, len(trigger)) != trigger
+        missing = 0
+        for clip_id, text in s.execute(select(Clip.id, Clip.caption).where(*captioned, differs)
+                                       .order_by(Clip.id)):
+            if not has_trigger(text, trigger):
+                missing += 1
+                if len(missing_ids) < list_ids:
+                    missing_ids.append(clip_id)
+
+    every = -(-total // sample)  # read every k-th caption by id when there are too many
+    query = select(Clip.id, Clip.caption).where(*captioned)
+    if every > 1:
+        query = query.where(Clip.id % every == 0)
+    rows = s.execute(query.order_by(Clip.id).limit(sample)).all()
+    lead = words(trigger)
+    bodies = [(clip_id, _after_trigger(words(text), lead), text) for clip_id, text in rows]
+    openings, ngrams, common = _vocabulary([b for _, b, _ in bodies], lead, top)
+    groups = near_duplicate_groups([(cid, b) for cid, b, _ in bodies])
+    texts = {cid: text for cid, _, text in bodies}
+    return CaptionStats(
+        captioned=total, read=len(rows), words=hist, openings=openings, ngrams=ngrams,
+        common_words=common,
+        near_duplicates=tuple(DuplicateGroup(tuple(g), texts[g[0]]) for g in groups),
+        missing_trigger=missing, missing_trigger_ids=tuple(missing_ids))
+
+
+def _after_trigger(tokens: list[str], lead: list[str]) -> list[str]:
+    """The words after the trigger phrase when the caption starts with it: its habits start there."""
+    return tokens[len(lead):] if lead and tokens[:len(lead)] == lead else tokens
+
+
+def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
+                ) -> tuple[tuple[PhraseCount, ...], ...]:
+    """Opening phrases, n-grams and near-universal words, each counted once per caption."""
+    n = len(bodies)
+    opening = Counter(" ".join(b[:OPENING_WORDS]) for b in bodies if b)
+    grams: dict[int, Counter[str]] = {k: Counter() for k in NGRAM_SIZES}
+    vocab: Counter[str] = Counter()
+    for body in bodies:
+        vocab.update(set(body))
+        for k, counter in grams.items():
+            counter.update({" ".join(body[i:i + k]) for i in range(len(body) - k + 1)})
+
+    def listed(kind: str, counter: Counter[str], minimum: int = 1) -> list[PhraseCount]:
+        # Ties broken by the phrase, so the list is the same on every run.
+        best = heapq.nsmallest(top, counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [PhraseCount(kind, p, c, c / n) for p, c in best if c >= minimum]
+
+    openings = tuple(listed("opening", opening))
+    # A phrase once in the whole sample says nothing about habits.
+    ngrams = tuple(p for k in NGRAM_SIZES for p in listed(f"{k}-gram", grams[k], 2))
+    skip = set(lead)
+    common = tuple(PhraseCount("word", w, c, c / n) for w, c in
+                   sorted(vocab.items(), key=lambda kv: (-kv[1], kv[0]))
+                   if c >= NEARLY_ALL * n and w not in skip)
+    return openings, ngrams, common
+
+
+def _shingles(body: list[str]) -> set[str]:
+    if len(body) < 3:
+        return {" ".join(body)} if body else set()
+    return {" ".join(body[i:i + 3]) for i in range(len(body) - 2)}
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: one well-mixed 64-bit hash per value (one per mask: a family).
+
+    A linear hash (a·h + b mod p) of CRC32 values keeps small inputs small, so one shingle
+    would be the minimum under every permutation; this avalanche does not.
+    """
+    with np.errstate(over="ignore"):  # multiplication modulo 2^64 is the point
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def near_duplicate_groups(captions: Sequence[tuple[int, list[str]]], *,
+                          threshold: float = NEAR_DUPLICATE) -> list[list[int]]:
+    """Groups of captions whose word 3-grams overlap by at least `threshold` (Jaccard).
+
+    MinHash with banding finds candidates in linear time; each candidate is checked exactly
+    against the first caption of its band bucket (not against every other member), so a
+    thousand copies of one template cost a thousand checks, not half a million.
+
+    Args:
+        captions: (clip id, words) pairs.
+        threshold: the least Jaccard similarity of two near-duplicates.
+
+    Returns:
+        Clip id groups of two or more, largest first, ids ascending.
+    """
+    sets = [_shingles(body) for _, body in captions]
+    keep = [i for i, s in enumerate(sets) if s]
+    if len(keep) < 2:
+        return []
+    hashes = [np.fromiter((zlib.crc32(x.encode()) for x in sets[i]), np.uint64) for i in keep]
+    flat = np.concatenate(hashes)
+    starts = np.cumsum([0] + [len(h) for h in hashes[:-1]])
+    rng = np.random.default_rng(15)
+    masks = rng.integers(0, 1 << 63, size=_BANDS * _ROWS, dtype=np.uint64)
+    permuted = _mix(masks[:, None] ^ flat[None, :])
+    signatures = np.minimum.reduceat(permuted, starts, axis=1).T  # one row per caption
+    parent = list(range(len(keep)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    mix = rng.integers(1, 1 << 62, size=_ROWS, dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):  # the band key is a hash: wrapping is wanted
+        for band in range(_BANDS):
+            keys = (signatures[:, band * _ROWS:(band + 1) * _ROWS] * mix).sum(axis=1)
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            leader = first[inverse]
+            for i in np.flatnonzero(leader != np.arange(len(keep))).tolist():
+                j = int(leader[i])
+                if root(i) != root(j) and jaccard(sets[keep[i]], sets[keep[j]]) >= threshold:
+                    parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(keep)):
+        groups.setdefault(root(i), []).append(captions[keep[i]][0])
+    found = [sorted(g) for g in groups.values() if len(g) > 1]
+    return sorted(found, key=lambda g: (-len(g), g[0]))
