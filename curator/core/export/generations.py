@@ -189,7 +189,12 @@ def _link(target: str, path: Path) -> None:
     """Make `path` a symbolic link to `target` atomically (a temporary link renamed over it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
-    os.symlink(target, tmp)
+    try:
+        os.symlink(target, tmp)
+    except OSError as exc:  # FAT/exFAT drives, some network shares
+        raise FolderError(f"cannot make the link {tmp}: {exc.strerror or exc}; the export "
+                          f"folder must be on a file system with symbolic links (its "
+                          f"dataset is switched by renaming one)") from exc
     os.replace(tmp, path)
 
 
