@@ -129,10 +129,9 @@ def carry_over(out_dir: Path, gen: Path, folders: Iterable[str], ours: set[str])
             continue
         for dirpath, dirnames, filenames in os.walk(top):  # does not descend into links
             rel_dir = Path(dirpath).relative_to(top)
-            for name in dirnames:
-                full = Path(dirpath) / name
-                if full.is_symlink():  # a link is carried as a link, never followed
-                    filenames.append(name)
+            linked = [n for n in dirnames if (Path(dirpath) / n).is_symlink()]
+            dirnames[:] = [n for n in dirnames if n not in linked]
+            filenames.extend(linked)  # a link is carried as a link, never followed
             for name in filenames:
                 rel = (Path(folder) / rel_dir / name).as_posix()
                 if rel in ours or (gen / rel).exists() or (gen / rel).is_symlink():
@@ -189,7 +188,12 @@ def _link(target: str, path: Path) -> None:
     """Make `path` a symbolic link to `target` atomically (a temporary link renamed over it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
-    os.symlink(target, tmp)
+    try:
+        os.symlink(target, tmp)
+    except OSError as exc:  # FAT/exFAT drives, some network shares
+        raise FolderError(f"cannot make the link {tmp}: {exc.strerror or exc}; the export "
+                          f"folder must be on a file system with symbolic links (its "
+                          f"dataset is switched by renaming one)") from exc
     os.replace(tmp, path)
 
 

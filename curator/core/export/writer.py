@@ -409,7 +409,10 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     old_config = old.get("config") if old else None
     stale = [*_TRAINER_FOLDERS, *([old_config] if old_config and _inside(out_dir, old_config)
                                   and "/" not in old_config else [])]
-    generations.switch(out_dir, gen, published, stale)  # the one step the trainer can see
+    try:
+        generations.switch(out_dir, gen, published, stale)  # the one step the trainer sees
+    except generations.FolderError as exc:
+        raise ExportError(str(exc)) from None
     report.done = len(new_files)
     shutil.rmtree(staging, ignore_errors=True)
 
