@@ -77,7 +77,10 @@ class CliContext:
             raise RuntimeError(f"no Curator project at {self.project.root} (no {DB_FILENAME}); "
                                f"check --project, or start one with `curator --project DIR "
                                f"ingest …`")
-        return self.project.catalog
+        catalog = self.project.catalog
+        for notice in self.project.notices:
+            self.say(f"note: {notice}")
+        return catalog
 
     def emit_json(self, obj: Any) -> None:
         json.dump(obj, self.stdout, indent=2, ensure_ascii=False, default=str)

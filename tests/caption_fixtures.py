@@ -119,7 +119,7 @@ class FakeChatServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 if not self._authorized():
                     self._send(*error_reply(401, "Incorrect API key provided"))
-                elif self.path.rstrip("/").endswith("/v1/models"):
+                elif self.path.split("?")[0].rstrip("/").endswith("/v1/models"):
                     self._send(200, {"object": "list", "data": [
                         {"id": m, "object": "model", "owned_by": "test"} for m in server.models]})
                 else:
@@ -136,7 +136,7 @@ class FakeChatServer:
                 try:
                     if server.delay:
                         time.sleep(server.delay)
-                    if not self.path.rstrip("/").endswith("/v1/chat/completions"):
+                    if not self.path.split("?")[0].rstrip("/").endswith("/v1/chat/completions"):
                         self._send(*error_reply(404, "Not Found"))
                     elif not self._authorized():
                         self._send(*error_reply(401, "Incorrect API key provided",

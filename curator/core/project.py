@@ -13,10 +13,14 @@ class Project:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).expanduser().resolve()
+        self.notices: list[str] = []  # said once when the catalog is opened
 
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog.for_project(self.root)
+        catalog = Catalog.for_project(self.root)
+        # Runs killed since the project was last open still say 'running': say what they are.
+        self.notices: list[str] = catalog.recover_jobs()
+        return catalog
 
     @property
     def thumbs_dir(self) -> Path:

@@ -6,11 +6,16 @@ Each runs the real CLI against a real OpenAI-compatible HTTP server on localhost
 from __future__ import annotations
 
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from curator.cli import main
+from curator.core.captioning import CaptionBackendError, make_backend
 from curator.core.catalog import Catalog
 from tests.caption_fixtures import FakeChatServer, add_video, chat_reply
 from tests.media_factory import Segment, make_video
@@ -57,3 +62,69 @@ def test_limit_two_run_three_times_captions_six_clips(root, capsys):
             assert report["done"] == 2 and report["skipped"] == 2 * (run - 1)
     assert captioned(root) == 6
     assert len(server.requests) == 6
+
+
+class Trickle(BaseHTTPRequestHandler):
+    """Answers 200 with a 40-byte body, one byte a second: every read is quick, the whole slow."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"choices": [{"message": {"content": "A"}}]}'.ljust(40)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(1.0)
+        except OSError:  # the client gave up: what the test wants
+            pass
+
+
+def test_timeout_is_a_deadline_for_the_whole_answer():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        backend = make_backend("openai", model="tiny-vl", url=f"http://{host}:{port}/v1",
+                               timeout=2, retries=0)
+        started = time.monotonic()
+        with pytest.raises(CaptionBackendError, match="no complete answer within 2 s"):
+            backend.caption_image(np.zeros((16, 16, 3), np.uint8), "Describe.")
+        assert time.monotonic() - started < 6  # not 40 s, one byte at a time
+        backend.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_keys_in_the_url_are_used_but_never_recorded(root, capsys):
+    with FakeChatServer(responder=lambda body, n: chat_reply("A scene.")) as server:
+        host_port = server.url.split("//")[1].split("/")[0]
+        url = (f"http://someone:pw-SECRET1@{host_port}/v1?api_key=SECRET2&token=SECRET3"
+               f"&key=SECRET4&format=json")
+        assert caption(root, url, "--limit", "1", "--json") == 0
+        sent = server.requests[0]
+    assert "SECRET2" in sent.path and "SECRET3" in sent.path  # the server got what it needs
+    assert sent.headers.get("Authorization", "").startswith("Basic ")
+    captured = capsys.readouterr()
+    assert "SECRET" not in captured.out + captured.err
+    catalog = Catalog.for_project(root)
+    try:
+        (job,) = catalog.list_jobs(kind="caption")
+        clip = next(c for c in catalog.list_clips() if c.caption)
+        (version,) = catalog.caption_history(clip_id=clip.id)
+        stored = json.dumps([job.params, job.result, job.log, version.settings])
+        assert "SECRET" not in stored and "pw-" not in stored
+        assert "REDACTED" in stored and "format=json" in stored
+    finally:
+        catalog.close()

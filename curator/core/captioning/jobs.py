@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -245,6 +247,13 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
             "prompt_hashes": {k: prompt_hash(v) for k, v in rendered.items()},
         }, total=len(items))
         report.job_id = job_id
+    other = _other_caption_run(catalog, job_id)
+    if other is not None:  # two runs would caption every clip twice: the later one stops
+        report.stopped = other
+        if job_id is not None:
+            catalog.finish_job(job_id, "cancelled", log=other)
+        report.wall_seconds = time.monotonic() - started
+        return report
     total = len(items)
     progress(Progress(done=0, total=total, message="starting"))
     prefetcher = _Prefetcher(items, sampling, cancel, depth=prefetch or max(2, 2 * batch))
@@ -343,6 +352,27 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                              on_caption=on_caption, progress=progress, cancel=cancel)
     finally:
         model.close()
+
+
+def _other_caption_run(catalog: Catalog, job_id: int | None) -> str | None:
+    """A sentence naming another live caption run on this catalog, or None.
+
+    Of two runs started at once, the one with the lower job id goes on. Without a job row of
+    our own (the window records its run itself), runs of other processes count.
+    """
+    me = os.getpid()
+    for job in catalog.active_jobs("caption"):
+        process = (job.params or {}).get("process") or {}
+        if job_id is not None:
+            if job.id >= job_id:
+                continue
+        elif process.get("pid") == me and process.get("host") == socket.gethostname():
+            continue
+        return (f"another caption run is active on this project (job {job.id}, pid "
+                f"{process.get('pid')} on {process.get('host')}, started "
+                f"{job.started_at:%Y-%m-%d %H:%M:%S}): wait for it to finish or stop it, "
+                f"then run again to caption what is left")
+    return None
 
 
 def _select(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_missing: bool,

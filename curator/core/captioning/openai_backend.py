@@ -1,32 +1,32 @@
 """Any OpenAI-compatible chat-completions server: vLLM, llama.cpp server, Ollama, LM Studio.
 
 This is the path for scale (a vLLM server on a big GPU serves many desktops), so it needs no
-torch: the standard library speaks HTTP, PIL encodes JPEG, PyAV encodes an MP4 for servers that
-take `video_url`. Requests run `concurrency` at a time; timeouts, 429 and 5xx are retried with
-exponential backoff; a refused key, a missing model or an unreachable server stops the batch
-with a sentence that says what to fix.
+torch: httpx speaks HTTP (one pooled client per backend), PIL encodes JPEG, PyAV encodes an MP4
+for servers that take `video_url`. Requests run `concurrency` at a time; `timeout` is a deadline
+for the whole answer (a server trickling a byte a second fails after `timeout` s, not after
+every byte); timeouts, 429 and 5xx are retried with exponential backoff; a refused key, a
+missing model or an unreachable server stops the batch with a sentence that says what to fix.
+Keys written into the URL (`user:pw@`, `?api_key=`) are used but never recorded.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import io
 import json
 import logging
 import os
 import random
 import re
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import numpy as np
 from PIL import Image
 
@@ -67,17 +67,45 @@ def api_key_from_env(name: str | None = None) -> str | None:
     return None
 
 
+#: Query parameters whose value is a secret (matched case-insensitively, also as a suffix:
+#: `api_key`, `x-api-key`, `access_token`, `sig`...).
+_SECRET_PARAMS = re.compile(r"(?:^|[_-])(?:key|api[_-]?key|token|secret|password|passwd|pw|"
+                            r"sig|signature|auth|authorization|credential|credentials)$", re.I)
+REDACTED = "REDACTED"
+
+
+def redact_url(url: str) -> str:
+    """The URL without the secrets people put in it: `user:pw@`, `?api_key=…`, `key=`, `token=`.
+
+    What is stored in job and caption records, and shown in messages.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, REDACTED if _SECRET_PARAMS.search(k) else v) for k, v in pairs],
+                          safe=":/")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 def chat_url(base_url: str) -> str:
     """The chat-completions endpoint for a base URL (`…/v1`) or the endpoint itself."""
-    base = base_url.strip().rstrip("/")
-    if base.endswith("/chat/completions"):
-        return base
-    return f"{base}/chat/completions"
+    parts = urlsplit(base_url.strip())
+    path = parts.path.rstrip("/")
+    if not path.endswith("/chat/completions"):
+        path = f"{path}/chat/completions"
+    return urlunsplit(parts._replace(path=path))
 
 
 def models_url(base_url: str) -> str:
-    base = chat_url(base_url)[: -len("/chat/completions")]
-    return f"{base}/models"
+    parts = urlsplit(chat_url(base_url))
+    return urlunsplit(parts._replace(path=parts.path[: -len("/chat/completions")] + "/models"))
 
 
 def encode_jpeg(image: Any, quality: int = 90) -> str:
@@ -173,7 +201,8 @@ class OpenAIBackend:
             raise CaptionBackendError(f"server URL {url!r} must start with http:// or https://",
                                       fatal=True)
         self.model = model
-        self.url = chat_url(url)
+        self._url = chat_url(url)  # the one with any key in it: used, never shown or stored
+        self.url = redact_url(self._url)
         self.api_key = api_key or api_key_from_env(api_key_env)
         self.concurrency = max(1, int(concurrency))
         self.timeout = float(timeout)
@@ -192,6 +221,8 @@ class OpenAIBackend:
         }
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._client = httpx.Client(limits=httpx.Limits(max_connections=self.concurrency + 1),
+                                    follow_redirects=False, trust_env=False)
 
     # --- protocol ------------------------------------------------------------------------
 
@@ -213,6 +244,7 @@ class OpenAIBackend:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+        self._client.close()
 
     # --- requests ------------------------------------------------------------------------
 
@@ -292,24 +324,10 @@ class OpenAIBackend:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            body = exc.read() if exc.fp is not None else b""
-            raise self._http_error(exc.code, body, exc.headers) from None
-        except (TimeoutError, socket.timeout) as exc:
-            raise _Retryable(f"no answer within {self.timeout:g} s") from exc
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (TimeoutError, socket.timeout)):
-                raise _Retryable(f"no answer within {self.timeout:g} s") from exc
-            unreachable = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
-            raise _Retryable(f"cannot reach the server ({reason})",
-                             unreachable=unreachable) from exc
-        except (ConnectionError, http.client.HTTPException) as exc:
-            raise _Retryable(f"connection dropped ({exc.__class__.__name__}: {exc})") from exc
+        status, raw, response_headers = self._request("POST", self._url, self.timeout,
+                                                      content=data, headers=headers)
+        if status >= 400:
+            raise self._http_error(status, raw, response_headers)
         try:
             parsed = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -318,6 +336,32 @@ class OpenAIBackend:
         if not isinstance(parsed, dict):
             raise CaptionBackendError(f"{self.url} answered with unexpected JSON: {raw[:120]!r}")
         return parsed
+
+    def _request(self, method: str, url: str, timeout: float, **kwargs: Any
+                 ) -> tuple[int, bytes, httpx.Headers]:
+        """Status, body and headers of one request, all within `timeout` seconds in total.
+
+        httpx (like urllib) times each read; the deadline is checked after every chunk, so a
+        server that trickles its answer cannot stretch one request past `timeout`.
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            with self._client.stream(method, url, timeout=httpx.Timeout(timeout),
+                                     **kwargs) as response:
+                chunks = []
+                for chunk in response.iter_raw():
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise _Retryable(f"no complete answer within {timeout:g} s")
+                return response.status_code, b"".join(chunks), response.headers
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"no answer within {timeout:g} s") from exc
+        except httpx.ConnectError as exc:
+            raise _Retryable(f"cannot reach the server ({_scrub(exc, self._url)})",
+                             unreachable=True) from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _Retryable(f"connection dropped ({exc.__class__.__name__}: "
+                             f"{_scrub(exc, self._url)})") from None
 
     def _http_error(self, status: int, body: bytes, headers: Any) -> Exception:
         message = _error_message(body)
@@ -367,13 +411,18 @@ class OpenAIBackend:
         headers = {"Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(models_url(self.url), headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=min(self.timeout, 10.0)) as response:
-                data = json.loads(response.read().decode("utf-8"))
-        except (OSError, ValueError, http.client.HTTPException):
+            status, raw, _ = self._request("GET", models_url(self._url),
+                                           min(self.timeout, 10.0), headers=headers)
+            data = json.loads(raw.decode("utf-8")) if status < 400 else None
+        except (_Retryable, ValueError):
             return None
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             return None
         return [str(item.get("id")) for item in items if isinstance(item, dict) and "id" in item]
+
+
+def _scrub(exc: BaseException, secret_url: str) -> str:
+    """An error's text without the URL's secrets (httpx messages may quote the URL)."""
+    return str(exc).replace(secret_url, redact_url(secret_url)) or exc.__class__.__name__

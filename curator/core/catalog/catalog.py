@@ -29,6 +29,7 @@ from .rows import (
     SourceRow,
 )
 from .settings import SETTINGS_SCHEMA_VERSION, ProjectSettings
+from curator.core.processes import is_alive, process_identity
 
 DB_FILENAME = "curator.db"
 _MIGRATION_LOCK = 0x63757261746F72  # any fixed number: "curator" in ASCII
@@ -582,6 +583,8 @@ class Catalog:
 
     def start_job(self, kind: str, params: dict[str, Any] | None = None,
                   total: int | None = None) -> int:
+        """Record a running job; its process is noted so a killed run can be told later."""
+        params = {**(params or {}), "process": process_identity()}
         with self.session() as s:
             job = Job(kind=kind, params=params, status="running", done=0, total=total,
                       started_at=_now())
@@ -608,6 +611,49 @@ class Catalog:
                 return
             job.status, job.ended_at = status, _now()
             job.result, job.log, job.return_code = result, log, return_code
+
+    def record_job_child(self, job_id: int, pid: int) -> None:
+        """Note a process the job started (a trainer), so it can be found if we are killed."""
+        with self.session() as s:
+            job = s.get(Job, job_id)
+            if job is not None:
+                job.params = {**(job.params or {}), "child": process_identity(pid)}
+
+    def active_jobs(self, kind: str) -> list[JobRow]:
+        """Running jobs of `kind` whose process still runs (or runs on another machine)."""
+        query = select(Job).where(Job.kind == kind, Job.status == "running").order_by(Job.id)
+        with self.session() as s:
+            rows = [_job_row(job) for job in s.scalars(query)]
+        return [row for row in rows
+                if (row.params or {}).get("process") and
+                is_alive((row.params or {}).get("process")) is not False]
+
+    def recover_jobs(self) -> list[str]:
+        """Mark jobs whose process died without finishing (kill -9, a crash) 'interrupted'.
+
+        Called when a project is opened. A trainer such a job started and that still runs is
+        named, so a person can stop it or let it finish.
+
+        Returns:
+            One sentence per interrupted job (also written to the job's log).
+        """
+        notices: list[str] = []
+        with self.session() as s:
+            for job in s.scalars(select(Job).where(Job.status == "running")):
+                params = job.params or {}
+                process = params.get("process")
+                if is_alive(process) is not False:
+                    continue
+                notice = (f"{job.kind} job {job.id} was interrupted: its process (pid "
+                          f"{process['pid']}) ended without finishing (killed or crashed)")
+                child = params.get("child")
+                if is_alive(child):
+                    notice += (f"; the trainer it started (pid {child['pid']}) is still running"
+                               f": let it finish or stop it with `kill -INT -{child['pid']}`")
+                job.status, job.ended_at = "interrupted", _now()
+                job.log = "\n".join(filter(None, [job.log, notice]))
+                notices.append(notice)
+        return notices
 
     def get_job(self, job_id: int) -> JobRow:
         with self.session() as s:

@@ -13,6 +13,7 @@ never lags one update behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import signal
@@ -224,7 +225,7 @@ def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
                 env: Mapping[str, str] | None = None, on_line: LineCallback | None = None,
                 cancel: CancelToken = NEVER_CANCELLED, grace_s: float = DEFAULT_GRACE_S,
                 term_grace_s: float = DEFAULT_TERM_GRACE_S, keep_lines: int = 200,
-                name: str = "") -> RunRecord:
+                name: str = "", on_start: Callable[[int], None] | None = None) -> RunRecord:
     """Run one command to its end, streaming its lines; cancel escalates SIGINT->SIGTERM->SIGKILL.
 
     Args:
@@ -233,6 +234,7 @@ def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
         env: variables set on top of the inherited environment (`PYTHONPATH` is prepended).
         on_line: called as `on_line(stream, line)` with stream 'stdout' or 'stderr', on this
             thread, for every line and every tqdm redraw.
+        on_start: called with the process id once it runs (the job row records it).
         cancel: checked every 0.1 s; when set, SIGINT goes to the process group.
         grace_s: seconds after SIGINT before SIGTERM.
         term_grace_s: seconds after SIGTERM before SIGKILL.
@@ -268,6 +270,11 @@ def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
             cwd_text).is_dir() else ""
         return RunRecord(name, argv, cwd_text, started, _now(), None, "failed",
                          error=f"could not start {argv[0]}{where}: {reason}")
+    if on_start is not None:
+        try:
+            on_start(proc.pid)
+        except Exception:  # noqa: BLE001 - a note about the run never stops the run
+            logging.getLogger(__name__).exception("could not record pid %d", proc.pid)
 
     lines: queue.Queue = queue.Queue()
     readers = [threading.Thread(target=_pump, args=(proc.stdout, "stdout", lines), daemon=True,
@@ -485,9 +492,12 @@ def run_steps(steps: Sequence[TrainStep], *, on_line: LineCallback | None = None
                     catalog.update_job(job_id, done=done, total=total)
 
             try:
+                # the trainer's pid goes in the job row: if Curator is killed, it is found
+                noted = (None if job_id is None else
+                         lambda pid, _j=job_id: catalog.record_job_child(_j, pid))
                 record = run_command(step.argv, cwd=step.cwd, env=step.env, on_line=handle,
                                      cancel=cancel, grace_s=grace_s, term_grace_s=term_grace_s,
-                                     name=step.name)
+                                     name=step.name, on_start=noted)
             except BaseException as exc:
                 # A callback failed (the process group is already killed): the job row must
                 # not stay "running" forever.
