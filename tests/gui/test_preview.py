@@ -277,3 +277,22 @@ def test_playback_helpers() -> None:
     assert [position_of(seq, f) for f in (0, 2, 3, 5, 9)] == [0, 1, 2, 3, 4]
     assert decode_width(480, 300, (1920, 1080)) == 512  # fits 480 wide, rounded up to 64s
     assert decode_width(4000, 3000, (1920, 1080)) is None  # the view is bigger: native size
+
+
+def test_trainer_frames_follow_the_letterbox_crop() -> None:
+    """A 1920x1080 clip with 140 px bars: export keeps 1920x800, the bucket follows that shape,
+    and the trainer view decodes so the bucket comes from inside the crop."""
+    from dataclasses import replace
+
+    plan = load_preset(DEFAULT_PRESET)
+    sections = {s.name: s for s in video_sections(plan)}
+    clip = replace(_clip(1920, 1080, 120),
+                   analysis={"borders": {"crop": [0, 140, 1920, 800]}})
+    t = trainer_frames(clip, plan, sections["clips_384x208"])
+    assert t.crop == (0, 140, 1920, 800)
+    assert abs(t.geometry.size[0] / t.geometry.size[1] - 1920 / 800) < 0.02
+    w, h, (x, y, bw, bh) = t.decode_box((1920, 1080))
+    assert (bw, bh) == t.bucket and x + bw <= w and y + bh <= h
+    assert y >= round(140 * h / 1080) - 1  # the bars stay above the bucket
+    whole = trainer_frames(replace(clip, crop=()), plan, sections["clips_384x208"])
+    assert whole.crop is None and whole.geometry.size[1] / whole.geometry.size[0] > 0.5

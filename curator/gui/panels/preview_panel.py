@@ -508,7 +508,9 @@ class PreviewPanel(QWidget):
             self.trainer_info.setText(t.summary())
             self.trainer_info.setToolTip(f"{t.description}; the exported clip is "
                                          f"{t.geometry.size[0]}×{t.geometry.size[1]}, "
-                                         f"{t.file_frames} frames")
+                                         f"{t.file_frames} frames" + (
+                                             "; cropped to x {} y {} w {} h {} first".format(
+                                                 *t.crop) if t.crop else ""))
         else:
             self.timeline.set_windows(())
         self.fps_box.setEnabled(self._trainer is None)
@@ -531,12 +533,10 @@ class PreviewPanel(QWidget):
         if clip is None:
             return None
         if self._trainer is not None:
-            g = self._trainer.geometry
-            # decode straight to the cover size the trainer resizes to, then cut the bucket
-            w, h = fit_size(clip.width, clip.height, g.cover[0], g.cover[1])
-            x, y = g.offset
-            bw, bh = g.bucket
-            return FrameSpec(w, h, (min(x, max(0, w - bw)), min(y, max(0, h - bh)), bw, bh))
+            # decode straight to the cover size the trainer resizes to (of the export crop,
+            # letterbox bars gone), then cut the bucket
+            w, h, box = self._trainer.decode_box((clip.width, clip.height))
+            return FrameSpec(w, h, box)
         ratio = self.view.devicePixelRatioF()
         width = decode_width(int(self.view.width() * ratio), int(self.view.height() * ratio),
                              (clip.width, clip.height))
