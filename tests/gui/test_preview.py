@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from curator.core.catalog import ClipRow
@@ -296,3 +296,43 @@ def test_trainer_frames_follow_the_letterbox_crop() -> None:
     assert y >= round(140 * h / 1080) - 1  # the bars stay above the bucket
     whole = trainer_frames(replace(clip, crop=()), plan, sections["clips_384x208"])
     assert whole.crop is None and whole.geometry.size[1] / whole.geometry.size[0] > 0.5
+
+
+def test_text_boxes_and_the_export_crop_are_drawn_and_the_crop_is_changed_in_the_window(
+        qtbot: QtBot, preview: PreviewPanel, filled_project: Project) -> None:
+    from curator.gui.panels.clip_overlay import overlay_shapes
+
+    catalog = filled_project.catalog
+    clip = catalog.list_clips()[0]
+    w, h = clip.width, clip.height
+    bar = h // 8 - (h // 8) % 2  # even, as the bar measure gives
+    bars = [0, bar, w, h - 2 * bar]
+    catalog.save_analysis(clip.id, {"borders": {"crop": bars}, "text": {
+        "kind": "subtitles", "boxes": [[w // 4, h * 3 // 4, w // 2, h // 10]],
+        "strings": ["hello"]}, "text_share": 1.0}, motion=1.0, cuts=0)
+    clip = catalog.get_clip(clip.id)
+    preview.show_clip(clip)
+    assert [s.kind for s in overlay_shapes(clip)] == ["text", "crop"]
+    assert "letterbox" in preview.crop_bar.label.text() and "subtitles" in \
+        preview.crop_bar.label.text()
+    qtbot.waitUntil(lambda: preview.displayed_frame() is not None, timeout=5000)
+    picture = preview.view.grab().toImage()
+    target = preview.view.picture_rect()
+    ratio = picture.width() / preview.view.width()
+    top = QColor(picture.pixel(int(target.center().x() * ratio), int((target.top() + 2) * ratio)))
+    shown = preview.displayed_image()
+    raw = QColor(shown.pixel(shown.width() // 2, 1))
+    assert top.value() < raw.value() or raw.value() < 20  # the bars are shaded as cut away
+
+    preview.crop_bar.none_button.click()  # "Whole": export the whole frame
+    assert catalog.get_clip(clip.id).crop == ()
+    assert "whole frame" in preview.crop_bar.label.text()
+    assert [s.kind for s in overlay_shapes(preview.clip())] == ["text"]
+    for spin, value in zip(preview.crop_bar.spins, (2, 4, w // 2, h // 2), strict=True):
+        spin.setValue(value)
+    preview.crop_bar.set_button.click()
+    assert catalog.get_clip(clip.id).crop == (2, 4, w // 2, h // 2)
+    assert "set by hand" in preview.crop_bar.label.text()
+    preview.crop_bar.auto_button.click()
+    assert catalog.get_clip(clip.id).crop is None
+    assert preview.clip().export_crop == tuple(bars)
