@@ -334,6 +334,8 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
                 clip = open_clips.pop(0)
                 analysis = analyzer.finish_clip(clip.start_frame, clip.end_frame)
                 results.put(("clip", (clip, analysis)))
+                if analyzer.text is not None and open_clips:  # keep what open clips need
+                    analyzer.text.forget_before(min(c.start_frame for c in open_clips))
     except Cancelled:
         return
     except MediaError as exc:

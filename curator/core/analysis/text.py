@@ -117,6 +117,7 @@ class Candidate:
     h: float
     score: float
     crop: np.ndarray = field(repr=False)
+    key: tuple[int, int] = (0, 0)  # (frame index, position): what it was read as is cached
 
     @property
     def cx(self) -> float:
@@ -278,6 +279,12 @@ class _Sample:
     candidates: list[Candidate]
 
 
+def _sample(index: int, gray: np.ndarray, found: list[Candidate]) -> _Sample:
+    for position, cand in enumerate(found):
+        cand.key = (index, position)
+    return _Sample(index, gray.shape[1], gray.shape[0], found)
+
+
 @dataclass
 class _Track:
     box: tuple[float, float, float, float]
@@ -320,7 +327,8 @@ class TextSampler:
         self.source_width = int(source_width)
         self.source_height = int(source_height)
         self._samples: dict[int, _Sample] = {}
-        self._reads: dict[int, tuple[str, float]] = {}  # id(candidate) -> what was read
+        # (frame index, position) -> what was read: clips sharing frames read them once
+        self._reads: dict[tuple[int, int], tuple[str, float]] = {}
         self._error: str | None = None
 
     def wants(self, index: int, ranges: Sequence[tuple[int, int]] = ()) -> bool:
@@ -344,12 +352,13 @@ class TextSampler:
         except TextModelsUnavailable as exc:
             self._error = str(exc)
             return
-        self._samples[index] = _Sample(index, gray.shape[1], gray.shape[0], found)
+        self._samples[index] = _sample(index, gray, found)
 
     def forget_before(self, index: int) -> None:
         """Drop samples before `index` (no clip still open needs them)."""
         for k in [k for k in self._samples if k < index]:
             del self._samples[k]
+        self._reads = {k: v for k, v in self._reads.items() if k[0] >= index}
 
     def finish_clip(self, start: int, end: int) -> dict[str, Any] | None:
         """The text analysis of frames [start, end): kind, boxes, strings, share; None if the
@@ -363,7 +372,7 @@ class TextSampler:
         return summarise(samples, self._reads, self.source_width, self.source_height)
 
 
-def summarise(samples: list[_Sample], reads: dict[int, tuple[str, float]] | None,
+def summarise(samples: list[_Sample], reads: dict[tuple[int, int], tuple[str, float]] | None,
               source_width: int, source_height: int) -> dict[str, Any]:
     """Group candidates into tracks, read the strongest, and tell which frames hold overlays."""
     reads = {} if reads is None else reads
@@ -380,15 +389,15 @@ def summarise(samples: list[_Sample], reads: dict[int, tuple[str, float]] | None
     kinds = {id(t): overlay_kind(*t.box, width, height) for t in tracks}
     ranked = sorted((t for t in tracks if kinds[id(t)]),
                     key=lambda t: -(len(t.members) * t.best.score * t.best.w))[:MAX_READS]
-    todo = [t.best for t in ranked if id(t.best) not in reads]
+    todo = [t.best for t in ranked if t.best.key not in reads]
     for cand, read in zip(todo, recognise([c.crop for c in todo]), strict=True):
-        reads[id(cand)] = read
+        reads[cand.key] = read
     sx, sy = source_width / width, source_height / height
     frames_with: set[int] = set()
     found_kinds: dict[str, int] = {}
     boxes, strings = [], []
     for track in ranked:
-        text, conf = reads[id(track.best)]
+        text, conf = reads[track.best.key]
         if _counted_chars(text) < MIN_CHARS or conf < MIN_READ_CONF:
             continue
         kind = kinds[id(track)]
@@ -411,5 +420,5 @@ def image_text(gray: np.ndarray, source_width: int, source_height: int) -> dict[
     if gray.shape[1] > TEXT_WIDTH:
         h = max(1, round(gray.shape[0] * TEXT_WIDTH / gray.shape[1]))
         gray = cv2.resize(gray, (TEXT_WIDTH, h), interpolation=cv2.INTER_AREA)
-    sample = _Sample(0, gray.shape[1], gray.shape[0], detect_candidates(gray))
+    sample = _sample(0, gray, detect_candidates(gray))
     return summarise([sample], None, source_width, source_height)
