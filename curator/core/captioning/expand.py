@@ -195,3 +195,29 @@ def run_expand(*, backend: str, backend_settings: dict[str, Any], idea: str, tri
         model.close()
     progress(Progress(done=1, total=1, message="expanded"))
     return expanded
+
+
+@dataclass(frozen=True)
+class ExpandReport:
+    """How an expansion run as a job ended: the prompt, or the sentence that says why not."""
+
+    expanded: ExpandedPrompt | None = None
+    error: str | None = None
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.expanded is not None
+
+
+def expand_job(*, progress: ProgressFn = ignore_progress,
+               cancel: CancelToken = NEVER_CANCELLED, **values: Any) -> ExpandReport:
+    """`run_expand` as a job for a GUI worker: its errors come back in the report, not raised.
+
+    Args:
+        **values: `run_expand`'s keyword arguments, as plain values.
+    """
+    try:
+        return ExpandReport(expanded=run_expand(progress=progress, cancel=cancel, **values))
+    except ExpandError as exc:
+        return ExpandReport(error=str(exc), cancelled=cancel.cancelled)

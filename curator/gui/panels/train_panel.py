@@ -80,6 +80,7 @@ from curator.core.training.progress import (
 )
 from curator.core.training.prompts import (
     PromptSyntaxError,
+    append_prompt_line,
     default_prompt_path,
     fix_prompt,
     make_prompt,
@@ -89,6 +90,7 @@ from curator.core.training.prompts import (
 )
 from curator.core.training.runner import DEFAULT_GRACE_S, TrainReport, run_steps
 from curator.core.training.validate import Problem, errors
+from curator.gui.dialogs.expand_prompt import ExpandPromptDialog
 from curator.gui.panels.loss_plot import LossPlot, format_loss
 from curator.gui.panels.sample_gallery import CheckpointGallery
 from curator.gui.panels.style import (
@@ -910,7 +912,12 @@ class TrainPanel(JobTab):
         fix.setObjectName("fixPrompts")
         fix.setToolTip("Round sizes to multiples of 16 and frames to 4n+1; write --fs and --l")
         fix.clicked.connect(self.fix_prompts)
+        expand = QPushButton("Expand idea…")
+        expand.setObjectName("expandIdea")
+        expand.setToolTip("Write a prompt from a short idea with the captioning model")
+        expand.clicked.connect(self.expand_idea)
         row.addWidget(add)
+        row.addWidget(expand)
         row.addWidget(fix)
         layout.addLayout(row)
         return page
@@ -1260,6 +1267,15 @@ class TrainPanel(JobTab):
         text = self.prompt_edit.toPlainText()
         self.prompt_edit.setPlainText((text.rstrip("\n") + "\n" if text.strip() else "")
                                       + prompt.to_line() + "\n")
+
+    def expand_idea(self) -> ExpandPromptDialog:
+        dialog = ExpandPromptDialog(catalog=self.catalog, project_root=self.root,
+                                    runner=self.runner, task=self.editors["task"].value(),
+                                    existing_text=self.prompt_edit.toPlainText(), parent=self)
+        dialog.prompt_added.connect(lambda prompt: self.prompt_edit.setPlainText(
+            append_prompt_line(self.prompt_edit.toPlainText(), prompt)))
+        dialog.open()
+        return dialog
 
     def fix_prompts(self) -> None:
         """Rewrite each prompt line with valid sizes, frames, --fs and --l (comments kept)."""
