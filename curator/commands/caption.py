@@ -19,19 +19,9 @@ from curator.core.captioning import (
     make_backend,
     read_prompt_file,
 )
+from curator.core.captioning.options import backend_settings as stored_backend_settings
 from curator.core.catalog import DECISIONS
 from curator.core.jobs import CancelToken
-
-# Options that go to the backend as settings, with the project's stored `caption` settings
-# (ProjectSettings.caption) as defaults: option name -> backend keyword.
-_TRANSFORMERS_OPTIONS = {"device": "device", "dtype": "dtype", "quantize": "quantization",
-                         "attention": "attn_implementation",
-                         "trust_remote_code": "trust_remote_code",
-                         "max_new_tokens": "max_new_tokens", "batch_size": "batch_size",
-                         "seed": "seed", "threads": "cpu_threads"}
-_OPENAI_OPTIONS = {"url": "url", "api_key_env": "api_key_env", "concurrency": "concurrency",
-                   "timeout": "timeout", "max_new_tokens": "max_tokens",
-                   "batch_size": "batch_size", "video_mode": "video_mode"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -102,17 +92,7 @@ def _stored(ctx: Any) -> dict[str, Any]:
 
 def backend_settings(args: argparse.Namespace, stored: dict[str, Any]) -> tuple[str, dict]:
     """The backend name and its settings: command-line options over the project's stored ones."""
-    name = args.backend or stored.get("backend") or "transformers"
-    options = _TRANSFORMERS_OPTIONS if name == "transformers" else _OPENAI_OPTIONS
-    settings: dict[str, Any] = {"model": args.model or stored.get("model")}
-    for option, keyword in options.items():
-        value = getattr(args, option, None)
-        if value is None and option != "trust_remote_code":
-            # running a model's own code is decided per run, never inherited from settings
-            value = stored.get(option, stored.get(keyword))
-        if value is not None:
-            settings[keyword] = value
-    return name, settings
+    return stored_backend_settings(vars(args), stored)
 
 
 def sampling_from(args: argparse.Namespace, stored: dict[str, Any]) -> Sampling:

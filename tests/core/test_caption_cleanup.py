@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from curator.core.captioning import (
@@ -129,7 +130,8 @@ def test_registry_names_and_errors():
         make_backend("llava")
     with pytest.raises(CaptionBackendError, match="openai backend"):
         make_backend("openai", model="m", no_such_option=1)
+    assert CaptionRequest(prompt="p").kind == "text"  # prompt expansion: no pixels
     with pytest.raises(ValueError):
-        CaptionRequest(prompt="p")
+        CaptionRequest(prompt="p", image=np.zeros((4, 4, 3), np.uint8), frames=[])
     with pytest.raises(ValueError):
         Sampling(fps=0)

@@ -323,6 +323,40 @@ def test_the_same_catalog_runs_on_postgresql(postgres_url, tmp_path, monkeypatch
     catalog.close()
 
 
+def _search_answers(catalog: Catalog) -> dict[str, list[int]]:
+    from curator.core.catalog.queries import ClipQuery, clip_ids_matching, count_clips
+
+    _, ids = add_film(catalog, ranges=[(0, 20), (20, 40), (40, 60), (60, 80), (80, 120)])
+    for clip_id, caption in zip(ids, [
+            "Studio Ghibli style. A cat sleeps on a roof at dusk.",
+            "Studio Ghibli style. Scattered leaves; the catalogue of a shop.",
+            "Studio Ghibli style. A girl's red umbrella (100% cotton) in rain.",
+            "Studio Ghibli style. Rooftops under snow."]):
+        catalog.save_caption(caption, clip_id=clip_id)
+    catalog.set_decision(ids[:2], "accepted")
+    answers = {}
+    for typed in ("cat", "roof", "ROO", "cat roof", "girl's", "100%", "rain umbrella", "dog",
+                  "scatter leaves", "_", "snow", "tops", "ella"):
+        found = clip_ids_matching(catalog, ClipQuery(text=typed))
+        assert count_clips(catalog, ClipQuery(text=typed)) == len(found)
+        answers[typed] = [ids.index(i) for i in found]
+    accepted = clip_ids_matching(catalog, ClipQuery(status="accepted", text="cat"))
+    answers["accepted cat"] = [ids.index(i) for i in accepted]
+    return answers
+
+
+@pytest.mark.postgres
+def test_caption_search_finds_the_same_clips_on_postgresql_as_fts5(postgres_url, tmp_path):
+    """PostgreSQL has no FTS5 table: its search must still answer as SQLite's prefixes do."""
+    sqlite = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    expected = _search_answers(sqlite)
+    sqlite.close()
+    assert expected["cat"] == [0, 1] and expected["roof"] == [0, 3] and expected["dog"] == []
+    postgres = Catalog(_fresh_database(postgres_url, "search"))
+    assert _search_answers(postgres) == expected
+    postgres.close()
+
+
 def _fresh_database(server_url: str, name: str) -> str:
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -40,7 +40,8 @@ class InputTooLargeError(CaptionBackendError):
 
 @dataclass(frozen=True)
 class CaptionRequest:
-    """One thing to caption: an image, or a clip's frames at their real spacing in time.
+    """One thing to caption: an image, or a clip's frames at their real spacing in time; or,
+    with neither, a text-only request (prompt expansion) through the same model and settings.
 
     Attributes:
         prompt: the full prompt text, trigger already filled in.
@@ -61,11 +62,13 @@ class CaptionRequest:
 
     @property
     def kind(self) -> str:
-        return "video" if self.frames is not None else "image"
+        if self.frames is not None:
+            return "video"
+        return "image" if self.image is not None else "text"
 
     def __post_init__(self) -> None:
-        if (self.image is None) == (self.frames is None):
-            raise ValueError("a CaptionRequest needs exactly one of image or frames")
+        if self.image is not None and self.frames is not None:
+            raise ValueError("a CaptionRequest takes an image or frames, not both")
         if self.frames is not None and len(self.frames) == 0:
             raise ValueError("a CaptionRequest for a clip needs at least one frame")
 

@@ -18,9 +18,9 @@ from curator.core.trigger import normalize_trigger, with_trigger
 _LEAD_CHATTER = [
     re.compile(r"^(?:sure|certainly|of course|absolutely|okay|ok|alright|great)\b[^\w]*", re.I),
     re.compile(r"^(?:here(?:'s| is| are)|below is|the following is)\b[^:\n]{0,120}?"
-               r"(?:description|caption|summary|answer)[^:\n]{0,60}?(?::|\.|!)\s*", re.I),
+               r"(?:description|caption|summary|answer|prompt)[^:\n]{0,60}?(?::|\.|!)\s*", re.I),
     re.compile(r"^(?:here(?:'s| is| are) (?:it|you go)|here it is)\b[^\w]*", re.I),
-    re.compile(r"^(?:detailed )?(?:description|caption)\s*:\s*", re.I),
+    re.compile(r"^(?:detailed |expanded )?(?:description|caption|prompt)\s*:\s*", re.I),
 ]
 # Closers: "Let me know if you need more details.", "I hope this helps!"
 _TRAIL_CHATTER = re.compile(

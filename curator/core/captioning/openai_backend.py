@@ -260,7 +260,7 @@ class OpenAIBackend:
                 for frame in request.frames:
                     content.append({"type": "image_url",
                                     "image_url": {"url": encode_jpeg(frame, self.jpeg_quality)}})
-        else:
+        elif request.image is not None:  # neither: a text-only request
             content.append({"type": "image_url",
                             "image_url": {"url": encode_jpeg(request.image, self.jpeg_quality)}})
         content.append({"type": "text", "text": request.prompt})

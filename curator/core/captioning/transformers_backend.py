@@ -460,7 +460,7 @@ class TransformersBackend:
             images = [_as_rgb_array(r.image) for r in batch]
             call["images"] = images
             call["images_kwargs"] = {"size": _size_budget(processor.image_processor, images)}
-        else:
+        elif kind == "video":  # "text" (prompt expansion) takes no pixels
             videos = [np.stack([_as_rgb_array(f) for f in r.frames]) for r in batch]
             call["videos"] = videos
             videos_kwargs: dict[str, Any] = {
@@ -495,8 +495,8 @@ class TransformersBackend:
 
 def _messages(request: CaptionRequest) -> list[dict[str, Any]]:
     # the chat template only needs to know where the image or video goes; pixels go separately
-    return [{"role": "user", "content": [{"type": request.kind},
-                                         {"type": "text", "text": request.prompt}]}]
+    media = [] if request.kind == "text" else [{"type": request.kind}]
+    return [{"role": "user", "content": [*media, {"type": "text", "text": request.prompt}]}]
 
 
 def _metadata(video: np.ndarray, fps: float | None) -> dict[str, Any]:

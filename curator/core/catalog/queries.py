@@ -375,7 +375,10 @@ def _conditions(query: ClipQuery, fts: bool, walk: str | None = None
                 text("SELECT rowid FROM clip_fts WHERE clip_fts MATCH :match")
                 .bindparams(match=fts_query(query.text))))
         else:
-            out.extend(Clip.caption.ilike(f"%{w}%") for w in words)
+            # Without FTS5 (PostgreSQL): the same answers as its quoted prefixes, a word that
+            # starts with each typed word, not any substring ("cat" finds no "scattered").
+            out.extend(Clip.caption.regexp_match(r"(^|\W)" + re.escape(w), flags="i")
+                       for w in words)
     return out
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .profile import default_cfg_scale, is_i2v
+from .profile import TrainingProfile, default_cfg_scale, is_i2v
 from .validate import Problem
 
 # The trainer's option keys in the order it tries them (sampling_prompts.line_to_prompt_dict).
@@ -176,6 +176,93 @@ def write_prompt_file(path: Path, prompts: Sequence[SamplePrompt], *, header: st
 def default_prompt_path(project_root: Path, profile_name: str) -> Path:
     """Where the Train tab keeps sample prompts: `<project>/training/<name>.prompts.txt`."""
     return Path(project_root) / "training" / f"{profile_name}.prompts.txt"
+
+
+def sample_prompt_file(project_root: Path, profile: TrainingProfile) -> Path:
+    """The profile's sample-prompt file: its `[sampling] prompts` (relative paths from the
+    project folder), else `default_prompt_path` (what the Train tab shows and saves)."""
+    if profile.sample_prompts:
+        path = Path(profile.sample_prompts).expanduser()
+        return path if path.is_absolute() else Path(project_root) / path
+    return default_prompt_path(project_root, profile.name)
+
+
+# The seed author's options for expanded prompts: small and short, so samples render fast.
+EXPANDED_SAMPLE_OPTIONS = {"width": 384, "height": 384, "frames": 45, "seed": 7, "steps": 20}
+
+
+def sample_prompt_like(text: str, existing: Sequence[SamplePrompt], *, task: str = "t2v-14B",
+                       **given: int | None) -> SamplePrompt:
+    """`text` with sample options: those given, else the first existing prompt's, else
+    `EXPANDED_SAMPLE_OPTIONS`; `--fs` and `--l` are always written (see `make_prompt`).
+
+    Taking the file's own options keeps every sample of a run the same size and length, so
+    the gallery compares like with like.
+
+    Args:
+        text: the prompt text.
+        existing: the prompts already in the file.
+        task: the run's `--task` (the default `--l` depends on it).
+        **given: width, height, frames, seed, steps; None means "not given".
+    """
+    first = existing[0] if existing else None
+    values: dict[str, int | None] = {}
+    for key, default in EXPANDED_SAMPLE_OPTIONS.items():
+        value = given.get(key)
+        if value is None and first is not None and getattr(first, key) is not None:
+            value = getattr(first, key)
+        values[key] = default if value is None else value
+    return make_prompt(text, task=task, width=int(values["width"]),
+                       height=int(values["height"]), frames=int(values["frames"]),
+                       seed=values["seed"], steps=int(values["steps"]),
+                       flow_shift=first.flow_shift if first is not None else None,
+                       cfg_scale=first.cfg_scale if first is not None else None)
+
+
+def append_prompt_line(text: str, prompt: SamplePrompt) -> str:
+    """A prompt file's text with one more prompt line at the end (the lines there kept as is).
+
+    Raises:
+        PromptSyntaxError: the prompt's text holds a line break or ' --', which would split it.
+    """
+    if "\n" in prompt.prompt or " --" in prompt.prompt or not prompt.prompt.strip():
+        raise PromptSyntaxError(f"prompt {prompt.prompt[:40]!r}: empty, or a line break or "
+                                f"' --' would split it")
+    head = text if not text.strip() or text.endswith("\n") else text + "\n"
+    return (head if text.strip() else "") + prompt.to_line() + "\n"
+
+
+def add_sample_prompt(project_root: Path, profile: TrainingProfile, text: str,
+                      **given: int | None) -> tuple[Path, SamplePrompt]:
+    """Append `text`, with its sample options, to the profile's sample-prompt file.
+
+    Args:
+        project_root: the project folder (relative prompt paths start there).
+        profile: the training profile whose file gets the line.
+        text: the prompt text (one line, trigger first).
+        **given: width, height, frames, seed, steps (see `sample_prompt_like`).
+
+    Returns:
+        The file written and the prompt added.
+
+    Raises:
+        OSError: the file cannot be read or written.
+        PromptSyntaxError: the file has a line the trainer would misread (it names the file and
+            line), or the text would split.
+    """
+    from curator.core.export.plan import write_text_atomic  # one atomic writer, imported when used
+
+    path = sample_prompt_file(project_root, profile)
+    if path.suffix.lower() != ".txt":
+        raise PromptSyntaxError(f"{path}: Curator adds prompts to .txt prompt files only")
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    try:
+        existing = parse_prompts(before)
+    except PromptSyntaxError as exc:
+        raise PromptSyntaxError(f"{path}: {exc}") from exc
+    prompt = sample_prompt_like(text, existing, task=profile.task, **given)
+    write_text_atomic(path, append_prompt_line(before, prompt))
+    return path, prompt
 
 
 def default_flow_shift(width: int, height: int) -> float:

@@ -21,6 +21,7 @@ from curator.core.training.profile import (
 )
 from curator.core.training.prompts import (
     PromptSyntaxError,
+    append_prompt_line,
     default_prompt_path,
     fix_prompt,
     make_prompt,
@@ -29,6 +30,7 @@ from curator.core.training.prompts import (
     validate_prompts,
 )
 from curator.core.training.validate import Problem
+from curator.gui.dialogs.expand_prompt import ExpandPromptDialog
 from curator.gui.tabs.train.fields import html
 from curator.gui.tabs.train.highlight import CommandHighlighter
 from curator.gui.theme import (
@@ -81,10 +83,24 @@ class PromptsPage:
         fix.setObjectName("fixPrompts")
         fix.setToolTip("Round sizes to multiples of 16 and frames to 4n+1; write --fs and --l")
         fix.clicked.connect(self.fix_prompts)
+        expand = QPushButton("Expand idea…")
+        expand.setObjectName("expandIdea")
+        expand.setToolTip("Write a prompt from a short idea with the captioning model")
+        expand.clicked.connect(self.expand_idea)
         row.addWidget(add)
+        row.addWidget(expand)
         row.addWidget(fix)
         layout.addLayout(row)
         return page
+
+    def expand_idea(self) -> ExpandPromptDialog:
+        dialog = ExpandPromptDialog(catalog=self.catalog, project_root=self.root,
+                                    runner=self.runner, task=self.editors["task"].value(),
+                                    existing_text=self.prompt_edit.toPlainText(), parent=self)
+        dialog.prompt_added.connect(lambda prompt: self.prompt_edit.setPlainText(
+            append_prompt_line(self.prompt_edit.toPlainText(), prompt)))
+        dialog.open()
+        return dialog
 
     def _load_prompts(self, profile: TrainingProfile) -> None:
         if profile.sample_prompts:
