@@ -48,6 +48,7 @@ from curator.gui.models.clip_table_model import ClipTableModel
 from curator.gui.models.thumbnail_cache import ThumbnailCache
 from curator.gui.panels.browser_panel import BrowserPanel
 from curator.gui.panels.jobs_panel import JobsPanel
+from curator.gui.stats import StatsView
 from curator.gui.undo import DecisionCommand, TrimCommand
 from curator.gui.workers import JobHandle, JobRunner, close_question
 
@@ -145,7 +146,8 @@ class MainWindow(QMainWindow):
         self.image_panel: QWidget | None = _build(image_cls, available) if image_cls else None
         if self.image_panel is not None:
             self.tabs.addTab(self.image_panel, "Images")
-        self.tabs.tabBar().setVisible(self.image_panel is not None)
+        self.stats_view = StatsView(self.catalog, project.root)  # counts when first shown
+        self.tabs.addTab(self.stats_view, "Stats")
         self.setCentralWidget(self.tabs)
 
         self.preview = self._optional_panel("preview_panel", "PreviewPanel", available)
@@ -327,6 +329,8 @@ class MainWindow(QMainWindow):
                          menu=view)
             self._action("&Images", lambda: self.tabs.setCurrentWidget(self.image_panel),
                          "Ctrl+4", menu=view)
+        self._action("&Stats", lambda: self.tabs.setCurrentWidget(self.stats_view), "Ctrl+5",
+                     menu=view, tip="Distributions, thresholds and the caption vocabulary")
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -343,6 +347,8 @@ class MainWindow(QMainWindow):
             self.caption_panel.caption_saved.connect(self._on_panel_caption_saved)
         # Show the Jobs tab for a new job, unless the job came from a tab the person is using.
         self.jobs.job_started.connect(self._raise_jobs_unless_busy_tab)
+        self.stats_view.phrase_chosen.connect(self.show_captions_with)
+        self.stats_view.clip_activated.connect(self.reveal_clip)
         if self.image_panel is not None and hasattr(self.image_panel, "image_decided"):
             self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
         self.model.counts_changed.connect(lambda _c: self._update_tab_titles())
@@ -564,12 +570,19 @@ class MainWindow(QMainWindow):
         dialog = FindReplaceDialog(self.catalog, self.jobs, self,
                                    clip_ids=self.browser.selected_ids())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.find_edit.setText(self.browser.filters.search.text())  # e.g. a Stats phrase
         dialog.applied.connect(self._on_captions_replaced)
         dialog.open()
 
     def _on_captions_replaced(self, _report: object) -> None:
         self.browser.reload()
         self._show_clip(self.browser.current_item())  # the caption panel shows the new text
+
+    def show_captions_with(self, phrase: str) -> None:
+        """The browser filtered to captions holding `phrase` (a Stats vocabulary click)."""
+        self.browser.filters.set_search(phrase)
+        self.tabs.setCurrentWidget(self.browser)
+        self.statusBar().showMessage(f"Captions with “{phrase}”: Ctrl+H to find and replace", 8000)
 
     def filter_to_current_source(self) -> None:
         item = self.browser.current_item()
@@ -702,7 +715,7 @@ class MainWindow(QMainWindow):
             return
         self.save_ui_state()
         self.jobs.shutdown()
-        for panel in (self.preview, self.caption_panel, self.image_panel,
+        for panel in (self.preview, self.caption_panel, self.image_panel, self.stats_view,
                       *self.job_panels.values()):
             shutdown = getattr(panel, "shutdown", None)
             if callable(shutdown):

@@ -9,7 +9,6 @@ catalog that has fewer.
 
 from __future__ import annotations
 
-import heapq
 import re
 import zlib
 from collections import Counter
@@ -26,7 +25,7 @@ from curator.core.catalog.models import Clip
 from .histogram import Histogram, bin_counts
 
 #: Most captions the vocabulary reads.
-SAMPLE = 5_000
+SAMPLE = 4_000
 #: Words of a caption that make its opening phrase.
 OPENING_WORDS = 3
 #: N-gram lengths counted.
@@ -187,9 +186,14 @@ def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
             counter.update({" ".join(body[i:i + k]) for i in range(len(body) - k + 1)})
 
     def listed(kind: str, counter: Counter[str], minimum: int = 1) -> list[PhraseCount]:
+        leaders = counter.most_common(top)  # C-fast; ties at the cut are settled below
+        if not leaders:
+            return []
+        cut = max(leaders[-1][1], minimum)
         # Ties broken by the phrase, so the list is the same on every run.
-        best = heapq.nsmallest(top, counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [PhraseCount(kind, p, c, c / n) for p, c in best if c >= minimum]
+        best = sorted(((p, c) for p, c in counter.items() if c >= cut),
+                      key=lambda kv: (-kv[1], kv[0]))[:top]
+        return [PhraseCount(kind, p, c, c / n) for p, c in best]
 
     openings = tuple(listed("opening", opening))
     # A phrase once in the whole sample says nothing about habits.
