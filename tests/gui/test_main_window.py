@@ -347,7 +347,7 @@ def test_images_have_their_tab_and_the_same_keys(qtbot, make_window, filled_proj
     window = make_window(filled_project)
     if window.image_panel is None:
         pytest.skip("the image panel is not written yet")
-    assert window.tabs.count() == 2 and window.tabs.tabText(1) == "Images  2"
+    assert window.tabs.count() == 3 and window.tabs.tabText(1) == "Images  2"
     window.tabs.setCurrentWidget(window.image_panel)
     first = window.image_panel.current_image()
     window.image_panel.list.setFocus()
