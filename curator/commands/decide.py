@@ -10,6 +10,7 @@ from curator.core.analysis import (
     DEFAULT_FLICKER_ABOVE,
     DEFAULT_MAX_DISTANCE,
     DEFAULT_STATIC_BELOW,
+    DEFAULT_TEXT_ABOVE,
     auto_decide,
 )
 
@@ -50,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--flicker-above", type=_threshold, default=DEFAULT_FLICKER_ABOVE,
                    metavar="S", help=f"a share of frames jumping in brightness above S is too "
                                      f"dynamic (default {DEFAULT_FLICKER_ABOVE:g})")
+    p.add_argument("--text-above", type=_threshold, default=DEFAULT_TEXT_ABOVE, metavar="T",
+                   help=f"a share of sampled frames holding burned-in text (subtitles, credits, "
+                        f"a watermark) above T rejects the clip (default {DEFAULT_TEXT_ABOVE:g})")
     p.add_argument("--reject-cuts", action=argparse.BooleanOptionalAction, default=True,
                    help="reject clips holding a hard cut, dissolve or fade (default: yes)")
     p.add_argument("--min-frames", type=int, metavar="N",
@@ -91,7 +95,8 @@ def run_auto_decide(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - Cli
                           dynamic_above=args.dynamic_above, flicker_above=args.flicker_above,
                           reject_cuts=args.reject_cuts, min_frames=args.min_frames,
                           target_fps=args.target_fps, reject_duplicates=args.duplicates,
-                          max_hash_distance=args.hash_distance, dry_run=args.dry_run)
+                          max_hash_distance=args.hash_distance, dry_run=args.dry_run,
+                          text_above=args.text_above)
     counts = Counter(_reason_kind(reason) for _, reason in decided)
     if args.json:
         ctx.emit_json({
@@ -103,6 +108,7 @@ def run_auto_decide(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - Cli
             "thresholds": {"static_below": args.static_below,
                            "dynamic_above": args.dynamic_above,
                            "flicker_above": args.flicker_above,
+                           "text_above": args.text_above,
                            "reject_cuts": args.reject_cuts, "min_frames": args.min_frames,
                            "duplicates": args.duplicates, "hash_distance": args.hash_distance},
         })

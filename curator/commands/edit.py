@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from curator.core.caption_edit import apply_replacements, find_replacements
+from curator.core.export.crop import clip_crop
 from curator.core.media.thumbnails import ensure_clip_thumbnails
 
 
@@ -54,10 +55,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("frame", type=int, help="the first source frame of the second part")
     p.set_defaults(func=run_split)
 
-    p = subparsers.add_parser("crop", help="set an image's crop, e.g. a 768x768 square")
-    p.add_argument("image", type=int)
+    p = subparsers.add_parser(
+        "crop", help="set an image's or a clip's crop, e.g. a 768x768 square",
+        description="`crop IMAGE X Y W H` crops an image (no box clears it). `crop --clip ID X Y "
+                    "W H` sets the crop a clip is exported with, in source pixels; `--none` "
+                    "exports it whole even where black bars were measured; `--auto` goes back "
+                    "to the measured letterbox crop (the default).")
+    p.add_argument("image", type=int, nargs="?")
     p.add_argument("box", nargs="*", type=int, metavar="X Y W H",
-                   help="the crop in image pixels; nothing clears it")
+                   help="the crop in pixels; nothing clears an image's crop")
+    p.add_argument("--clip", type=int, metavar="ID", help="crop this clip, not an image")
+    clip_mode = p.add_mutually_exclusive_group()
+    clip_mode.add_argument("--none", action="store_true",
+                           help="with --clip: no crop at all (keep the bars)")
+    clip_mode.add_argument("--auto", action="store_true",
+                           help="with --clip: the measured letterbox crop (clears a set crop)")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_crop)
 
 
@@ -135,8 +148,35 @@ def run_split(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
 
 
 def run_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    if args.clip is not None:
+        return _run_clip_crop(args, ctx)
+    if args.none or args.auto:
+        ctx.say("error: --none and --auto are for a clip (--clip ID)")
+        return 2
+    if args.image is None:
+        ctx.say("error: give an image id, or --clip ID")
+        return 2
     if args.box and len(args.box) != 4:
         ctx.say("error: a crop is four numbers: X Y W H")
         return 2
     ctx.catalog.set_image_crop(args.image, tuple(args.box) if args.box else None)
+    return 0
+
+
+def _run_clip_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+    box = ([args.image] if args.image is not None else []) + list(args.box)
+    if (args.none or args.auto) == bool(box) or (box and len(box) != 4):
+        ctx.say("error: give a clip's crop as X Y W H, or --none, or --auto")
+        return 2
+    crop = () if args.none else None if args.auto else tuple(box)
+    clip = ctx.catalog.set_clip_crop(args.clip, crop)
+    shown = clip_crop(clip)
+    if args.json:
+        ctx.emit_json({"id": clip.id, "crop": clip.to_json()["crop"],
+                       "export_crop": list(shown.crop) if shown.crop else None,
+                       "origin": shown.origin})
+    else:
+        what = "whole frame" if shown.crop is None else "x {} y {} w {} h {}".format(*shown.crop)
+        ctx.say(f"clip {clip.id} is exported: {what}"
+                + (f" ({shown.origin})" if shown.origin else ""))
     return 0

@@ -22,6 +22,7 @@ from curator.core.export import (
     save_plan,
 )
 from curator.core.export.buckets import BucketSelector, musubi_cache_bucket
+from curator.core.export.crop import export_size
 
 TRAINER_CHOICES = ("musubi", "diffusion-pipe")
 
@@ -232,7 +233,8 @@ def run_buckets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
         if not sizes:
             counts: dict[tuple[int, int], int] = {}
             for clip in ctx.catalog.list_clips(status="accepted"):
-                counts[(clip.width, clip.height)] = counts.get((clip.width, clip.height), 0) + 1
+                size = export_size(clip)  # the cropped picture (bars, a person's crop)
+                counts[size] = counts.get(size, 0) + 1
             sizes = sorted(counts, key=lambda s: -counts[s])
         if args.resolution:
             resolution = _size(args.resolution)

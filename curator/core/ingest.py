@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from PIL import Image as PILImage
 from sqlalchemy import select
 
 from curator.core.analysis.batch import save_clip_analysis
+from curator.core.analysis.text import TextModelsUnavailable, image_text
 from curator.core.catalog import Catalog, CatalogError
 from curator.core.catalog.models import Source
 from curator.core.jobs import (
@@ -202,7 +204,8 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
             progress(Progress(done=done, total=len(files), item=path.name))
             try:
                 if path.suffix.lower() in IMAGE_EXTENSIONS:
-                    _ingest_image(catalog, path, report)
+                    _ingest_image(catalog, path, report,
+                                  check_text=analyzer_factory is not None)
                 else:
                     _ingest_video(catalog, path, report, thumbs_dir=thumbs_dir, mode=scenes,
                                   settings=settings, analyzer_factory=analyzer_factory,
@@ -387,7 +390,8 @@ def _save_analysis(catalog: Catalog, analyzer: FrameAnalyzer, clips: Sequence[An
 
 # --- one image -------------------------------------------------------------------------------
 
-def _ingest_image(catalog: Catalog, path: Path, report: IngestReport) -> None:
+def _ingest_image(catalog: Catalog, path: Path, report: IngestReport, *,
+                  check_text: bool = False) -> None:
     stat = path.stat()
     if stat.st_size == 0:
         raise MediaError(path, "the file is empty (0 bytes)")
@@ -417,6 +421,20 @@ def _ingest_image(catalog: Catalog, path: Path, report: IngestReport) -> None:
     if created:
         report.images += 1
         report.image_ids.append(image_id)
+    if check_text:
+        _check_image_text(catalog, image_id, path, report)
+
+
+def _check_image_text(catalog: Catalog, image_id: int, path: Path, report: IngestReport) -> None:
+    """The text check clips get (subtitles, credits, watermarks), on a still."""
+    try:
+        with PILImage.open(path) as img:
+            gray = np.asarray(img.convert("L"))
+        text = image_text(gray, gray.shape[1], gray.shape[0])
+    except (OSError, ValueError, TextModelsUnavailable) as exc:
+        report.warnings.append(ItemFailure(str(path), f"{path.name}: text check skipped ({exc})"))
+        return
+    catalog.save_image_text(image_id, text, text["share"])
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -133,10 +133,23 @@ class TrainerFrames:
     file_frames: int
     windows: tuple[tuple[int, int], ...]
     duplicates: int
+    crop: tuple[int, int, int, int] | None = None  # what export cuts first (bars, a person's)
 
     @property
     def bucket(self) -> tuple[int, int]:
         return self.geometry.bucket
+
+    def decode_box(self, source: tuple[int, int]) -> tuple[int, int, tuple[int, int, int, int]]:
+        """Decode the source at (w, h), then cut this box: the bucket the trainer sees, taken
+        from the export crop's part of the frame when the clip is cropped."""
+        g = self.geometry
+        cx, cy, cw, ch = self.crop or (0, 0, source[0], source[1])
+        sx, sy = g.cover[0] / cw, g.cover[1] / ch
+        w, h = round(source[0] * sx), round(source[1] * sy)
+        w, h = w + w % 2, h + h % 2  # libswscale sizes are even
+        x, y = round(cx * sx) + g.offset[0], round(cy * sy) + g.offset[1]
+        bw, bh = g.bucket
+        return w, h, (max(0, min(x, w - bw)), max(0, min(y, h - bh)), bw, bh)
 
     def summary(self) -> str:
         """One line for people: `384×208 · 37 frames at 16 fps · 2 windows of 45`."""
@@ -212,7 +225,8 @@ def trainer_frames(clip: ClipLike, plan: DatasetPlan, section: Section, *,
         section=section.name, description=section.describe(),
         geometry=bucket_geometry(export_size, section.resolution), fps=fps,
         source_frames=tuple(frames), loaded=loaded, file_frames=len(file_src),
-        windows=tuple(distinct), duplicates=len(windows) - len(distinct))
+        windows=tuple(distinct), duplicates=len(windows) - len(distinct),
+        crop=export.crop if export is not None else None)
 
 
 # --- the timeline -------------------------------------------------------------------------

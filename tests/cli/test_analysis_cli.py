@@ -120,3 +120,53 @@ def test_megamind_ingested_whole_with_analysis_holds_three_cuts(tmp_path, shared
     assert clip["motion"] > 0
     assert run(tmp_path, "analyze", "--json") == 0
     assert json.loads(capsys.readouterr().out)["analyzed"] == 0
+
+
+def test_ingest_analyze_finds_burned_in_subtitles_and_auto_decide_rejects_them(
+        tmp_path, capsys, shared_media):
+    """`ingest --analyze` runs the text check; `auto-decide` rejects on it unless switched off,
+    and never changes a person's decision."""
+    from tests.core.test_analysis_text import _subtitled_clip
+    from tests.text_overlays import have_fonts
+
+    if not have_fonts():
+        pytest.skip("fonts-dejavu is needed to burn in subtitles")
+    media = tmp_path / "media"
+    media.mkdir()
+    _subtitled_clip(media, shared_media, show=(0, 24))
+    _subtitled_clip(media, shared_media, show=(0, 0))
+    from PIL import Image
+
+    from curator.core.media import iter_frames
+    from tests.text_overlays import Overlay, composite, overlay_layer
+
+    still = next(f for _, f in iter_frames(shared_media / "Megamind.avi", 30, 31))
+    layer, _ = overlay_layer(Overlay("subtitles", ("Wait for me at the station.",)),
+                             still.shape[1], still.shape[0])
+    Image.fromarray(composite(still, layer)).save(media / "still.png")
+    project = tmp_path / "project"
+    Catalog.for_project(project).close()
+    assert run(project, "ingest", str(media), "--analyze", "--scenes", "never") == 0
+    capsys.readouterr()
+    assert run(project, "clips", "--json") == 0
+    clips = {Path(c["source"]).name: c for c in json.loads(capsys.readouterr().out)}
+    texted, plain = clips["subtitled_0_24.mp4"], clips["subtitled_0_0.mp4"]
+    assert texted["text_share"] == 1.0 and texted["analysis"]["text"]["kind"] == "subtitles"
+    assert plain["text_share"] == 0.0 and texted["crop"] is None
+    assert run(project, "images", "--json") == 0  # a still gets the same check
+    [image] = json.loads(capsys.readouterr().out)
+    assert image["text_share"] == 1.0 and image["analysis"]["text"]["kind"] == "subtitles"
+
+    off = ("--static-below", "off", "--dynamic-above", "off", "--flicker-above", "off",
+           "--no-reject-cuts", "--no-duplicates")
+    assert run(project, "auto-decide", *off, "--text-above", "off", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["rejected"] == []
+    assert run(project, "auto-decide", *off, "--dry-run", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["rejected"] == [
+        {"id": texted["id"], "reason": "holds text (subtitles)"}]
+    assert run(project, "decide", str(texted["id"]), "--accept") == 0
+    assert run(project, "auto-decide", *off, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["rejected"] == []
+    catalog = Catalog.for_project(project)
+    assert catalog.get_clip(texted["id"]).decision == "accepted"
+    catalog.close()

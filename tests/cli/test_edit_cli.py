@@ -65,3 +65,30 @@ def test_trim_split_and_crop(tmp_path, capsys):
     assert catalog.get_image(image.id).crop == (100, 20, 768, 768)
     assert main([*p, "crop", str(image.id), "200", "100", "768", "768"]) == 2
     catalog.close()
+
+
+def test_a_clips_crop_is_set_shown_cleared_and_switched_off(tmp_path, capsys):
+    """`crop --clip ID X Y W H` / `--none` / `--auto`; the catalog keeps "none" apart from
+    "not set" (then the measured letterbox crop applies)."""
+    project, _ = _project_with_a_clip(tmp_path)
+    p = ["--project", str(project)]
+    catalog = Catalog.for_project(project)
+    clip = catalog.list_clips()[0]
+    catalog.save_analysis(clip.id, {"borders": {"crop": [0, 4, clip.width, clip.height - 8]}},
+                          motion=1.0, cuts=0)
+    capsys.readouterr()
+    assert main([*p, "crop", "--clip", str(clip.id), "2", "2", "40", "30", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == {"id": clip.id, "crop": [2, 2, 40, 30], "export_crop": [2, 2, 40, 30],
+                     "origin": "person"}
+    assert main([*p, "crop", "--clip", str(clip.id), "--none", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["export_crop"] is None
+    assert catalog.get_clip(clip.id).crop == ()
+    assert main([*p, "crop", "--clip", str(clip.id), "--auto", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["crop"] is None and shown["origin"] == "bars"
+    assert shown["export_crop"] == [0, 4, clip.width, clip.height - 8]
+    assert main([*p, "crop", "--clip", str(clip.id), "0", "0", "9999", "30"]) == 2
+    assert "outside" in capsys.readouterr().err
+    assert main([*p, "crop", "--clip", str(clip.id), "1", "2"]) == 2  # not four numbers
+    catalog.close()

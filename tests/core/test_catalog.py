@@ -185,6 +185,52 @@ def test_a_catalog_made_by_the_oldest_schema_opens_with_its_data(tmp_path):
     catalog.close()
 
 
+def test_a_0003_catalog_gains_text_share_and_crop_and_keeps_its_data(tmp_path):
+    """Revision 0004 adds clips.text_share/crop (and the text check of images) in place."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")
+        connection.execute(sa.text(
+            "INSERT INTO sources (id, path, size, mtime, content_hash, container, codec, fps_num, "
+            "fps_den, frame_count, width, height, duration, status, added_at, probed_at) VALUES "
+            "(1, '/old/film.mp4', 10, 1.0, 'h', 'mp4', 'h264', 16, 1, 90, 768, 416, 5.6, 'ok', "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        connection.execute(sa.text(
+            "INSERT INTO clips (id, source_id, start_frame, end_frame, frames, fps, duration, "
+            "width, height, decision, caption_is_manual, created_at, motion, analysis) "
+            "VALUES (1, 1, 0, 90, 90, 16.0, 5.6, 768, 416, 'rejected', 0, "
+            "'2026-01-01 00:00:00', 2.5, :analysis)"),
+            {"analysis": '{"borders": {"top": 44, "bottom": 44, "left": 0, "right": 0, '
+                         '"crop": [0, 44, 768, 328]}}'})
+        connection.execute(sa.text(
+            "INSERT INTO images (id, path, size, mtime, content_hash, width, height, decision, "
+            "caption_is_manual, created_at) VALUES (1, '/old/still.png', 5, 1.0, 'i', 64, 48, "
+            "'pending', 0, '2026-01-01 00:00:00')"))
+    engine.dispose()
+
+    catalog = Catalog(url)
+    assert catalog.schema_revision() == head_revision() == "0004"
+    clip = catalog.get_clip(1)
+    assert (clip.decision, clip.motion, clip.text_share, clip.crop) == ("rejected", 2.5, None,
+                                                                         None)
+    assert clip.export_crop == (0, 44, 768, 328)  # not set by a person: the measured bars
+    assert clip.to_json()["text_share"] is None and clip.to_json()["crop"] is None
+    assert catalog.set_clip_crop(1, ()).export_crop is None  # "no crop" is kept apart from unset
+    assert catalog.set_clip_crop(1, (10, 0, 700, 416)).to_json()["crop"] == [10, 0, 700, 416]
+    assert catalog.set_clip_crop(1, None).export_crop == (0, 44, 768, 328)
+    with pytest.raises(CatalogError, match="outside 768x416"):
+        catalog.set_clip_crop(1, (0, 0, 800, 416))
+    catalog.save_analysis(1, {"text_share": 0.5}, motion=1.0, cuts=0)
+    assert catalog.get_clip(1).text_share == 0.5
+    catalog.save_image_text(1, {"kind": None, "boxes": [], "strings": []}, 0.0)
+    image = catalog.list_images()[0]
+    assert (image.text_share, image.analysis["text"]["boxes"]) == (0.0, [])
+    catalog.close()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -422,3 +422,78 @@ def test_a_tampered_manifest_never_deletes_outside_the_folder(catalog, media, tm
     (out / "manifest.json").write_text(json.dumps(manifest))
     export_dataset(catalog, _wan_plan(), out)
     assert victim.read_text() == "keep me"
+
+
+def _black_rows_and_columns(path: Path) -> tuple[int, int]:
+    """The most rows, and columns, at the picture's edges that are black in any decoded frame."""
+    rows = cols = 0
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            gray = frame.to_ndarray(format="gray").astype(np.float32)
+            dark_rows = gray.mean(axis=1) < 24
+            dark_cols = gray.mean(axis=0) < 24
+
+            def edge_run(flags: np.ndarray) -> int:
+                top = int(np.argmin(flags)) if not flags.all() else len(flags)
+                bottom = int(np.argmin(flags[::-1])) if not flags.all() else len(flags)
+                return max(top, bottom)
+
+            rows, cols = max(rows, edge_run(dark_rows)), max(cols, edge_run(dark_cols))
+    return rows, cols
+
+
+def test_a_letterboxed_clip_is_exported_without_its_bars(catalog, tmp_path):
+    """Analysis measures the bars; export cuts them off (at most one black row is left), the
+    size follows the cropped aspect, and a person's "no crop" keeps them."""
+    from curator.core.analysis import analyze_clips
+    from tests import analysis_fixtures as af
+
+    boxed = af.letterboxed(tmp_path, bar=28, pillar=0, frames=24, size=(320, 240))
+    (clip_id,) = add_source(catalog, boxed.path)
+    analyze_clips(catalog, workers=1)
+    clip = catalog.get_clip(clip_id)
+    assert clip.export_crop == boxed.crop == (0, 28, 320, 184)
+    report = export_dataset(catalog, _wan_plan(), tmp_path / "out", workers=1)
+    assert not report.failed
+    (item,) = report.layout.clips
+    assert item.crop == (0, 28, 320, 184)
+    out = tmp_path / "out" / "videos" / item.filename
+    assert decoded_frames(out)[2] == (item.width, item.height)
+    assert abs(item.width / item.height - 320 / 184) < 0.03  # the cropped aspect, not 4:3
+    rows, cols = _black_rows_and_columns(out)
+    assert rows <= 1 and cols <= 1, (rows, cols)
+
+    catalog.set_clip_crop(clip_id, ())  # a person says: keep the whole frame
+    report = export_dataset(catalog, _wan_plan(), tmp_path / "out", workers=1)
+    (item,) = report.layout.clips
+    assert item.crop is None
+    rows, _ = _black_rows_and_columns(tmp_path / "out" / "videos" / item.filename)
+    assert rows >= 20 * item.height / 240
+
+
+def test_a_corner_watermark_is_cropped_away_where_the_bucket_allows():
+    """TRAINERS.md buckets keep the aspect: a watermark strip is cut only when that costs little
+    picture and shape; otherwise the clip is flagged (a warning names it)."""
+    from types import SimpleNamespace
+
+    from curator.core.export.crop import clip_crop, export_size
+
+    def clip(boxes, *, crop=None, bars=None, kind="watermark"):
+        analysis = {"text": {"kind": kind, "kinds": [kind], "boxes": boxes},
+                    "borders": {"crop": bars}}
+        return SimpleNamespace(id=7, width=1280, height=720, crop=crop, analysis=analysis,
+                               export_crop=tuple(bars) if bars else None)
+
+    small = clip([[1140, 20, 110, 24]])  # top right, 24 px high
+    cut = clip_crop(small)
+    assert cut.origin == "watermark" and cut.warning is None
+    x, y, w, h = cut.crop
+    assert y >= 44 and (x, w) == (0, 1280) and y + h <= 720  # rows above the mark's bottom go
+    assert export_size(small) == (w, h)
+    big = clip([[900, 560, 360, 150]])  # a large mark: cutting it would cost too much
+    assert clip_crop(big).crop is None and "clip 7" in clip_crop(big).warning
+    assert clip_crop(clip([[10, 10, 50, 20]], crop=())).crop is None  # a person: no crop
+    subtitles = clip([[300, 640, 680, 40]], kind="subtitles")
+    assert clip_crop(subtitles).crop is None and clip_crop(subtitles).warning is None
+    barred = clip([[1140, 100, 110, 24]], bars=[0, 80, 1280, 560])
+    assert clip_crop(barred).origin == "bars+watermark" and clip_crop(barred).crop[1] >= 124

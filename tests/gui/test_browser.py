@@ -236,3 +236,52 @@ def test_grid_and_table_share_the_selection(qtbot, browser):
     assert browser.current_clip_id() == third and browser.selected_ids() == [third]
     browser.move(1)
     assert browser.current_clip_id() == browser.model.item(3).id
+
+
+def test_clips_with_burned_in_text_are_filtered_and_badged(qtbot, catalog):
+    """The filter bar's text menu becomes `ClipQuery.has_text`, SQL honours it, and a tile of a
+    clip holding text carries the 字 badge (painted, read back from the pixels)."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from curator.gui.models.clip_table_model import ITEM_ROLE
+    from curator.gui.panels.browser_panel import ClipCardDelegate
+
+    add_many(catalog, 3)
+    first, second, third = catalog.clip_ids()
+    catalog.save_analysis(first, {"text": {"kind": "subtitles"}, "text_share": 0.5},
+                          motion=1.0, cuts=0)
+    catalog.save_analysis(second, {"text": {"kind": None}, "text_share": 0.0}, motion=1.0,
+                          cuts=0)
+    bar = FilterBar(target_fps=16)
+    qtbot.addWidget(bar)
+    emitted = []
+    bar.query_changed.connect(emitted.append)
+    bar.text_filter.setCurrentIndex(1)
+    assert emitted[-1] == ClipQuery(has_text=True, target_fps=16)
+    model = ClipTableModel(catalog)
+    model.set_query(emitted[-1], ClipSort("id"))
+    assert ids_in(model) == [first]
+    model.set_query(ClipQuery(has_text=False), ClipSort("id"))
+    assert ids_in(model) == [second]  # the third was never checked: neither
+    bar.clear()
+    assert emitted[-1] == ClipQuery(target_fps=16)
+
+    model.set_query(ClipQuery(), ClipSort("id"))
+    delegate = ClipCardDelegate()
+
+    def tile(row: int) -> QImage:
+        image = QImage(delegate.cell_size, QImage.Format.Format_RGB32)
+        image.fill(QColor("#202020"))
+        painter = QPainter(image)
+        option = QStyleOptionViewItem()
+        option.rect = image.rect()
+        delegate.paint(painter, option, model.index(row, 0))
+        painter.end()
+        return image
+
+    assert model.index(0, 0).data(ITEM_ROLE).text_share == 0.5
+    with_text, without = tile(0), tile(1)
+    differs = [(x, y) for x in range(with_text.width()) for y in range(with_text.height())
+               if with_text.pixel(x, y) != without.pixel(x, y)]
+    assert differs and min(y for _, y in differs) > with_text.height() // 4  # low on the tile

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from curator.core.catalog import ClipRow
@@ -277,3 +277,62 @@ def test_playback_helpers() -> None:
     assert [position_of(seq, f) for f in (0, 2, 3, 5, 9)] == [0, 1, 2, 3, 4]
     assert decode_width(480, 300, (1920, 1080)) == 512  # fits 480 wide, rounded up to 64s
     assert decode_width(4000, 3000, (1920, 1080)) is None  # the view is bigger: native size
+
+
+def test_trainer_frames_follow_the_letterbox_crop() -> None:
+    """A 1920x1080 clip with 140 px bars: export keeps 1920x800, the bucket follows that shape,
+    and the trainer view decodes so the bucket comes from inside the crop."""
+    from dataclasses import replace
+
+    plan = load_preset(DEFAULT_PRESET)
+    sections = {s.name: s for s in video_sections(plan)}
+    clip = replace(_clip(1920, 1080, 120),
+                   analysis={"borders": {"crop": [0, 140, 1920, 800]}})
+    t = trainer_frames(clip, plan, sections["clips_384x208"])
+    assert t.crop == (0, 140, 1920, 800)
+    assert abs(t.geometry.size[0] / t.geometry.size[1] - 1920 / 800) < 0.02
+    w, h, (x, y, bw, bh) = t.decode_box((1920, 1080))
+    assert (bw, bh) == t.bucket and x + bw <= w and y + bh <= h
+    assert y >= round(140 * h / 1080) - 1  # the bars stay above the bucket
+    whole = trainer_frames(replace(clip, crop=()), plan, sections["clips_384x208"])
+    assert whole.crop is None and whole.geometry.size[1] / whole.geometry.size[0] > 0.5
+
+
+def test_text_boxes_and_the_export_crop_are_drawn_and_the_crop_is_changed_in_the_window(
+        qtbot: QtBot, preview: PreviewPanel, filled_project: Project) -> None:
+    from curator.gui.panels.clip_overlay import overlay_shapes
+
+    catalog = filled_project.catalog
+    clip = catalog.list_clips()[0]
+    w, h = clip.width, clip.height
+    bar = h // 8 - (h // 8) % 2  # even, as the bar measure gives
+    bars = [0, bar, w, h - 2 * bar]
+    catalog.save_analysis(clip.id, {"borders": {"crop": bars}, "text": {
+        "kind": "subtitles", "boxes": [[w // 4, h * 3 // 4, w // 2, h // 10]],
+        "strings": ["hello"]}, "text_share": 1.0}, motion=1.0, cuts=0)
+    clip = catalog.get_clip(clip.id)
+    preview.show_clip(clip)
+    assert [s.kind for s in overlay_shapes(clip)] == ["text", "crop"]
+    assert "letterbox" in preview.crop_bar.label.text() and "subtitles" in \
+        preview.crop_bar.label.text()
+    qtbot.waitUntil(lambda: preview.displayed_frame() is not None, timeout=5000)
+    picture = preview.view.grab().toImage()
+    target = preview.view.picture_rect()
+    ratio = picture.width() / preview.view.width()
+    top = QColor(picture.pixel(int(target.center().x() * ratio), int((target.top() + 2) * ratio)))
+    shown = preview.displayed_image()
+    raw = QColor(shown.pixel(shown.width() // 2, 1))
+    assert top.value() < raw.value() or raw.value() < 20  # the bars are shaded as cut away
+
+    preview.crop_bar.none_button.click()  # "Whole": export the whole frame
+    assert catalog.get_clip(clip.id).crop == ()
+    assert "whole frame" in preview.crop_bar.label.text()
+    assert [s.kind for s in overlay_shapes(preview.clip())] == ["text"]
+    for spin, value in zip(preview.crop_bar.spins, (2, 4, w // 2, h // 2), strict=True):
+        spin.setValue(value)
+    preview.crop_bar.set_button.click()
+    assert catalog.get_clip(clip.id).crop == (2, 4, w // 2, h // 2)
+    assert "set by hand" in preview.crop_bar.label.text()
+    preview.crop_bar.auto_button.click()
+    assert catalog.get_clip(clip.id).crop is None
+    assert preview.clip().export_crop == tuple(bars)

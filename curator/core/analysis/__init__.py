@@ -23,6 +23,7 @@ from curator.core.analysis.rules import (
     DEFAULT_DYNAMIC_ABOVE,
     DEFAULT_FLICKER_ABOVE,
     DEFAULT_STATIC_BELOW,
+    DEFAULT_TEXT_ABOVE,
     RuleSettings,
     auto_decide,
     clip_reason,
@@ -30,7 +31,7 @@ from curator.core.analysis.rules import (
 
 __all__ = [
     "ANALYSIS_VERSION", "ANALYSIS_WIDTH", "DEFAULT_DYNAMIC_ABOVE", "DEFAULT_FLICKER_ABOVE",
-    "DEFAULT_MAX_DISTANCE", "DEFAULT_STATIC_BELOW", "MOTION_FPS", "AnalysisReport",
+    "DEFAULT_MAX_DISTANCE", "DEFAULT_STATIC_BELOW", "DEFAULT_TEXT_ABOVE", "MOTION_FPS", "AnalysisReport",
     "FrameAnalyzer", "RuleSettings", "analyze_clips", "auto_decide", "clip_reason", "frame_hash",
     "group_duplicates", "is_current", "make_frame_analyzer", "save_clip_analysis",
 ]

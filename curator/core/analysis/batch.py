@@ -36,7 +36,9 @@ from curator.core.jobs import (
     Report,
     ignore_progress,
 )
-from curator.core.media import MediaError, iter_frames
+from curator.core.analysis.text import TEXT_WIDTH
+from curator.core.media import MediaError
+from curator.core.media.frames import frame_to_array, iter_raw_frames
 
 # Containers whose seeks `iter_frames` can trust (it checks timestamps): only there is it worth
 # splitting a source into several runs. Elsewhere (AVI...) every run decodes from frame 0.
@@ -128,7 +130,8 @@ def is_current(clip: ClipRow) -> bool:
     a = clip.analysis
     return bool(a) and a.get("version") == ANALYSIS_VERSION \
         and list(a.get("range") or ()) == [clip.start_frame, clip.end_frame] \
-        and a.get("source_hash") in (None, clip.source_hash)
+        and a.get("source_hash") in (None, clip.source_hash) \
+        and "text" in a  # analysed before the text check: look for text now
 
 
 def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
@@ -234,7 +237,8 @@ def save_clip_analysis(catalog: Catalog, clip_id: int, analysis: dict[str, Any],
     if source_hash is not None:
         analysis["source_hash"] = source_hash
     catalog.save_analysis(clip_id, analysis, motion=analysis.get("motion"),
-                          cuts=analysis.get("cuts"), motion_p95=analysis.get("motion_p95"))
+                          cuts=analysis.get("cuts"), motion_p95=analysis.get("motion_p95"),
+                          text_share=analysis.get("text_share"))
 
 
 def _save(catalog: Catalog, clip: ClipRow, analysis: dict[str, Any],
@@ -317,10 +321,12 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
     wanted = [(c.start_frame, c.end_frame) for c in run.clips]
     counted = 0
     try:
-        for index, gray in iter_frames(run.path, run.start, run.end, width=ANALYSIS_WIDTH,
-                                       fmt="gray", cancel=cancel):
+        for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel):
             if any(a <= index < b for a, b in wanted):
-                analyzer.feed(index, gray)
+                analyzer.feed(index, frame_to_array(frame, ANALYSIS_WIDTH, None, "gray"))
+                if analyzer.wants_text(index, wanted):
+                    analyzer.feed_text(index, frame_to_array(
+                        frame, min(TEXT_WIDTH, frame.width), None, "gray"))
                 counted += 1
                 if counted % 32 == 0:
                     results.put(("frames", 32))
@@ -328,6 +334,8 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
                 clip = open_clips.pop(0)
                 analysis = analyzer.finish_clip(clip.start_frame, clip.end_frame)
                 results.put(("clip", (clip, analysis)))
+                if analyzer.text is not None and open_clips:  # keep what open clips need
+                    analyzer.text.forget_before(min(c.start_frame for c in open_clips))
     except Cancelled:
         return
     except MediaError as exc:

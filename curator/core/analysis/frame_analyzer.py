@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
@@ -30,6 +31,7 @@ import numpy as np
 
 from curator.core.analysis import transitions
 from curator.core.analysis.phash import frame_hash, hash_to_hex
+from curator.core.analysis.text import TEXT_WIDTH, TextSampler
 
 ANALYSIS_VERSION = 1
 ANALYSIS_WIDTH = 256          # frames are fed at this width (aspect kept, even height)
@@ -144,8 +146,12 @@ class FrameAnalyzer:
         source_width, source_height: the source picture size (crops are given in it).
     """
 
-    def __init__(self, fps: Fraction | float, source_width: int, source_height: int) -> None:
+    def __init__(self, fps: Fraction | float, source_width: int, source_height: int,
+                 *, text: bool = True) -> None:
         self.fps = float(fps) if fps else 25.0
+        # Burned-in text is looked for on its own sparse grid of larger frames (text.py).
+        self.text = TextSampler(self.fps, source_width, source_height) if text else None
+        self.text_width = TEXT_WIDTH
         self.source_width = int(source_width)
         self.source_height = int(source_height)
         # Flow between frames about 1/16 s apart: source frames `step` apart.
@@ -197,6 +203,15 @@ class FrameAnalyzer:
         self._compare(pos, small)
         self._ring.append(small)
         self._motion(pos, index, gray)
+
+    def wants_text(self, index: int, ranges: Sequence[tuple[int, int]] = ()) -> bool:
+        """Whether the text check wants frame `index` (then `feed_text` it, TEXT_WIDTH wide)."""
+        return self.text is not None and self.text.wants(index, ranges)
+
+    def feed_text(self, index: int, gray: np.ndarray) -> None:
+        """Take a frame the text check asked for: gray, `TEXT_WIDTH` px wide (or the source's)."""
+        if self.text is not None:
+            self.text.feed(index, gray)
 
     def _exposure(self, pos: int, gray: np.ndarray) -> None:
         h, w = gray.shape
@@ -338,7 +353,9 @@ class FrameAnalyzer:
         analysis["borders"] = self._border_summary(start, end, flat, fed)
         analysis["exposure"] = _exposure_summary(c, start, end, fed, flat)
         analysis["hashes"] = self._pick_hashes(start, end, found)
-        analysis["subtitles"] = None  # no cheap detector in a well-kept library (README)
+        text = self.text.finish_clip(start, end) if self.text is not None else None
+        analysis["text"] = text
+        analysis["text_share"] = text.get("share") if text else None
         return analysis
 
     def _motion_summary(self, start: int, end: int, found: transitions.Found) -> dict[str, Any]:

@@ -24,6 +24,10 @@ from curator.core.media import resample_indices
 DEFAULT_STATIC_BELOW = 0.5
 DEFAULT_DYNAMIC_ABOVE = 12.0
 DEFAULT_FLICKER_ABOVE = 0.10
+# Share of a clip's sampled frames (one every 0.8 s) holding overlay text: any. bench/text.py
+# found no text-free clip with a share above 0 (0 of 60) and subtitles shown ~1 s of a 4 s
+# clip at 0.2, so any confirmed overlay rejects.
+DEFAULT_TEXT_ABOVE = 0.0
 
 TOO_STATIC = "too static"
 TOO_DYNAMIC = "too dynamic"
@@ -38,6 +42,14 @@ def duplicate_reason(keeper_id: int) -> str:
     return f"duplicate of clip {keeper_id}"
 
 
+def text_reason(clip: ClipRow, text_above: float | None) -> str | None:
+    """'holds text (subtitles|credits|watermark)' when the clip's text share is above the limit."""
+    if text_above is None or clip.text_share is None or clip.text_share <= text_above:
+        return None
+    kind = ((clip.analysis or {}).get("text") or {}).get("kind") or "text"
+    return f"holds text ({kind})"
+
+
 @dataclass(frozen=True)
 class RuleSettings:
     """Thresholds of `auto_decide`; None (or False) switches a rule off."""
@@ -50,10 +62,11 @@ class RuleSettings:
     target_fps: float = 16.0
     reject_duplicates: bool = True
     max_hash_distance: int = DEFAULT_MAX_DISTANCE
+    text_above: float | None = DEFAULT_TEXT_ABOVE
 
 
 def clip_reason(clip: ClipRow, rules: RuleSettings) -> str | None:
-    """The first rule a clip breaks, in the order cut, short, dynamic, static; else None.
+    """The first rule a clip breaks, in the order cut, short, dynamic, static, text; else None.
 
     Rules that need an analysis are skipped for clips that have none.
     """
@@ -73,7 +86,7 @@ def clip_reason(clip: ClipRow, rules: RuleSettings) -> str | None:
     if rules.static_below is not None and clip.motion is not None \
             and clip.motion < rules.static_below:
         return TOO_STATIC
-    return None
+    return text_reason(clip, rules.text_above)
 
 
 def auto_decide(catalog: Catalog, *, static_below: float | None = DEFAULT_STATIC_BELOW,
@@ -82,7 +95,8 @@ def auto_decide(catalog: Catalog, *, static_below: float | None = DEFAULT_STATIC
                 min_frames: int | None = None, target_fps: float | None = None,
                 reject_duplicates: bool = True,
                 max_hash_distance: int = DEFAULT_MAX_DISTANCE,
-                dry_run: bool = False) -> list[tuple[int, str]]:
+                dry_run: bool = False,
+                text_above: float | None = DEFAULT_TEXT_ABOVE) -> list[tuple[int, str]]:
     """Reject pending clips that break a rule, with the reason, decided by 'rule'.
 
     Only pending clips are looked at, and the catalog is told to keep any decision a person
@@ -101,13 +115,15 @@ def auto_decide(catalog: Catalog, *, static_below: float | None = DEFAULT_STATIC
             accepted, else the longest, else the first) and reject the pending others.
         max_hash_distance: bits two frame hashes may differ by and count as the same picture.
         dry_run: say what would be rejected, change nothing.
+        text_above: reject when more than this share of sampled frames hold overlay text
+            (subtitles, credits, a watermark) (None: off).
 
     Returns:
         (clip id, reason) for every clip rejected (or that would be, with `dry_run`).
     """
     fps = float(target_fps) if target_fps is not None else float(catalog.settings().target_fps)
     rules = RuleSettings(static_below, dynamic_above, flicker_above, reject_cuts, min_frames,
-                         fps, reject_duplicates, max_hash_distance)
+                         fps, reject_duplicates, max_hash_distance, text_above)
     clips = catalog.list_clips()
     decided: dict[int, str] = {}
     for clip in clips:

@@ -260,14 +260,46 @@ class Catalog:
         return undone
 
     def save_analysis(self, clip_id: int, analysis: dict[str, Any], *, motion: float | None,
-                      cuts: int | None, motion_p95: float | None = None) -> None:
+                      cuts: int | None, motion_p95: float | None = None,
+                      text_share: float | None = None) -> None:
         with self.session() as s:
             clip = s.get(Clip, clip_id)
             if clip is None:
                 raise CatalogError(f"no clip with id {clip_id}")
             clip.analysis, clip.motion, clip.cuts = analysis, motion, cuts
             clip.motion_p95 = motion_p95 if motion_p95 is not None else analysis.get("motion_p95")
+            clip.text_share = text_share if text_share is not None else analysis.get("text_share")
             clip.analyzed_at = _now()
+
+    def set_clip_crop(self, clip_id: int, crop: Sequence[int] | None) -> ClipRow:
+        """Set the crop export applies to a clip, in source pixels.
+
+        None: back to the measured letterbox crop; an empty sequence: no crop at all (keep the
+        whole frame even where bars were measured); (x, y, w, h): that rectangle.
+        """
+        with self.session() as s:
+            clip = s.get(Clip, clip_id)
+            if clip is None:
+                raise CatalogError(f"no clip with id {clip_id}")
+            if crop is not None and len(crop) not in (0, 4):
+                raise CatalogError(f"clip {clip_id}: a crop is X Y W H, got {list(crop)}")
+            if crop:
+                x, y, w, h = (int(v) for v in crop)
+                if x < 0 or y < 0 or w < 2 or h < 2 or x + w > clip.width or y + h > clip.height:
+                    raise CatalogError(f"clip {clip_id}: crop {[x, y, w, h]} is outside "
+                                       f"{clip.width}x{clip.height}")
+                crop = [x, y, w, h]
+            clip.crop = list(crop) if crop is not None else None
+        return self.get_clip(clip_id)
+
+    def save_image_text(self, image_id: int, text: dict[str, Any], text_share: float) -> None:
+        """Record the text check of a still: its share (1.0 or 0.0) and the found text."""
+        with self.session() as s:
+            image = s.get(Image, image_id)
+            if image is None:
+                raise CatalogError(f"no image with id {image_id}")
+            image.analysis = {**(image.analysis or {}), "text": text}
+            image.text_share = text_share
 
     def set_tags(self, clip_id: int, tags: Sequence[str]) -> None:
         with self.session() as s:
@@ -290,6 +322,7 @@ class Catalog:
             clip.start_frame, clip.end_frame = start_frame, end_frame
             _fill_clip_derived(clip, source)
             clip.analysis = clip.motion = clip.motion_p95 = clip.cuts = clip.analyzed_at = None
+            clip.text_share = None
         return self.get_clip(clip_id)
 
     def split_clip(self, clip_id: int, at_frame: int) -> tuple[int, int]:
@@ -311,12 +344,13 @@ class Catalog:
                          decided_at=clip.decided_at, caption=clip.caption,
                          caption_origin=clip.caption_origin,
                          caption_is_manual=clip.caption_is_manual, parent_id=clip.id,
-                         tags=clip.tags, created_at=_now())
+                         tags=clip.tags, crop=clip.crop, created_at=_now())
             _fill_clip_derived(child, source)
             s.add(child)
             clip.end_frame = at_frame
             _fill_clip_derived(clip, source)
             clip.analysis = clip.motion = clip.motion_p95 = clip.cuts = clip.analyzed_at = None
+            clip.text_share = None
             s.flush()
             if clip.caption:
                 s.add(Caption(clip_id=child.id, text=clip.caption,
@@ -592,7 +626,8 @@ def _clip_row(row: Any) -> ClipRow:
         decided_by=clip.decided_by, caption=clip.caption, caption_origin=clip.caption_origin,
         caption_is_manual=bool(clip.caption_is_manual), motion=clip.motion, cuts=clip.cuts,
         analysis=clip.analysis, parent_id=clip.parent_id, tags=tuple(clip.tags or ()),
-        motion_p95=clip.motion_p95)
+        motion_p95=clip.motion_p95, text_share=clip.text_share,
+        crop=tuple(clip.crop) if clip.crop is not None else None)
 
 
 def _source_row(source: Source) -> SourceRow:
@@ -610,7 +645,8 @@ def _image_row(image: Image) -> ImageRow:
         height=image.height, decision=image.decision, reason=image.reason,
         decided_by=image.decided_by, caption=image.caption, caption_origin=image.caption_origin,
         caption_is_manual=bool(image.caption_is_manual),
-        crop=tuple(image.crop) if image.crop else None, tags=tuple(image.tags or ()))
+        crop=tuple(image.crop) if image.crop else None, tags=tuple(image.tags or ()),
+        text_share=image.text_share, analysis=image.analysis)
 
 
 def _caption_row(caption: Caption) -> CaptionRow:

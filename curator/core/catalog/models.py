@@ -98,6 +98,10 @@ class Clip(Base):
     cuts: Mapped[int | None] = mapped_column(Integer, nullable=True)
     analysis: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     analyzed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # revision 0004: share of sampled frames with overlay text; the export crop in source px
+    # (NULL = the measured letterbox crop, [x, y, w, h] = set by a person, [] = keep all)
+    text_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    crop: Mapped[list | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Image(Base):
@@ -121,6 +125,9 @@ class Image(Base):
     caption_is_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     crop: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [x, y, w, h] in source pixels
     tags: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # revision 0004: the text check of a still (1.0 = holds overlay text) and its details
+    text_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    analysis: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

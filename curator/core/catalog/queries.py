@@ -57,6 +57,8 @@ class ClipQuery:
         source_id: clips of one source file.
         text: words that must all appear in the caption (prefix match, case-insensitive).
         target_fps: the training frame rate the frame bounds are counted at.
+        has_text: True for clips whose frames hold burned-in text (text_share above 0),
+            False for clips checked and found clean.
     """
 
     status: str | None = None
@@ -68,6 +70,7 @@ class ClipQuery:
     source_id: int | None = None
     text: str = ""
     target_fps: float = 16.0
+    has_text: bool | None = None
 
     @property
     def is_status_only(self) -> bool:
@@ -113,6 +116,7 @@ class ClipListItem:
     motion: float | None
     cuts: int | None
     parent_id: int | None
+    text_share: float | None = None  # burned-in text: share of sampled frames (tile badge)
 
     @property
     def frames(self) -> int:
@@ -362,6 +366,8 @@ def _conditions(query: ClipQuery, fts: bool, walk: str | None = None
         out.append(or_(Clip.caption.is_(None), Clip.caption == ""))
     if query.source_id is not None:
         out.append(col(Clip.source_id) == query.source_id)
+    if query.has_text is not None:
+        out.append(Clip.text_share > 0 if query.has_text else Clip.text_share == 0)
     words = _words(query.text)
     if words:
         if fts:
@@ -441,7 +447,8 @@ def _phases(query: ClipQuery, sort: ClipSort, after: Sequence[Any] | None):  # n
 def _item_select():  # noqa: ANN202 - a Select whose row shape only _items reads
     return select(Clip.id, Clip.source_id, Clip.start_frame, Clip.end_frame, Clip.duration,
                   Clip.width, Clip.height, Clip.decision, Clip.reason, Clip.decided_by,
-                  Clip.caption, Clip.caption_is_manual, Clip.motion, Clip.cuts, Clip.parent_id)
+                  Clip.caption, Clip.caption_is_manual, Clip.motion, Clip.cuts, Clip.parent_id,
+                  Clip.text_share)
 
 
 def _items(s: Session, rows: Sequence[Any]) -> list[ClipListItem]:
@@ -456,12 +463,13 @@ def _items(s: Session, rows: Sequence[Any]) -> list[ClipListItem]:
             cache[source_id] = (Path(path).name, path, content_hash, Fraction(num, den))
     out = []
     for (clip_id, source_id, start, end, duration, width, height, decision, reason, decided_by,
-         caption, manual, motion, cuts, parent_id) in rows:
+         caption, manual, motion, cuts, parent_id, text_share) in rows:
         name, path, content_hash, fps = cache.get(source_id, ("?", "", "", Fraction(1)))
         out.append(ClipListItem(
             id=clip_id, source_id=source_id, source_name=name, source_path=path,
             source_hash=content_hash, start_frame=start, end_frame=end,
             fps=fps, duration=duration, width=width, height=height, decision=decision,
             reason=reason, decided_by=decided_by, caption=caption,
-            caption_is_manual=bool(manual), motion=motion, cuts=cuts, parent_id=parent_id))
+            caption_is_manual=bool(manual), motion=motion, cuts=cuts, parent_id=parent_id,
+            text_share=text_share))
     return out

@@ -52,6 +52,22 @@ class ClipRow:
     parent_id: int | None
     tags: tuple[str, ...]
     motion_p95: float | None = None
+    text_share: float | None = None
+    # The crop a person set, in source pixels: None = not set (export uses the measured
+    # letterbox crop), () = "no crop" (keep the whole frame), (x, y, w, h) otherwise.
+    crop: tuple[int, ...] | None = None
+
+    @property
+    def export_crop(self) -> tuple[int, int, int, int] | None:
+        """The crop export applies: the one a person set, else the measured bars, else None."""
+        if self.crop is not None:
+            return tuple(self.crop) if len(self.crop) == 4 else None  # type: ignore[return-value]
+        measured = ((self.analysis or {}).get("borders") or {}).get("crop")
+        if measured and len(measured) == 4:
+            x, y, w, h = (int(v) for v in measured)
+            if (w, h) != (self.width, self.height) and w > 0 and h > 0:
+                return x, y, w, h
+        return None
 
     @property
     def frames(self) -> int:
@@ -85,6 +101,9 @@ class ClipRow:
             "caption_origin": self.caption_origin,
             "motion": self.motion,
             "motion_p95": self.motion_p95,
+            "text_share": self.text_share,
+            "crop": list(self.crop) if self.crop is not None else None,
+            "export_crop": list(self.export_crop) if self.export_crop else None,
             "cuts": self.cuts,
             "analysis": self.analysis,
             "parent_id": self.parent_id,
@@ -107,6 +126,8 @@ class ImageRow:
     caption_is_manual: bool
     crop: tuple[int, int, int, int] | None
     tags: tuple[str, ...]
+    text_share: float | None = None
+    analysis: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +141,8 @@ class ImageRow:
             "caption_origin": self.caption_origin,
             "crop": list(self.crop) if self.crop else None,
             "tags": list(self.tags),
+            "text_share": self.text_share,
+            "analysis": self.analysis,
         }
 
 

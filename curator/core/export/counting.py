@@ -91,7 +91,7 @@ class CountWarning:
     Attributes:
         code: a stable id: short, collapse, no_caption, no_trigger, same_stem, target_rounded,
             uniform_as_head, upscale, too_short, bucket_dropped, bucket_truncated, one_window,
-            mixed_fps, empty_section, frames_changed.
+            mixed_fps, empty_section, frames_changed, watermark.
         message: one sentence for people.
         severity: "warning", or "error" for what stops the trainer (or was left out for it).
         section: the section it concerns, if any.

@@ -25,6 +25,7 @@ from curator.core.export.buckets import (
     dp_nearest_ar,
     musubi_cache_bucket,
 )
+from curator.core.export.crop import clip_crop
 from curator.core.export.counting import (
     DIFFUSION_PIPE,
     MUSUBI,
@@ -118,6 +119,7 @@ class ClipExport:
     caption: str | None
     caption_origin: str | None
     sections: tuple[str, ...]
+    crop: tuple[int, int, int, int] | None = None  # source px cut out before scaling
 
     @property
     def filename(self) -> str:
@@ -128,6 +130,8 @@ class ClipExport:
         data = {"v": ENCODER_VERSION, "source": self.source_hash, "start": self.start,
                 "end": self.end, "fps": f"{self.out_fps.numerator}/{self.out_fps.denominator}",
                 "size": [self.width, self.height], "crf": crf, "preset": preset}
+        if self.crop is not None:  # uncropped clips keep their fingerprint (no re-encode)
+            data["crop"] = list(self.crop)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
     def media(self, frames: int | None = None) -> VideoMedia:
@@ -279,10 +283,13 @@ def build_layout(plan: DatasetPlan, clips: Sequence[ClipLike], images: Sequence[
         src_fps = Fraction(clip.fps) if clip.fps else Fraction(int(fps or 16))
         out_fps = src_fps if fps is None else Fraction(fps).limit_denominator(1001)
         frames = n if out_fps == src_fps else resampled_frame_count(n, src_fps, out_fps)
-        size = (clip.width, clip.height)
+        cut = clip_crop(clip)  # letterbox bars, a person's crop, a corner watermark
+        if cut.warning:
+            layout.warnings.append(CountWarning("watermark", cut.warning, item=f"clip:{clip.id}"))
+        size = cut.size or (clip.width, clip.height)
         scale = _scale_for(size, sections, plan, trainer, ars)
-        width = min(_ceil_even(clip.width * scale), clip.width - clip.width % 2)
-        height = min(_ceil_even(clip.height * scale), clip.height - clip.height % 2)
+        width = min(_ceil_even(size[0] * scale), size[0] - size[0] % 2)
+        height = min(_ceil_even(size[1] * scale), size[1] - size[1] % 2)
         label = f"{clip.source_path.name} [{clip.start_frame}, {clip.end_frame})"
         stem = _unique_stem(safe_stem(f"{clip.source_path.stem}_{clip.start_frame}-"
                                       f"{clip.end_frame}", "clip"), f"s{clip.source_id}",
@@ -292,7 +299,7 @@ def build_layout(plan: DatasetPlan, clips: Sequence[ClipLike], images: Sequence[
             source_hash=clip.source_hash, start=clip.start_frame, end=clip.end_frame,
             source_fps=src_fps, out_fps=out_fps, frames=frames, width=width, height=height,
             stem=stem, label=label, caption=clip.caption, caption_origin=clip.caption_origin,
-            sections=tuple(s.name for s in sections))
+            sections=tuple(s.name for s in sections), crop=cut.crop)
         layout.clips.append(item)
         for s in sections:
             layout.members[s.name].append(item.key)

@@ -20,9 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
+import numpy as np
 
 from curator.core.jobs import (
     NEVER_CANCELLED,
@@ -75,6 +77,7 @@ class ClipJob:
     height: int
     dest: Path
     label: str = ""
+    crop: tuple[int, int, int, int] | None = None  # x, y, w, h in source px, cut before scaling
 
     def source_indices(self) -> list[int]:
         """The source frames (within the range, from 0) written, one per output frame."""
@@ -250,16 +253,16 @@ def encode_run(run: Sequence[ClipJob], settings: EncodeSettings,
         for index, frame in _raw_frames(source, start, end, cancel):
             while pending and pending[0].job.start <= index:
                 active.append(pending.pop(0))
-            scaled: dict[tuple[int, int], av.VideoFrame] = {}
+            scaled: dict[tuple[Any, ...], av.VideoFrame] = {}
             finished = []
             for enc in active:
                 local = index - enc.job.start
                 if local in enc.repeats:
-                    size = (enc.job.width, enc.job.height)
+                    size = (enc.job.width, enc.job.height, enc.job.crop)
                     out = scaled.get(size)
                     if out is None:
-                        out = frame.reformat(width=size[0], height=size[1], format="yuv420p",
-                                             interpolation="AREA")
+                        out = _crop_and_scale(frame, enc.job.crop, enc.job.width,
+                                              enc.job.height)
                         # a decoded frame keeps its I/P/B type, which libx264 would obey (every
                         # frame forced to its source type: files ~10x larger); let x264 decide
                         out.pict_type = _NONE_PICTURE
@@ -290,6 +293,19 @@ def encode_run(run: Sequence[ClipJob], settings: EncodeSettings,
         for enc in [*active, *pending]:
             enc.abort()  # no open container, no `.part` file left behind
         raise
+
+
+def _crop_and_scale(frame: av.VideoFrame, crop: tuple[int, int, int, int] | None, width: int,
+                    height: int) -> av.VideoFrame:
+    """The frame cut to `crop` (letterbox bars, a watermark strip...) and scaled for x264."""
+    if crop is not None:
+        x, y, w, h = crop
+        x, y = min(max(0, x), frame.width - 2), min(max(0, y), frame.height - 2)
+        w, h = min(w, frame.width - x), min(h, frame.height - y)
+        if (x, y, w, h) != (0, 0, frame.width, frame.height):
+            rgb = frame.to_ndarray(format="rgb24")[y:y + h, x:x + w]
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    return frame.reformat(width=width, height=height, format="yuv420p", interpolation="AREA")
 
 
 def _finish(enc: _ClipEncoder) -> EncodedClip | ItemFailure:

@@ -286,7 +286,7 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
         if isinstance(item, ClipExport):
             jobs.append(ClipJob(item.key, item.source_path, item.start, item.end,
                                 item.source_fps, item.out_fps, item.width, item.height,
-                                staging / staged_name, item.label))
+                                staging / staged_name, item.label, item.crop))
         else:
             image_jobs.append(item)
 

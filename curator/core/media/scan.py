@@ -17,7 +17,7 @@ import numpy as np
 
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
 from curator.core.media.errors import MediaError
-from curator.core.media.frames import fit_size
+from curator.core.media.frames import fit_size, frame_to_array
 from curator.core.media.probe import (
     SourceInfo,
     count_warnings,
@@ -42,6 +42,12 @@ class FrameAnalyzer(Protocol):
     """What the analysis engine plugs into the pass (see curator.core.analysis)."""
 
     def feed(self, index: int, gray: np.ndarray) -> None: ...
+
+    text_width: int  # how wide the frames `feed_text` takes are
+
+    def wants_text(self, index: int) -> bool: ...
+
+    def feed_text(self, index: int, gray: np.ndarray) -> None: ...
 
     def finish_clip(self, start: int, end: int) -> dict: ...
 
@@ -131,6 +137,9 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                 gray = frame.reformat(width=gray_w, height=gray_h, format="gray",
                                       interpolation="AREA", threads=1).to_ndarray()
                 analyzer.feed(index, gray)
+                if analyzer.wants_text(index):  # a sparse grid of larger frames (text check)
+                    analyzer.feed_text(index, frame_to_array(
+                        frame, min(analyzer.text_width, frame.width), None, "gray"))
             if on_frames is not None and index + 1 - reported >= 250:
                 reported = index + 1
                 on_frames(reported, facts.header_frame_count)

@@ -107,6 +107,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         self._badge(painter, thumb_box, f"{item.frames_at(self.target_fps)} f", right=True)
         if item.caption:
             self._badge(painter, thumb_box, "T", right=False)
+        self._text_badge(painter, thumb_box, item)
 
         text_rect = QRect(card.left() + 8, thumb_box.bottom() + 5, card.width() - 16, 18)
         painter.setFont(option.font)
@@ -143,6 +144,13 @@ class ClipCardDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(card.adjusted(1, 1, -1, -1), 6, 6)
         painter.restore()
+
+    def _text_badge(self, painter: QPainter, box: QRect, item: ClipListItem) -> None:
+        """'字' low on the thumbnail when analysis found burned-in text in the clip."""
+        if not item.text_share:
+            return
+        self._badge(painter, box.adjusted(0, box.height() - painter.fontMetrics().height() - 14,
+                                          0, 0), "字", right=True)
 
     @staticmethod
     def _badge(painter: QPainter, box: QRect, text: str, *, right: bool) -> None:

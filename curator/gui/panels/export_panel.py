@@ -77,6 +77,7 @@ from curator.core.export import (
     save_plan,
 )
 from curator.core.export.buckets import musubi_cache_bucket
+from curator.core.export.crop import export_size
 from curator.core.export.extraction import MODES, round_frames
 from curator.core.export.plan import TRAINERS, plan_from_dict
 from curator.core.project import Project
@@ -362,7 +363,7 @@ def count_export(catalog: Any, request: CountRequest) -> CountResult:
     except Exception as exc:  # noqa: BLE001 - the tab shows why instead of dying
         result.error = f"{type(exc).__name__}: {exc}"
         return result
-    sizes = Counter((c.width, c.height) for c in clips)
+    sizes = Counter(export_size(c) for c in clips)  # cropped sizes (bars, a person's crop)
     result.sizes = sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))
     result.tags = sorted({t for c in clips for t in c.tags} | {t for i in images for t in i.tags})
     result.sources = sorted({Path(c.source_path).name for c in clips})

@@ -100,6 +100,8 @@ class FilterBar(QWidget):
         self.caption_filter.addItem("No caption", False)
         self.caption_filter.currentIndexChanged.connect(lambda _i: self._emit_query())
         row2.addWidget(self.caption_filter)
+        self.text_filter = self._text_filter()
+        row2.addWidget(self.text_filter)
         self.source_filter = QComboBox()
         self.source_filter.setMinimumWidth(140)
         self.source_filter.setMaximumWidth(240)
@@ -141,6 +143,18 @@ class FilterBar(QWidget):
         outer.addLayout(row2)
         self.set_counts({"pending": 0, "accepted": 0, "rejected": 0, "captioned": 0, "total": 0})
 
+    def _text_filter(self) -> QComboBox:
+        """Burned-in text (subtitles, credits, watermarks) found by analysis, or not."""
+        box = QComboBox()
+        box.setObjectName("textFilter")
+        box.addItem("Any text", None)
+        box.addItem("Holds text", True)
+        box.addItem("No text", False)
+        box.setToolTip("Subtitles, credits or a watermark burned into the picture "
+                       "(found by analysis)")
+        box.currentIndexChanged.connect(lambda _i: self._emit_query())
+        return box
+
     def _range(self, kind: type, low: float, high: float
                ) -> tuple[QSpinBox | QDoubleSpinBox, QSpinBox | QDoubleSpinBox]:
         spins = []
@@ -172,7 +186,8 @@ class FilterBar(QWidget):
             has_caption=self.caption_filter.currentData(),
             source_id=self.source_filter.currentData(),
             text=self.search.text().strip(),
-            target_fps=self.target_fps)
+            target_fps=self.target_fps,
+            has_text=self.text_filter.currentData())
 
     def sort(self) -> ClipSort:
         return ClipSort(self.sort_key.currentData(), self.sort_descending.isChecked())
@@ -213,10 +228,12 @@ class FilterBar(QWidget):
 
     def clear(self) -> None:
         blockers = [QSignalBlocker(w) for w in (
-            self.search, self.caption_filter, self.source_filter, self.min_motion,
+            self.search, self.caption_filter, self.text_filter, self.source_filter,
+            self.min_motion,
             self.max_motion, self.min_frames, self.max_frames)]
         self.search.clear()
         self.caption_filter.setCurrentIndex(0)
+        self.text_filter.setCurrentIndex(0)
         self.source_filter.setCurrentIndex(0)
         for spin in (self.min_motion, self.max_motion, self.min_frames, self.max_frames):
             spin.setValue(spin.minimum())

@@ -48,6 +48,7 @@ from curator.core.export.plan import (
 from curator.core.media.frames import fit_size
 from curator.core.project import Project
 from curator.gui.decoder import FrameDecoder, FrameSpec
+from curator.gui.panels.clip_overlay import CropBar, Shape, overlay_shapes, paint_overlay
 from curator.gui.trainer_view import (
     FrameTimeline,
     TrainerFrames,
@@ -99,6 +100,7 @@ class FrameView(QWidget):
         self._image: QImage | None = None
         self._message = "No clip selected"
         self._badge = ""
+        self.overlay = None  # (painter, picture rect) -> None: drawn over the picture
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(560, 315)
@@ -138,6 +140,8 @@ class FrameView(QWidget):
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             target = self.picture_rect()
             painter.drawImage(target, self._image)
+            if self.overlay is not None:
+                self.overlay(painter, target)
             if self._badge:
                 painter.setPen(QPen(QColor(88, 166, 255, 200), 1, Qt.PenStyle.DashLine))
                 painter.drawRect(target.adjusted(0, 0, -1, -1))
@@ -182,6 +186,7 @@ class PreviewPanel(QWidget):
         self._plan: DatasetPlan | None = None
         self._error: str | None = None
         self._announced: tuple[int | None, int] | None = None  # (clip id, frame) last told
+        self._shapes: list[Shape] = []  # text boxes and the export crop, drawn over the picture
 
         self.decoder = FrameDecoder(self)
         self.decoder.frame_ready.connect(self._on_frame_ready)
@@ -212,6 +217,10 @@ class PreviewPanel(QWidget):
         self.timeline = FrameTimeline()
         self.timeline.seek_requested.connect(self.seek_position)
         layout.addWidget(self.timeline)
+        self.crop_bar = CropBar(self.catalog)  # text boxes and the export crop (clip_overlay)
+        self.crop_bar.clip_updated.connect(self.show_clip)
+        layout.addWidget(self.crop_bar)
+        self.view.overlay = self._paint_overlay
 
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 0, 6, 2)
@@ -304,6 +313,8 @@ class PreviewPanel(QWidget):
         previous = self._clip
         self._clip = clip
         self._error = None
+        self.crop_bar.show_clip(clip)
+        self._shapes = overlay_shapes(clip)
         if clip is None:
             self.pause()
             self.decoder.close()
@@ -327,6 +338,11 @@ class PreviewPanel(QWidget):
 
     def clip(self) -> ClipRow | None:
         return self._clip
+
+    def _paint_overlay(self, painter: QPainter, target: QRectF) -> None:
+        # Source pixels map onto the picture only in the plain view (the trainer view is cut).
+        if self._clip is not None and self._trainer is None:
+            paint_overlay(painter, target, (self._clip.width, self._clip.height), self._shapes)
 
     def current_frame(self) -> int:
         """The source frame under the playhead (absolute, in the source's numbering)."""
@@ -508,7 +524,9 @@ class PreviewPanel(QWidget):
             self.trainer_info.setText(t.summary())
             self.trainer_info.setToolTip(f"{t.description}; the exported clip is "
                                          f"{t.geometry.size[0]}×{t.geometry.size[1]}, "
-                                         f"{t.file_frames} frames")
+                                         f"{t.file_frames} frames" + (
+                                             "; cropped to x {} y {} w {} h {} first".format(
+                                                 *t.crop) if t.crop else ""))
         else:
             self.timeline.set_windows(())
         self.fps_box.setEnabled(self._trainer is None)
@@ -531,12 +549,10 @@ class PreviewPanel(QWidget):
         if clip is None:
             return None
         if self._trainer is not None:
-            g = self._trainer.geometry
-            # decode straight to the cover size the trainer resizes to, then cut the bucket
-            w, h = fit_size(clip.width, clip.height, g.cover[0], g.cover[1])
-            x, y = g.offset
-            bw, bh = g.bucket
-            return FrameSpec(w, h, (min(x, max(0, w - bw)), min(y, max(0, h - bh)), bw, bh))
+            # decode straight to the cover size the trainer resizes to (of the export crop,
+            # letterbox bars gone), then cut the bucket
+            w, h, box = self._trainer.decode_box((clip.width, clip.height))
+            return FrameSpec(w, h, box)
         ratio = self.view.devicePixelRatioF()
         width = decode_width(int(self.view.width() * ratio), int(self.view.height() * ratio),
                              (clip.width, clip.height))
