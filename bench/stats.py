@@ -50,6 +50,7 @@ def prepare(size: int) -> Path:
     gui_bench.build_catalog(project, size)
     marker = project / "stats-prepared"
     if marker.exists():
+        _add_text_share(project)
         return project
     started = time.perf_counter()
     con = sqlite3.connect(project / "curator.db")
@@ -65,8 +66,22 @@ def prepare(size: int) -> Path:
     catalog.update_settings(trigger=TRIGGER)
     catalog.close()
     marker.write_text("p95 motion, trigger-led captions\n")
+    _add_text_share(project)
     print(f"  prepared {size:,} clips in {time.perf_counter() - started:.1f} s", flush=True)
     return project
+
+
+def _add_text_share(project: Path) -> None:
+    """A text share for every analysed clip (catalog revision 0004): most none, 1 in 10 some."""
+    marker = project / "stats-text-share"
+    if marker.exists():
+        return
+    con = sqlite3.connect(project / "curator.db")
+    with con:
+        con.execute("UPDATE clips SET text_share = CASE WHEN id % 10 = 0 THEN (id % 17) / 16.0 "
+                    "ELSE 0.0 END WHERE motion IS NOT NULL")
+    con.close()
+    marker.write_text("text share\n")
 
 
 def _run_cli(project: Path, *args: str) -> tuple[float, float, str]:

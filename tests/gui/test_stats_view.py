@@ -65,6 +65,8 @@ def test_view_draws_every_histogram_with_its_lines(view):
     assert view.plots["motion_p95"].rule_line().value() == 12.0
     assert view.plots["caption_words"].histogram.total == 5
     assert view.summary.text() == "10 clips"
+    assert "1920×1040</td><td align='right'>&nbsp;7" in view.sizes.text()
+    assert view.plots["text_share"].rule_line().value() == 0.0
     assert "6 pending · 1 accepted · 3 rejected" in view.decisions.text()
     assert "1 without the trigger" in view.caption_summary.text()
     assert view.phrase_model.rowCount() == len(view.stats.captions.phrases())
@@ -88,6 +90,9 @@ def test_dragging_a_rule_counts_and_lists_pending_clips(qtbot, view):
         view.plots["frames"].move_rule(45)
     # pending clips under 45 frames at 16 fps: 1, 2, 3, 4 (20, 21, 21, 44)
     assert view.clip_model.ids == [1, 2, 3, 4]
+    with qtbot.waitSignal(view._counter.finished, timeout=5000):
+        view.plots["text_share"].move_rule(0.3)
+    assert view.clip_model.ids == [4, 6]  # text in half and in all of their frames
 
 
 def test_phrase_click_and_lists(qtbot, view):

@@ -139,13 +139,16 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
 
     missing, missing_ids = None, []
     if trigger:
-        # A caption that begins with the trigger exactly as typed has it under any reading
-        # of the rule, so only the others are read and put to the rule itself: a few in a
-        # tidy dataset, instead of every caption.
-        differs = func.substr(Clip.caption, 1, len(trigger)) != trigger
+        query = select(Clip.id, Clip.caption).where(*captioned)
+        if has_trigger(f"{trigger} x", trigger) and has_trigger(trigger, trigger):
+            # The rule accepts the trigger followed by a space and more words, so captions
+            # written exactly that way need not be read: only the others are put to the
+            # rule itself (a few in a tidy dataset, instead of every caption).
+            n = len(trigger)
+            query = query.where(Clip.caption != trigger,
+                                func.substr(Clip.caption, 1, n + 1) != trigger + " ")
         missing = 0
-        for clip_id, text in s.execute(select(Clip.id, Clip.caption).where(*captioned, differs)
-                                       .order_by(Clip.id)):
+        for clip_id, text in s.execute(query.order_by(Clip.id)):
             if not has_trigger(text, trigger):
                 missing += 1
                 if len(missing_ids) < list_ids:

@@ -37,9 +37,10 @@ from curator.gui.stats.models import SORT_ROLE, ClipIdListModel, PhraseTableMode
 from curator.gui.stats.tasks import LatestCall
 
 #: The histograms, in reading order (two columns).
-PLOTS = ("frames", "duration", "motion", "motion_p95", "aspect", "caption_words")
+PLOTS = ("frames", "duration", "motion", "motion_p95", "text_share", "aspect", "caption_words")
 #: Which side of each rule's line is rejected, and the measure the core counts it on.
-RULE_SIDES = {"frames": "below", "motion": "below", "motion_p95": "above"}
+RULE_SIDES = {"frames": "below", "motion": "below", "motion_p95": "above",
+              "text_share": "above"}
 #: Most clip ids listed for a threshold (the count is exact however many there are).
 LIST_LIMIT = 500
 
@@ -68,6 +69,18 @@ def decision_summary(stats: DatasetStats) -> str:
     parts = [f"{totals.get(k, 0):,} {k}" for k in ("pending", "accepted", "rejected")]
     text = " · ".join(parts)
     return text + (f"  ({', '.join(reasons[:6])})" if reasons else "")
+
+
+def sizes_table(stats: DatasetStats, rows: int = 8) -> str:
+    """The most common picture sizes as a small HTML table (clips have their source's size)."""
+    cells = "".join(
+        f"<tr><td>{s.width}×{s.height}</td><td align='right'>&nbsp;{s.count:,}</td>"
+        f"<td align='right'>&nbsp;&nbsp;{s.width / s.height:.2f}</td></tr>"
+        for s in stats.sizes[:rows] if s.height)
+    more = len(stats.sizes) - rows
+    tail = f"<p>… and {more:,} more sizes</p>" if more > 0 else ""
+    return (f"<b>Picture sizes</b><table><tr><th align='left'>size</th><th>&nbsp;clips</th>"
+            f"<th>&nbsp;&nbsp;aspect</th></tr>{cells}</table>{tail}")
 
 
 class StatsView(QWidget):
@@ -138,6 +151,11 @@ class StatsView(QWidget):
             plot.threshold_released.connect(partial(self.count_pending, listing=True))
             self.plots[key] = plot
             grid.addWidget(plot, i // 2, i % 2)
+        self.sizes = QLabel()
+        self.sizes.setObjectName("pictureSizes")
+        self.sizes.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.sizes.setTextFormat(Qt.TextFormat.RichText)
+        grid.addWidget(self.sizes, len(PLOTS) // 2, len(PLOTS) % 2)
         return grid_widget
 
     def _build_side(self) -> QWidget:
@@ -232,10 +250,7 @@ class StatsView(QWidget):
             hist = stats.captions.words if key == "caption_words" else stats.histograms.get(key)
             if hist is not None:
                 plot.set_histogram(hist)
-        sizes = ", ".join(f"{s.width}×{s.height} {s.count:,}" for s in stats.sizes[:3])
-        if sizes:
-            self.plots["aspect"].note.setText(self.plots["aspect"].note.text()
-                                              + f"  ·  {sizes}")
+        self.sizes.setText(sizes_table(stats))
         self.plot_stack.setCurrentIndex(1)
         self.summary.setText(f"{stats.clips:,} clips")
         self.decisions.setText(decision_summary(stats))
