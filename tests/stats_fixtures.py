@@ -17,6 +17,8 @@ FILMS = [
 # motion, motion_p95 per clip in id order (None: not analysed)
 MOTION = [(0.2, 0.9), (0.45, 2.0), (0.5, 3.0), (1.0, 11.95), (3.3, 12.0), (12.0, 12.05),
           (0.05, 30.0), (None, None), (7.5, 8.0), (39.99, 45.0)]
+# share of sampled frames holding overlay text, per analysed clip (clip 8 is not analysed)
+TEXT = [0.0, 0.0, 0.25, 0.5, 0.0, 1.0, 0.0, None, 0.04, 0.0]
 CAPTIONS = {
     1: "Ghibli style. The video shows a girl running through tall grass under a blue sky.",
     2: "Ghibli style. The video shows a girl running through tall grass under a blue sky at "
@@ -38,10 +40,10 @@ def build_known(catalog: Catalog) -> None:
                               container="x", codec="h264", fps=fps, frame_count=start,
                               header_frame_count=None, width=w, height=h,
                               duration=float(start / fps), clip_ranges=ranges)
-    for clip_id, (motion, p95) in enumerate(MOTION, start=1):
+    for clip_id, ((motion, p95), text) in enumerate(zip(MOTION, TEXT), start=1):
         if motion is not None:
             catalog.save_analysis(clip_id, {"motion_p95": p95}, motion=motion, cuts=0,
-                                  motion_p95=p95)
+                                  motion_p95=p95, text_share=text)
     for clip_id, text in CAPTIONS.items():
         catalog.save_caption(text, clip_id=clip_id)
     catalog.set_decision([9], "accepted")

@@ -54,6 +54,7 @@ from curator.gui.panels.jobs_panel import JobsPanel
 from curator.gui.panels.preview_panel import PreviewPanel
 from curator.gui.tabs.train import TrainPanel
 from curator.gui.tabs.export import ExportPanel
+from curator.gui.stats import StatsView
 from curator.gui.undo import DecisionCommand, TrimCommand
 from curator.gui.workers import JobHandle, JobRunner, close_question
 
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.browser, "Clips")
         self.image_panel = ImagePanel(self.catalog)
         self.tabs.addTab(self.image_panel, "Images")
+        self.stats_view = StatsView(self.catalog, project.root)  # counts when first shown
+        self.tabs.addTab(self.stats_view, "Stats")
         self.setCentralWidget(self.tabs)
 
         self.preview = PreviewPanel(self.catalog, project, self.settings)
@@ -201,6 +204,8 @@ class MainWindow(QMainWindow):
         # Show the Jobs tab for a new job, unless the job came from a tab the person is using.
         self.jobs.job_started.connect(self._raise_jobs_unless_busy_tab)
         self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
+        self.stats_view.phrase_chosen.connect(self.show_captions_with)
+        self.stats_view.clip_activated.connect(self.reveal_clip)
         self.model.counts_changed.connect(lambda _c: self._update_tab_titles())
 
     # --- showing a clip ------------------------------------------------------------------
@@ -401,12 +406,19 @@ class MainWindow(QMainWindow):
         dialog = FindReplaceDialog(self.catalog, self.jobs, self,
                                    clip_ids=self.browser.selected_ids())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.find_edit.setText(self.browser.filters.search.text())  # e.g. a Stats phrase
         dialog.applied.connect(self._on_captions_replaced)
         dialog.open()
 
     def _on_captions_replaced(self, _report: object) -> None:
         self.browser.reload()
         self._show_clip(self.browser.current_item())  # the caption panel shows the new text
+
+    def show_captions_with(self, phrase: str) -> None:
+        """The browser filtered to captions holding `phrase` (a Stats vocabulary click)."""
+        self.browser.filters.set_search(phrase)
+        self.tabs.setCurrentWidget(self.browser)
+        self.statusBar().showMessage(f"Captions with “{phrase}”: Ctrl+H to find and replace", 8000)
 
     def filter_to_current_source(self) -> None:
         item = self.browser.current_item()
@@ -527,6 +539,7 @@ class MainWindow(QMainWindow):
         self.image_panel.shutdown()
         for panel in self.job_panels.values():
             panel.shutdown()
+        self.stats_view.shutdown()
         self.thumbnails.shutdown()
         self.model.shutdown()
         super().closeEvent(event)

@@ -112,6 +112,8 @@ def _view_menu(window: MainWindow, view: QMenu) -> None:
                menu=view)
     add_action(window, "&Images", lambda: window.tabs.setCurrentWidget(window.image_panel),
                "Ctrl+4", menu=view)
+    add_action(window, "&Stats", lambda: window.tabs.setCurrentWidget(window.stats_view), "Ctrl+5",
+               menu=view, tip="Distributions, thresholds and the caption vocabulary")
     view.addSeparator()
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())

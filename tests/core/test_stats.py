@@ -65,6 +65,11 @@ def test_duration_motion_aspect_and_decisions(known):
     assert p95.total == 9 and p95.thresholds[0].value == 12.0
     assert p95.thresholds[0].rejects == "above"
 
+    text = stats.histograms["text_share"]
+    assert text.edges == tuple(i / 20 for i in range(22))  # 0, 0.05, … 1.05
+    assert text.counts == (6, 0, 0, 0, 0, 1) + (0,) * 4 + (1,) + (0,) * 9 + (1,)
+    assert text.missing == 1 and text.thresholds[0].rejects == "above"
+
     sizes = [(s.width, s.height, s.count) for s in stats.sizes]
     assert sizes == [(1920, 1040, 7), (640, 480, 3)]
     aspect = stats.histograms["aspect"]
@@ -98,7 +103,7 @@ def test_pending_beyond_agrees_with_the_rules(known):
     clips = {c.id: c for c in known.list_clips()}
     for value in (21, 44, 45, 46, 68):
         rules = RuleSettings(static_below=None, dynamic_above=None, flicker_above=None,
-                             reject_cuts=False, min_frames=value)
+                             reject_cuts=False, min_frames=value, text_above=None)
         expected = sorted(i for i, c in clips.items() if c.decision == "pending"
                           and clip_reason(c, rules))
         assert pending_clips(known, "frames", value, "below", 16.0) == (len(expected), expected)
@@ -109,6 +114,9 @@ def test_pending_beyond_agrees_with_the_rules(known):
     # strictly above, as the rule: 12.0 itself stays
     assert pending_clips(known, "motion_p95", 12.0, "above", 16.0) == (1, [6])
     assert pending_clips(known, "motion_p95", 11.9, "above", 16.0, limit=1) == (3, [4])
+    # any overlay text rejects (the rule's default, share above 0): clips 3, 4, 6
+    assert pending_clips(known, "text_share", 0.0, "above", 16.0, limit=9) == (3, [3, 4, 6])
+    assert pending_clips(known, "text_share", 0.3, "above", 16.0, limit=9) == (2, [4, 6])
     with pytest.raises(ValueError, match="no rule"):
         pending_clips(known, "caption", 1, "below", 16.0)
 

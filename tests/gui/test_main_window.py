@@ -341,7 +341,7 @@ def test_images_have_their_tab_and_the_same_keys(qtbot, make_window, filled_proj
         catalog.upsert_image(path=path, size=path.stat().st_size, mtime=path.stat().st_mtime,
                              content_hash=f"img{i}", width=96, height=64)
     window = make_window(filled_project)
-    assert window.tabs.count() == 2 and window.tabs.tabText(1) == "Images  2"
+    assert window.tabs.count() == 3 and window.tabs.tabText(1) == "Images  2"
     window.tabs.setCurrentWidget(window.image_panel)
     first = window.image_panel.current_image()
     window.image_panel.list.setFocus()

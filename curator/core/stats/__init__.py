@@ -18,6 +18,7 @@ from curator.core.catalog.models import Clip
 from .captions import CaptionStats, DuplicateGroup, PhraseCount, caption_stats
 from .clips import (
     MOTION_PER_UNIT,
+    TEXT_PER_UNIT,
     DecisionCount,
     SizeCount,
     frames_and_duration,
@@ -42,7 +43,7 @@ class DatasetStats:
     Attributes:
         clips: clips in the catalog.
         target_fps: the training fps frame counts are given at.
-        histograms: by key: frames, duration, motion, motion_p95, aspect (and text_share).
+        histograms: by key: frames, duration, motion, motion_p95, text_share, aspect.
         sizes: clips per picture size, most first.
         decisions: clips per decision and reason.
         captions: the caption figures.
@@ -105,10 +106,14 @@ def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None, target
         p95 = measure_histogram(s, Clip.motion_p95, MOTION_PER_UNIT, key="motion_p95",
                                 label="motion (95th percentile)", unit="px per 1/16 s",
                                 start=0, thresholds=lines["motion_p95"])
+        text = measure_histogram(s, Clip.text_share, TEXT_PER_UNIT, key="text_share",
+                                 label="text share (frames holding overlay text)", unit="",
+                                 start=0, thresholds=lines["text_share"], tail_share=0.0,
+                                 widths=(1, 2, 5, 10))
         sizes, decisions, aspect = sizes_and_decisions(s)
         captions = caption_stats(s, settings.trigger, has_trigger)
     histograms = {"frames": frames, "duration": duration, "motion": motion,
-                  "motion_p95": p95, "aspect": aspect}
+                  "motion_p95": p95, "text_share": text, "aspect": aspect}
     return DatasetStats(clips=sum(d.count for d in decisions), target_fps=rules.target_fps,
                         histograms=histograms, sizes=tuple(sizes), decisions=tuple(decisions),
                         captions=captions, trigger=settings.trigger)

@@ -9,7 +9,6 @@ catalog that has fewer.
 
 from __future__ import annotations
 
-import heapq
 import re
 import zlib
 from collections import Counter
@@ -26,7 +25,7 @@ from curator.core.catalog.models import Clip
 from .histogram import Histogram, bin_counts
 
 #: Most captions the vocabulary reads.
-SAMPLE = 5_000
+SAMPLE = 4_000
 #: Words of a caption that make its opening phrase.
 OPENING_WORDS = 3
 #: N-gram lengths counted.
@@ -140,13 +139,16 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
 
     missing, missing_ids = None, []
     if trigger:
-        # A caption that begins with the trigger exactly as typed has it under any reading
-        # of the rule, so only the others are read and put to the rule itself: a few in a
-        # tidy dataset, instead of every caption.
-        differs = func.substr(Clip.caption, 1, len(trigger)) != trigger
+        query = select(Clip.id, Clip.caption).where(*captioned)
+        if has_trigger(f"{trigger} x", trigger) and has_trigger(trigger, trigger):
+            # The rule accepts the trigger followed by a space and more words, so captions
+            # written exactly that way need not be read: only the others are put to the
+            # rule itself (a few in a tidy dataset, instead of every caption).
+            n = len(trigger)
+            query = query.where(Clip.caption != trigger,
+                                func.substr(Clip.caption, 1, n + 1) != trigger + " ")
         missing = 0
-        for clip_id, text in s.execute(select(Clip.id, Clip.caption).where(*captioned, differs)
-                                       .order_by(Clip.id)):
+        for clip_id, text in s.execute(query.order_by(Clip.id)):
             if not has_trigger(text, trigger):
                 missing += 1
                 if len(missing_ids) < list_ids:
@@ -187,9 +189,14 @@ def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
             counter.update({" ".join(body[i:i + k]) for i in range(len(body) - k + 1)})
 
     def listed(kind: str, counter: Counter[str], minimum: int = 1) -> list[PhraseCount]:
+        leaders = counter.most_common(top)  # C-fast; ties at the cut are settled below
+        if not leaders:
+            return []
+        cut = max(leaders[-1][1], minimum)
         # Ties broken by the phrase, so the list is the same on every run.
-        best = heapq.nsmallest(top, counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [PhraseCount(kind, p, c, c / n) for p, c in best if c >= minimum]
+        best = sorted(((p, c) for p, c in counter.items() if c >= cut),
+                      key=lambda kv: (-kv[1], kv[0]))[:top]
+        return [PhraseCount(kind, p, c, c / n) for p, c in best]
 
     openings = tuple(listed("opening", opening))
     # A phrase once in the whole sample says nothing about habits.

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from curator.core.analysis.rules import (
     DEFAULT_DYNAMIC_ABOVE,
     DEFAULT_STATIC_BELOW,
+    DEFAULT_TEXT_ABOVE,
     RuleSettings,
     too_short_reason,
 )
@@ -33,6 +34,7 @@ from .histogram import Histogram, Threshold, bin_counts
 #: 0.45 lands in the bucket starting at 0.45 (0.45 / 0.05 is 8.999… in floating point).
 MOTION_PER_UNIT = 20
 ASPECT_PER_UNIT = 100
+TEXT_PER_UNIT = 100
 DURATION_PER_UNIT = 10
 #: Frame bins are multiples of 4 wide from 1, so their edges are Wan's 4n + 1 lengths.
 FRAME_WIDTHS = (4, 8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 240, 320, 480, 640)
@@ -86,7 +88,9 @@ def rule_thresholds(rules: RuleSettings, targets: Sequence[int] = ()) -> dict[st
             "min_frames", too_short_reason(int(longest.value), fps), longest.value, "below")
     static = DEFAULT_STATIC_BELOW if rules.static_below is None else rules.static_below
     dynamic = DEFAULT_DYNAMIC_ABOVE if rules.dynamic_above is None else rules.dynamic_above
+    text = DEFAULT_TEXT_ABOVE if rules.text_above is None else rules.text_above
     return {
+        "text_share": (Threshold("text_above", "holds text above", text, "above"),),
         "frames": tuple(frames),
         "motion": (Threshold("static_below", "too static below", static, "below"),),
         "motion_p95": (Threshold("dynamic_above", "too dynamic above", dynamic, "above"),),
@@ -139,7 +143,7 @@ def frames_and_duration(s: Session, target_fps: float,
 
 def measure_histogram(s: Session, column: Any, per_unit: int, *, key: str, label: str,
                       unit: str, thresholds: tuple[Threshold, ...] = (),
-                      start: int | None = None) -> Histogram:
+                      start: int | None = None, **binning: Any) -> Histogram:
     """A histogram of a nullable non-negative float column, in 1/`per_unit` buckets in SQL.
 
     The bucket is the value × `per_unit` truncated to an integer (a floor: values are not
@@ -155,7 +159,7 @@ def measure_histogram(s: Session, column: Any, per_unit: int, *, key: str, label
         else:
             counts[int(b)] = counts.get(int(b), 0) + n
     return bin_counts(counts.items(), per_unit, key=key, label=label, unit=unit, missing=missing,
-                      thresholds=thresholds, start=start)
+                      thresholds=thresholds, start=start, **binning)
 
 
 def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount], Histogram]:
@@ -218,13 +222,11 @@ def pending_condition(measure: str, value: float, side: str, target_fps: float) 
     percentile above Y (strictly), text share above Z.
     """
     columns = {"motion": Clip.motion, "motion_p95": Clip.motion_p95,
-               "duration": Clip.duration}
+               "duration": Clip.duration, "text_share": Clip.text_share}
     if measure == "frames":
         column = frames_at_sql(target_fps)
     elif measure in columns:
         column = columns[measure]
-    elif measure == "text_share" and hasattr(Clip, "text_share"):
-        column = Clip.text_share
     else:
         raise ValueError(f"no rule acts on {measure!r}")
     if side not in ("below", "above"):

@@ -242,6 +242,11 @@ class FilterBar(QWidget):
         self._debounce.stop()
         self._emit_query()
 
+    def set_search(self, text: str) -> None:
+        """Search the captions for `text` (a phrase picked elsewhere) at once."""
+        self.search.setText(text)
+        self._emit_now()
+
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
