@@ -68,7 +68,7 @@ def _with_trigger(text: str, trigger: str) -> str:
     return text
 
 
-def run_caption_set(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_caption_set(args: argparse.Namespace, ctx) -> int:
     catalog = ctx.catalog
     text = args.text if args.no_trigger else _with_trigger(args.text, catalog.settings().trigger)
     row = catalog.save_caption(text, clip_id=args.clip, image_id=args.image, origin="manual")
@@ -79,7 +79,7 @@ def run_caption_set(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - Cli
     return 0
 
 
-def run_caption_history(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_caption_history(args: argparse.Namespace, ctx) -> int:
     history = ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image)
     if args.json:
         ctx.emit_json([{"version": h.id, "text": h.text, "origin": h.origin,
@@ -92,13 +92,13 @@ def run_caption_history(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_caption_restore(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_caption_restore(args: argparse.Namespace, ctx) -> int:
     row = ctx.catalog.restore_caption(args.version)
     ctx.say(f"restored as version {row.id}: {row.text}")
     return 0
 
 
-def run_replace(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_replace(args: argparse.Namespace, ctx) -> int:
     changes = find_replacements(ctx.catalog, args.find, args.replacement, regex=args.regex,
                                 case_sensitive=args.case_sensitive, scope=args.scope)
     saved = 0
@@ -119,14 +119,14 @@ def run_replace(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 1 if failed else 0
 
 
-def run_trim(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_trim(args: argparse.Namespace, ctx) -> int:
     clip = ctx.catalog.trim_clip(args.clip, args.start, args.end)
     ensure_clip_thumbnails(ctx.project.thumbs_dir, clip)
     ctx.say(f"clip {clip.id}: [{clip.start_frame}, {clip.end_frame}) {clip.frames} frames")
     return 0
 
 
-def run_split(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_split(args: argparse.Namespace, ctx) -> int:
     first, second = ctx.catalog.split_clip(args.clip, args.frame)
     for clip_id in (first, second):
         ensure_clip_thumbnails(ctx.project.thumbs_dir, ctx.catalog.get_clip(clip_id))
@@ -134,7 +134,7 @@ def run_split(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_crop(args: argparse.Namespace, ctx) -> int:
     if args.box and len(args.box) != 4:
         ctx.say("error: a crop is four numbers: X Y W H")
         return 2

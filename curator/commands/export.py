@@ -89,7 +89,7 @@ def _plan_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"a built-in plan ({', '.join(list_presets()) or 'none'})")
 
 
-def _load(args: argparse.Namespace, ctx) -> DatasetPlan:  # noqa: ANN001 - CliContext
+def _load(args: argparse.Namespace, ctx) -> DatasetPlan:
     if getattr(args, "plan", None):
         return load_plan(Path(args.plan))
     if getattr(args, "preset", None):
@@ -97,7 +97,7 @@ def _load(args: argparse.Namespace, ctx) -> DatasetPlan:  # noqa: ANN001 - CliCo
     return load_project_plan(ctx.project.root)
 
 
-def run_export(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_export(args: argparse.Namespace, ctx) -> int:
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
@@ -126,7 +126,7 @@ def run_export(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliConte
     return 1 if report.failed or report.errors else 0
 
 
-def _print_report(report: ExportReport, ctx) -> None:  # noqa: ANN001
+def _print_report(report: ExportReport, ctx) -> None:
     out = ctx.stdout
     counts = report.counts
     assert counts is not None and report.plan is not None
@@ -157,7 +157,7 @@ def _print_report(report: ExportReport, ctx) -> None:  # noqa: ANN001
         out.write("cancelled: the previous export is unchanged\n")
 
 
-def run_plan_show(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_plan_show(args: argparse.Namespace, ctx) -> int:
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
@@ -188,7 +188,7 @@ def run_plan_show(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_plan_presets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_plan_presets(args: argparse.Namespace, ctx) -> int:
     names = list_presets()
     if args.json:
         ctx.emit_json([{"name": n, "description": load_preset(n).description} for n in names])
@@ -198,7 +198,7 @@ def run_plan_presets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_plan_save(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_plan_save(args: argparse.Namespace, ctx) -> int:
     if not args.plan and not args.preset:
         ctx.say("error: give --preset NAME or --plan FILE to save as the project's plan")
         return 2
@@ -226,7 +226,7 @@ def _size(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def run_buckets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_buckets(args: argparse.Namespace, ctx) -> int:
     try:
         sizes = [_size(s) for s in args.size]
         if not sizes:
@@ -266,7 +266,7 @@ def run_buckets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
 
 
 def _print_bucket_list(resolution: tuple[int, int], sizes: list[tuple[int, int]],
-                       args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+                       args: argparse.Namespace, ctx) -> int:
     selector = BucketSelector(resolution)
     no_upscale = BucketSelector(resolution, True, True)
     rows = [{"source": list(s), "video_cache": list(musubi_cache_bucket(s, resolution)),

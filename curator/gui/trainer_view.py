@@ -270,7 +270,7 @@ class FrameTimeline(QWidget):
     def windows(self) -> tuple[tuple[int, int], ...]:
         return self._windows
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         return QSize(400, self.minimumHeight())
 
     # geometry --------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class FrameTimeline(QWidget):
 
     # painting and input ----------------------------------------------------------------
 
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         palette = self.palette()
@@ -365,10 +365,10 @@ class FrameTimeline(QWidget):
             painter.drawLine(QPointF(x, 1), QPointF(x, self.height() - (16 if lanes else 1)))
         painter.end()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._length:
             self.seek_requested.emit(self._frame_at(event.position().x()))
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() & Qt.MouseButton.LeftButton and self._length:
             self.seek_requested.emit(self._frame_at(event.position().x()))

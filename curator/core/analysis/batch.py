@@ -28,8 +28,8 @@ from curator.core.analysis.frame_analyzer import (
 from curator.core.catalog import Catalog, CatalogError, ClipRow
 from curator.core.jobs import (
     NEVER_CANCELLED,
-    CancelToken,
     Cancelled,
+    CancelToken,
     ItemFailure,
     Progress,
     ProgressFn,

@@ -299,7 +299,7 @@ class OpenAIBackend:
         except urllib.error.HTTPError as exc:
             body = exc.read() if exc.fp is not None else b""
             raise self._http_error(exc.code, body, exc.headers) from None
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise _Retryable(f"no answer within {self.timeout:g} s") from exc
         except urllib.error.URLError as exc:
             reason = exc.reason

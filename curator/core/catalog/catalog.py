@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ class CatalogError(Exception):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def alembic_config(connection: Any) -> Config:
@@ -578,7 +578,7 @@ def _replace_clips(s: Session, source: Source, ranges: Sequence[tuple[int, int]]
     return created
 
 
-def _clip_select():  # noqa: ANN202 - a SQLAlchemy Select of a row shape only _clip_row reads
+def _clip_select():
     return select(Clip, Source.path, Source.content_hash, Source.fps_num, Source.fps_den).join(
         Source, Source.id == Clip.source_id)
 
@@ -627,7 +627,7 @@ def _job_row(job: Job) -> JobRow:
         return_code=job.return_code, result=job.result, log=job.log)
 
 
-def _history_query(clip_id: int | None, image_id: int | None):  # noqa: ANN202
+def _history_query(clip_id: int | None, image_id: int | None):
     query = select(Caption).order_by(Caption.id.desc())
     if clip_id is not None:
         return query.where(Caption.clip_id == clip_id)

@@ -153,7 +153,7 @@ def export_counts(path: Path) -> dict[str, Any] | None:
     Curator did not write, or one edited by hand after the export (its counts may be stale).
     """
     try:
-        from curator.core.export.writer import MANIFEST_NAME, read_manifest  # noqa: PLC0415
+        from curator.core.export.writer import MANIFEST_NAME, read_manifest
     except ImportError:
         return None
     path = Path(path)
@@ -203,7 +203,7 @@ def inspect_dataset_config(path: Path, *, cwd: Path | None = None,
         return DatasetSummary(str(path), problems=tuple(problems))
     if path.suffix.lower() == ".toml":
         try:
-            import toml  # noqa: PLC0415 - musubi's own reader, when installed, parses differently
+            import toml
 
             toml.loads(text)
         except ImportError:
@@ -356,7 +356,7 @@ def inspect_diffusion_pipe_dataset(path: Path, *, check_files: bool = True) -> D
 def default_dataset_config(export_root: Path, trainer: str) -> Path | None:
     """The dataset config `curator export` wrote into `export_root` for this trainer, if any."""
     try:
-        from curator.core.export.trainer_config import (  # noqa: PLC0415
+        from curator.core.export.trainer_config import (
             DP_CONFIG_NAME,
             MUSUBI_CONFIG_NAME,
         )

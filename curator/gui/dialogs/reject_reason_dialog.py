@@ -75,7 +75,7 @@ class RejectReasonDialog(QDialog):
         super().accept()
         self.reason_chosen.emit(reason)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         text = event.text()
         if text.isdigit() and not self.other_text.hasFocus():
             row = int(text) - 1

@@ -62,7 +62,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         self.target_fps = target_fps
         self.cell_size = QSize(CARD_SIZE)  # widened by the panel to fill the row
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         return self.cell_size  # fixed: layout never reads a row's data (or its thumbnail)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -311,7 +311,7 @@ class BrowserPanel(QWidget):
         selection.currentRowChanged.connect(self._on_current)
         selection.selectionChanged.connect(self._on_selection)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.grid.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_grid()
         return False

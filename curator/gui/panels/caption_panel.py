@@ -13,7 +13,7 @@ and replace across captions) runs as a job.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.catalog import Catalog, CatalogError, CaptionRow, ClipRow, ImageRow
+from curator.core.catalog import CaptionRow, Catalog, CatalogError, ClipRow, ImageRow
 
 SAVE_DELAY_MS = 800
 KINDS = ("clip", "image")
@@ -71,7 +71,7 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -115,14 +115,14 @@ class CaptionEdit(QPlainTextEdit):
 
     commit_requested = Signal()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             event.accept()
             self.commit_requested.emit()
             return
         super().keyPressEvent(event)
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt API
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.commit_requested.emit()
 

@@ -14,6 +14,7 @@ to the ends; Space (the window's action) plays and pauses.
 from __future__ import annotations
 
 import logging
+
 from PySide6.QtCore import QElapsedTimer, QRectF, QSettings, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QColor,
@@ -100,7 +101,7 @@ class FrameView(QWidget):
         self._message = "No clip selected"
         self._badge = ""
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         return QSize(560, 315)
 
     def set_image(self, image: QImage | None, badge: str = "") -> None:
@@ -131,7 +132,7 @@ class FrameView(QWidget):
         dw, dh = w * scale, h * scale
         return QRectF((self.width() - dw) / 2, (self.height() - dh) / 2, dw, dh)
 
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#0d1117"))
         if self._image is not None and not self._image.isNull():
@@ -446,7 +447,7 @@ class PreviewPanel(QWidget):
         self._playing = False
         self.decoder.shutdown()
 
-    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+    def closeEvent(self, event) -> None:
         self.shutdown()
         super().closeEvent(event)
 
@@ -475,7 +476,7 @@ class PreviewPanel(QWidget):
         self.section_box.setCurrentIndex(index if index >= 0 else 0)
         self.section_box.blockSignals(False)
 
-    def _section(self):  # noqa: ANN202 - curator.core.export.plan.Section | None
+    def _section(self):
         if self._plan is None:
             return None
         name = self.section_box.currentData()
@@ -645,7 +646,7 @@ class PreviewPanel(QWidget):
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.trainer_row.setVisible(self.trainer_button.isChecked())
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._resize_timer.start()
 
@@ -657,7 +658,7 @@ class PreviewPanel(QWidget):
             self._open_decoder()
             self._request()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Left, Qt.Key.Key_Comma):
             self.step(-1)
@@ -672,7 +673,7 @@ class PreviewPanel(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def mousePressEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+    def mousePressEvent(self, event) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         super().mousePressEvent(event)
 

@@ -46,10 +46,10 @@ from curator.core.training.profile import (
 from curator.core.training.progress import ProgressParser
 from curator.core.training.runner import DEFAULT_GRACE_S
 from curator.core.training.validate import errors
-from curator.gui.tabs.train.gallery import CheckpointGallery
 from curator.gui.tabs.train.channel import LineChannel
 from curator.gui.tabs.train.checks import ChecksPage
 from curator.gui.tabs.train.fields import FIELDS, FieldEditor, html
+from curator.gui.tabs.train.gallery import CheckpointGallery
 from curator.gui.tabs.train.prompts import PromptsPage
 from curator.gui.tabs.train.run import RunPage
 from curator.gui.theme import (
