@@ -18,10 +18,7 @@ from pytestqt.qtbot import QtBot
 from curator.core.catalog import ClipRow
 from curator.core.export.extraction import loaded_frame_count
 from curator.core.export.plan import DEFAULT_PRESET, load_plan, load_preset
-from curator.core.media.frames import read_frame, resample_indices
-from curator.core.project import Project
-from curator.gui.panels.preview_panel import PreviewPanel, decode_width
-from curator.gui.trainer_view import (
+from curator.core.export.trainer_frames import (
     bucket_geometry,
     musubi_kept_indices,
     playback_frames,
@@ -29,6 +26,10 @@ from curator.gui.trainer_view import (
     trainer_frames,
     video_sections,
 )
+from curator.core.media.frames import read_frame, resample_indices
+from curator.core.project import Project
+from curator.gui.panels.frame_view import decode_width
+from curator.gui.panels.preview_panel import PreviewPanel
 
 
 def as_array(image: QImage) -> np.ndarray:
