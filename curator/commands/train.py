@@ -82,14 +82,12 @@ def effective_profile(args: argparse.Namespace, project_root: Path) -> TrainingP
     changes = {field: getattr(args, dest) for dest, field in _OVERRIDES
                if getattr(args, dest, None)}
     # Paths typed on the command line are relative to where the command runs, not the project.
-    # `--python` is made absolute without following links: a venv's bin/python is a symlink to
-    # the base interpreter, and only the link's own path makes Python start inside the venv.
+    # Made absolute without following links: a venv's bin/python is a symlink to the base
+    # interpreter (only the link's own path starts Python inside the venv), and an export's
+    # musubi_dataset.toml is a stable link into its current generation.
     for key, value in list(changes.items()):
-        if key == "python":
-            if "/" in value or "\\" in value:
-                changes[key] = absolute_command(value, Path.cwd())
-        else:
-            changes[key] = str(Path(value).expanduser().resolve())
+        if key != "python" or "/" in value or "\\" in value:
+            changes[key] = absolute_command(value, Path.cwd())
     profile = profile.replace(**changes)
     for assignment in args.settings:
         profile = profile.with_setting(assignment)

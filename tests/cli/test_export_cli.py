@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -40,7 +47,7 @@ def test_export_json_has_the_documented_shape(project, tmp_path, capsys):
     assert _run(project, "export", str(out), "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert data["trainer"] == "musubi"
-    assert data["config"] == str((out / "musubi_dataset.toml").resolve())
+    assert data["config"] == str(out.resolve() / "musubi_dataset.toml")  # the stable name
     assert [d["name"] for d in data["datasets"]] == ["images", "clips_768x416", "clips_384x208"]
     for dataset in data["datasets"]:
         assert {"name", "items", "batches", "warnings"} <= set(dataset)
@@ -135,3 +142,183 @@ def test_buckets_helper(project, capsys):
     # 16:9 at 16-pixel steps keeps the ratio exactly first at 256x144 (36864 px)
     assert _run(project, "buckets", "--pixels", "40000") == 0
     assert "[256, 144]" in capsys.readouterr().out
+
+
+# ---- issue 10: nothing lost, nothing unsafe ------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+ONE_SECTION = ('name = "kill"\n[[sections]]\nname = "v"\nkind = "videos"\n'
+               'resolution = [64, 36]\ntarget_frames = [1]\n')
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _whole_dataset(out: Path, generations: dict[str, tuple[set[str], str]]) -> str:
+    """Which complete dataset the folder holds, as the trainer reads it (through its TOML);
+    fails on any mix: a file or caption that is not the manifest's, or a file too many."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = manifest["files"]
+    config = tomllib.loads((out / "musubi_dataset.toml").read_text())
+    videos = Path(config["datasets"][0]["video_directory"])
+    assert videos == out.resolve() / "videos"
+    expected = sorted([Path(r).name for r in files]
+                      + [Path(e["caption_file"]).name for e in files.values()])
+    assert sorted(p.name for p in videos.iterdir()) == expected
+    for rel, entry in files.items():
+        assert _sha(out / rel) == entry["sha256"], rel
+        assert _sha(out / entry["caption_file"]) == entry["caption_sha256"], rel
+    names = {Path(r).name for r in files}
+    caption = (videos / "clip30_0-30.txt").read_text()
+    found = [label for label, (want, text) in generations.items()
+             if names == want and caption == text]
+    assert len(found) == 1, (names, caption)
+    return found[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("strace") is None,
+                    reason="strace is not installed: it injects the kill at each rename")
+def test_a_reexport_killed_at_any_rename_leaves_one_whole_dataset(tmp_path, clips):
+    """Issue 10 item 4: re-export after a caption edit and a trim, killed (SIGKILL from
+    `strace --inject`) at the 1st, 2nd, ... rename, until it completes. After every kill the
+    folder the trainer reads is the old complete dataset or the new one, never a mix."""
+    root = tmp_path / "project"
+    catalog = Catalog.for_project(root)
+    catalog.update_settings(trigger="sks style")
+    (short,) = add_source(catalog, clips[30])
+    (long,) = add_source(catalog, clips[45])
+    catalog.close()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(ONE_SECTION, encoding="utf-8")
+    out = tmp_path / "out"
+    export = [sys.executable, "-m", "curator.cli", "--project", str(root), "-q", "export",
+              str(out), "--plan", str(plan), "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run(export, check=True, env=env, cwd=str(REPO), capture_output=True,
+                   timeout=120)
+    old_caption = (out / "videos" / "clip30_0-30.txt").read_text()
+    catalog = Catalog.for_project(root)
+    catalog.save_caption("sks style, the edited caption", clip_id=short)
+    catalog.trim_clip(long, 0, 40)
+    catalog.close()
+    datasets = {"old": ({"clip30_0-30.mp4", "clip45_0-45.mp4"}, old_caption),
+                "new": ({"clip30_0-30.mp4", "clip45_0-40.mp4"},
+                        "sks style, the edited caption\n")}
+    assert _whole_dataset(out, datasets) == "old"
+    pristine = tmp_path / "pristine"
+    shutil.copytree(out, pristine, symlinks=True)
+
+    seen = []
+    for n in range(1, 80):
+        shutil.rmtree(out)
+        shutil.copytree(pristine, out, symlinks=True)
+        result = subprocess.run(
+            ["strace", "-f", "-qq", "-o", os.devnull, "-e", "trace=rename,renameat,renameat2",
+             "-e", f"inject=rename,renameat,renameat2:signal=KILL:when={n}", *export],
+            env=env, cwd=str(REPO), capture_output=True, text=True, timeout=120, check=False)
+        seen.append(_whole_dataset(out, datasets))
+        if result.returncode == 0:
+            break
+        assert result.returncode != 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 0, "the export never finished"
+    assert seen[-1] == "new" and "old" in seen
+    def killed_at(syscall: str, when: int) -> None:
+        shutil.rmtree(out)
+        shutil.copytree(pristine, out, symlinks=True)
+        subprocess.run(["strace", "-f", "-qq", "-o", os.devnull, "-e", f"trace={syscall}",
+                        "-e", f"inject={syscall}:signal=KILL:when={when}", *export],
+                       env=env, cwd=str(REPO), capture_output=True, timeout=120, check=False)
+
+    # Killed while deleting the old generation, right after the switch: the new one is whole.
+    shutil.rmtree(out)
+    shutil.copytree(pristine, out, symlinks=True)
+    trace = tmp_path / "trace.txt"
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e", "trace=rename,unlinkat",
+                    *export], env=env, cwd=str(REPO), capture_output=True, timeout=120,
+                   check=True)
+    lines = trace.read_text().splitlines()
+    switch = next(i for i, line in enumerate(lines) if 'current") = 0' in line)
+    pid = lines[switch].split()[0]
+    first_delete = 1 + sum(1 for line in lines[:switch]
+                           if line.startswith(f"{pid} unlinkat("))
+    killed_at("unlinkat", first_delete)
+    assert _whole_dataset(out, datasets) == "new"
+    # Killed at the switch itself, the complete new generation is left beside the current
+    # one; the next export publishes again and removes what was left.
+    killed_at("rename", len(seen) - 1)
+    assert _whole_dataset(out, datasets) == "old"
+    gens = [p for p in (out / ".curator-dataset").iterdir() if p.name.startswith("g")]
+    assert len(gens) == 2
+    subprocess.run(export, check=True, env=env, cwd=str(REPO), capture_output=True,
+                   timeout=120)
+    assert _whole_dataset(out, datasets) == "new"
+    assert len(list((out / ".curator-dataset").iterdir())) == 2  # `current` and its folder
+    assert not (out / ".staging").exists()
+
+
+def test_exported_files_get_the_umask_mode_like_the_videos(project, tmp_path):
+    """Issue 10 item 6: captions, TOML and manifest were 0600 (mkstemp); a trainer running as
+    another user could not read them. Under a 022 umask every file is 0644."""
+    out = tmp_path / "d"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        ["sh", "-c", 'umask 022 && exec "$@"', "sh", sys.executable, "-m", "curator.cli",
+         "--project", str(project), "-q", "export", str(out)],
+        env=env, cwd=str(REPO), capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    files = [out / "manifest.json", out / "musubi_dataset.toml",
+             *(out / "videos").iterdir(), *(out / "images").iterdir()]
+    assert any(p.suffix == ".txt" for p in files) and any(p.suffix == ".mp4" for p in files)
+    modes = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in files}
+    assert modes == dict.fromkeys(modes, 0o644)
+
+
+@pytest.mark.parametrize("bad", ["clips\n", "cl\u001bips"])
+def test_a_section_name_with_a_control_character_is_refused(project, tmp_path, capsys, bad):
+    """Issue 10 item 7: "clips\\n" passed the name check ("$" accepts a final newline) and
+    made the folder cache/clips\\n."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f'name = "p"\n[[sections]]\nname = {json.dumps(bad)}\nkind = "videos"\n'
+                    f'resolution = [64, 36]\n', encoding="utf-8")
+    out = tmp_path / "d"
+    assert _run(project, "export", str(out), "--plan", str(plan)) == 2
+    err = capsys.readouterr().err
+    assert str(plan) in err and "name must be letters" in err
+    assert not out.exists()
+
+
+def test_a_plan_name_with_a_control_character_is_refused(project, tmp_path, capsys):
+    """Issue 10 item 7: a plan named with U+001B exported (exit 0) a TOML that tomllib
+    rejects. It is refused, naming the plan file; a printable name exports a valid TOML."""
+    plan = tmp_path / "plan.toml"
+    body = '[[sections]]\nname = "v"\nkind = "videos"\nresolution = [64, 36]\n'
+    plan.write_text('name = "evil\\u001b[2J"\n' + body, encoding="utf-8")
+    out = tmp_path / "d"
+    assert _run(project, "export", str(out), "--plan", str(plan)) == 2
+    err = capsys.readouterr().err
+    assert str(plan) in err and "U+001B" in err
+    assert not out.exists()
+    plan.write_text('name = "un plan — été\\u2028deux"\n' + body, encoding="utf-8")
+    assert _run(project, "export", str(out), "--plan", str(plan)) == 0
+    for config in out.glob("*.toml"):
+        assert tomllib.loads(config.read_text(encoding="utf-8"))["datasets"]
+
+
+@pytest.mark.parametrize("name", ["videos", "cache"])
+def test_an_output_folder_whose_trainer_folder_links_elsewhere_is_refused(project, tmp_path,
+                                                                         capsys, name):
+    """Issue 10, degraded: `videos/` (or a cache folder) linked to another folder was written
+    through. The export is refused, naming the link, and the other folder is untouched."""
+    out = tmp_path / "d"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep me\n")
+    (out / name).symlink_to(elsewhere, target_is_directory=True)
+    assert _run(project, "export", str(out)) == 2
+    err = capsys.readouterr().err
+    assert str(out / name) in err and "link" in err
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["precious.txt"]
+    assert (elsewhere / "precious.txt").read_text() == "keep me\n"

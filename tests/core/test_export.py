@@ -129,7 +129,8 @@ def test_the_musubi_toml_parses_with_toml_0_10_2_and_has_only_schema_keys(catalo
     out = tmp_path / 'ex "quoted" \\ back'
     report = export_dataset(catalog, _wan_plan(), out)
     config_path = out / "musubi_dataset.toml"
-    assert report.config_path == config_path.resolve()
+    # the stable name (a link into the current generation, TRAINERS.md §1.1 reads through it)
+    assert report.config_path == config_path.parent.resolve() / config_path.name
     data = toml.load(config_path)  # musubi-tuner's reader
     assert data == report.config
     assert set(data) == {"general", "datasets"}
@@ -376,6 +377,32 @@ def test_files_curator_did_not_write_are_reported(catalog, media, tmp_path):
     assert any(w.code == "foreign_file" and "stray.mp4" in w.message
                for w in report.counts.warnings)
     assert (out / "videos" / "stray.mp4").exists()  # never deleted: not ours
+
+
+def test_a_folder_written_by_an_older_curator_is_converted_to_generations(catalog, media,
+                                                                          tmp_path):
+    """Before issue 10 the folders and files were real; the next export makes them links
+    into a generation, keeps a person's own file, and re-encodes nothing."""
+    import os
+    import shutil
+
+    _catalog_with_clips(catalog, media, names=("c45", "c46"))
+    out = tmp_path / "out"
+    export_dataset(catalog, _wan_plan(), out)
+    for name in ("videos", "musubi_dataset.toml", "manifest.json"):  # the old layout
+        real = out / name
+        target = real.resolve()
+        real.unlink()
+        (shutil.copytree if target.is_dir() else shutil.copy2)(target, real)
+    shutil.rmtree(out / ".curator-dataset")
+    (out / "videos" / "mine.txt").write_text("a note\n")
+    report = export_dataset(catalog, _wan_plan(), out)
+    assert (report.encoded, report.reused) == (0, 2)
+    for name in ("videos", "musubi_dataset.toml", "manifest.json"):
+        assert os.readlink(out / name) == f".curator-dataset/current/{name}"
+    assert (out / "videos" / "mine.txt").read_text() == "a note\n"
+    assert sorted(read_manifest(out)["files"]) == ["videos/c45_0-45.mp4", "videos/c46_0-46.mp4"]
+    assert toml.load(out / "musubi_dataset.toml")["datasets"]
 
 
 def test_switching_trainer_replaces_the_config(catalog, media, tmp_path):

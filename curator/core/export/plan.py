@@ -49,7 +49,11 @@ KINDS = ("images", "videos")
 TRAINERS = ("musubi", "diffusion-pipe")
 PLAN_FILE = Path("plans") / "dataset.toml"  # inside the project folder
 DEFAULT_PRESET = "wan21-14b-style-24gb"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# used with fullmatch: "$" would let a final newline through (a folder named "clips\n")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# C0 and C1 controls and DEL: TOML refuses most of them even in a comment, and none belongs
+# in a name that is written into the trainer's config.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class PlanError(ValueError):
@@ -311,7 +315,7 @@ def _section_from_dict(data: Any, index: int) -> Section:
         raise PlanError(f"{where} must be a table")
     _unknown(data, _SECTION_KEYS, where)
     name = data.get("name")
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise PlanError(f"{where}: name must be letters, digits, '.', '_' or '-' "
                         f"(it names a folder), not {name!r}")
     where = f"section '{name}'"
@@ -426,8 +430,12 @@ def plan_from_dict(data: dict[str, Any], *, default_name: str = "plan") -> Datas
         framerate=float(framerate),
     )
     name = data.get("name", default_name)
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name.strip():
         raise PlanError("name must be a non-empty string")
+    bad = _CONTROL_RE.search(name)
+    if bad:
+        raise PlanError(f"name {name!r} holds the control character U+{ord(bad.group()):04X}; "
+                        f"a plan's name is one line of printable text")
     description = data.get("description", "")
     if not isinstance(description, str):
         raise PlanError("description must be a string")
@@ -478,12 +486,31 @@ def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file 0600; a dataset file must be readable as any other file the
+        # person writes (a trainer running as another user reads captions and TOML), so it
+        # gets the mode the umask gives a new file (0644 under the usual 022).
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask: from /proc where there is one (reading it by setting it would
+    change it for a moment under the transcoding threads), else by setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save_plan(plan: DatasetPlan, path: Path) -> Path:

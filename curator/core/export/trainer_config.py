@@ -49,6 +49,7 @@ DP_TOP_KEYS = frozenset({
 DP_DIRECTORY_KEYS = (DP_TOP_KEYS - {"directory", "subsample_ratio"}) | {
     "path", "mask_path", "default_mask_file", "control_path"}
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _WINDOWS_ROOT = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 
 
@@ -230,6 +231,8 @@ def diffusion_pipe_config_problems(config: Mapping[str, Any]) -> list[str]:
 
 def render_toml(config: Mapping[str, Any], header: Sequence[str] = ()) -> str:
     """TOML text from tomli-w, with `#` comment lines on top (comments are safe in TOML)."""
-    lines = [f"# {line}".rstrip() for text in header for line in text.splitlines()]
+    # TOML refuses control characters even in comments: any that reach a header are escaped.
+    lines = [f"# {_CONTROL_RE.sub(lambda m: ascii(m.group())[1:-1], line)}".rstrip()
+             for text in header for line in text.splitlines()]
     body = tomli_w.dumps(dict(config))
     return ("\n".join(lines) + "\n\n" if lines else "") + body

@@ -10,11 +10,14 @@ The folder::
       musubi_dataset.toml | diffusion_pipe_dataset.toml
       manifest.json                               what is here, where it came from, the counts
 
-Exports are incremental and never leave a broken folder: new or changed files are written into
-`OUT/.staging/` first (each under a temporary name, then renamed), and only when every file is
-ready are they moved into place, stale files removed, and the TOML and manifest replaced, each
-atomically. A cancelled or failed export leaves the previous one as it was, and what it had
-already transcoded is reused by the next run.
+The trainer's names (`videos`, `images`, `sections`, the TOML, the manifest) are links into
+the current *generation* under `OUT/.curator-dataset/` (see `generations`), and the TOML's paths
+go through them. Exports are incremental and switch in one step: new or changed files are
+transcoded into `OUT/.staging/` first; when every file is ready a new generation is assembled
+(hard links to the unchanged and staged files, fresh captions, TOML and manifest) and made
+current by renaming one link; the old generation is then deleted. A cancelled, failed or killed
+export leaves the previous dataset whole, and what it had already transcoded is reused by the
+next run. Files are written with the umask's mode (0644 under the usual 022), as videos are.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from curator.core.export import generations
 from curator.core.export.counting import DIFFUSION_PIPE, CountWarning, count_plan
 from curator.core.export.layout import (
     IMAGES_DIR,
+    SECTIONS_DIR,
     VIDEOS_DIR,
     ClipExport,
     ExportLayout,
@@ -73,6 +78,8 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 STAGING_DIR = ".staging"
 LOCK_NAME = ".curator-export.lock"
+# The folders a trainer reads, each a stable link into the current generation.
+_TRAINER_FOLDERS = (VIDEOS_DIR, IMAGES_DIR, SECTIONS_DIR)
 
 
 class ExportError(Exception):
@@ -157,33 +164,6 @@ def _caption_text(caption: str | None) -> str:
     return (caption or "").strip() + "\n"
 
 
-def _write_if_changed(path: Path, text: str) -> bool:
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (OSError, UnicodeDecodeError):
-        pass
-    write_text_atomic(path, text)
-    return True
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """Put `src` at `dst` as a hard link (a copy where links are not possible), atomically."""
-    try:
-        if dst.exists() and os.path.samefile(src, dst):
-            return
-    except OSError:
-        pass
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.link")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:  # another file system, or one without hard links
-        shutil.copy2(src, tmp)
-    os.replace(tmp, dst)
-
-
 def _staged_state(staging: Path, name: str) -> _FileState | None:
     """A file finished by an earlier, interrupted export, with what it recorded about it."""
     try:
@@ -253,6 +233,11 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
                    report: ExportReport, out_dir: Path, root: str | None, trainer: str,
                    workers: int, progress: ProgressFn, cancel: CancelToken,
                    trigger: str) -> None:
+    try:  # never write through a link a person (or anyone) put where the trainer reads
+        generations.check_folder(out_dir, _TRAINER_FOLDERS,
+                                 [STAGING_DIR, *(cache_folder(s) for s in plan.sections)])
+    except generations.FolderError as exc:
+        raise ExportError(str(exc)) from None
     old = read_manifest(out_dir)
     old_files: dict[str, dict[str, Any]] = old.get("files", {}) if old else {}
     staging = out_dir / STAGING_DIR
@@ -332,8 +317,10 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
         return
     report.encoded = len(jobs) + len(image_jobs) - len(failed_keys)
 
-    # 3. Commit: move new files into place, captions, section links, stale files, TOML,
-    #    manifest. Every step is a rename, so an interruption leaves whole files only.
+    # 3. Commit: assemble a complete new generation (hard links to the files kept and staged,
+    #    fresh captions, section links, TOML, manifest), then switch to it in one rename. The
+    #    old generation and the staging folder stay intact until then, so a process killed at
+    #    any moment leaves the previous dataset whole, and what was transcoded is reused.
     members = exported_members(layout, failed_keys)
     # Checked before anything moves: a config the trainer would reject leaves the old export.
     config, config_text, sections = build_config(layout, out_dir, root, members)
@@ -345,48 +332,22 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     versions = catalog.newest_caption_ids(  # one grouped query, not one per exported item
         clip_ids=[i.clip_id for i in clips if i.key in live],
         image_ids=[i.image_id for i in images if i.key in live])
-    new_files: dict[str, dict[str, Any]] = {}
-    links: list[str] = []
-    for item in [*clips, *images]:
-        if item.key not in live:
-            continue
-        rel = _media_rel(item)
-        dest = out_dir / rel
-        src = sources[item.key]
-        if src != dest:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dest)
-            (staging / f"{src.name}.json").unlink(missing_ok=True)
-        caption_rel = str(Path(rel).with_suffix(CAPTION_EXTENSION).as_posix())
-        text = _caption_text(item.caption)
-        _write_if_changed(out_dir / caption_rel, text)
-        entry = _manifest_entry(item, states[item.key], caption_rel, text, versions)
-        for section in item.sections:
-            if item.key not in members.get(section, ()):
-                continue
-            folder = layout.folder_of(section)
-            if folder in (VIDEOS_DIR, IMAGES_DIR):
-                continue
-            for name in (Path(rel).name, Path(caption_rel).name):
-                link_rel = f"{folder}/{name}"
-                _link_or_copy(out_dir / Path(rel).parent / name, out_dir / link_rel)
-                links.append(link_rel)
-        new_files[rel] = entry
-
+    gen = generations.begin(out_dir)
+    new_files, links = _assemble(gen, layout, [*clips, *images], live, members, sources,
+                                 states, versions)
     kept_paths = set(new_files) | {e["caption_file"] for e in new_files.values()} | set(links)
-    for rel, entry in old_files.items():
+    for rel in old_files:
         if rel not in kept_paths and _inside(out_dir, rel) and (out_dir / rel).is_file():
             report.removed += 1
-        for path in (rel, entry.get("caption_file")):
-            if path and path not in kept_paths and _inside(out_dir, path):
-                (out_dir / path).unlink(missing_ok=True)
-    for link in old.get("links", []) if old else []:
-        if link not in kept_paths and _inside(out_dir, link):
-            (out_dir / link).unlink(missing_ok=True)
-    old_config = old.get("config") if old else None
-    if (old_config and old_config != report.config_path.name  # written for the other trainer
-            and _inside(out_dir, old_config)):
-        (out_dir / old_config).unlink(missing_ok=True)
+    old_ours = (set(old_files) | {e.get("caption_file") for e in old_files.values()}
+                | set(old.get("links", []) if old else []))
+    generations.carry_over(out_dir, gen, _TRAINER_FOLDERS, {p for p in old_ours if p})
+    if trainer != DIFFUSION_PIPE:
+        for section in plan.sections:
+            if section.name in sections:
+                (out_dir / cache_folder(section)).mkdir(parents=True, exist_ok=True)
+    for section in plan.sections:  # a section folder exists even when it is empty
+        (gen / layout.folder_of(section.name)).mkdir(parents=True, exist_ok=True)
 
     # 4. Recount from the files as written (a damaged source may have given fewer frames).
     frames = {key: state.frames for key, state in states.items()}
@@ -405,20 +366,14 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     # the files left out (no caption) are named by the warnings of the dry run
     counts.warnings.extend(w for w in report.counts.warnings
                            if w.code == "no_caption" and w not in counts.warnings)
-    counts.warnings.extend(_foreign_files(out_dir, layout, kept_paths))
+    counts.warnings.extend(_foreign_files(gen, layout, kept_paths))
     report.counts = counts
     report.warnings = [ItemFailure(w.item or w.section or "", w.message)
                        for w in counts.all_warnings()]
     report.config, report.config_text, report.sections_in_config = (config, config_text,
                                                                     sections)
-    if trainer != DIFFUSION_PIPE:
-        for section in plan.sections:
-            if section.name in sections:
-                (out_dir / cache_folder(section)).mkdir(parents=True, exist_ok=True)
-    for section in plan.sections:  # a section folder exists even when it is empty
-        (out_dir / layout.folder_of(section.name)).mkdir(parents=True, exist_ok=True)
     assert report.config_path is not None
-    write_text_atomic(report.config_path, config_text)
+    write_text_atomic(gen / report.config_path.name, config_text)
     manifest = {
         "curator_export": MANIFEST_VERSION,
         "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -436,10 +391,57 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
         "counts": counts.to_json(),
     }
     report.manifest_path = out_dir / MANIFEST_NAME
-    write_text_atomic(report.manifest_path, json.dumps(manifest, indent=1, ensure_ascii=False,
-                                                       default=str))
+    write_text_atomic(gen / MANIFEST_NAME, json.dumps(manifest, indent=1, ensure_ascii=False,
+                                                      default=str))
+    published = [name for name in (*_TRAINER_FOLDERS, report.config_path.name, MANIFEST_NAME)
+                 if (gen / name).exists()]
+    old_config = old.get("config") if old else None
+    stale = [*_TRAINER_FOLDERS, *([old_config] if old_config and _inside(out_dir, old_config)
+                                  and "/" not in old_config else [])]
+    try:
+        generations.switch(out_dir, gen, published, stale)  # the one step the trainer sees
+    except generations.FolderError as exc:
+        raise ExportError(str(exc)) from None
     report.done = len(new_files)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _assemble(gen: Path, layout: ExportLayout, items: list[ClipExport | ImageExport],
+              live: set[str], members: dict[str, list[str]], sources: dict[str, Path],
+              states: dict[str, _FileState], versions: dict[tuple[str, int], int]
+              ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Write the media, captions and section links of a new generation.
+
+    Media are hard links to the finished files (in the current generation or the staging
+    folder), which stay where they are until the switch.
+
+    Returns:
+        The manifest's `files` and `links`.
+    """
+    new_files: dict[str, dict[str, Any]] = {}
+    links: list[str] = []
+    for item in items:
+        if item.key not in live:
+            continue
+        rel = _media_rel(item)
+        generations.place(sources[item.key], gen / rel)
+        caption_rel = str(Path(rel).with_suffix(CAPTION_EXTENSION).as_posix())
+        text = _caption_text(item.caption)
+        write_text_atomic(gen / caption_rel, text)
+        entry = _manifest_entry(item, states[item.key], caption_rel, text, versions)
+        for section in item.sections:
+            if item.key not in members.get(section, ()):
+                continue
+            folder = layout.folder_of(section)
+            if folder in (VIDEOS_DIR, IMAGES_DIR):
+                continue
+            for name in (Path(rel).name, Path(caption_rel).name):
+                link_rel = f"{folder}/{name}"
+                if not (gen / link_rel).exists():
+                    generations.place(gen / Path(rel).parent / name, gen / link_rel)
+                links.append(link_rel)
+        new_files[rel] = entry
+    return new_files, links
 
 
 # What the trainers pick up from a folder (musubi §1.4; diffusion-pipe reads every file but

@@ -231,10 +231,9 @@ class TrainingProfile:
             if f.metadata.get("path") and value:
                 if f.name == "resume" and value == "latest":
                     continue  # diffusion-pipe's "resume the newest run", not a path
-                p = Path(value).expanduser()
-                changes[f.name] = str(p if p.is_absolute() else (base_dir / p).resolve())
+                changes[f.name] = absolute_command(value, base_dir)
         # `python` and `accelerate` may be bare command names; only a path-like value is made
-        # absolute, and never through its links (see `absolute_command`).
+        # absolute. Never through links (see `absolute_command`).
         for name in ("python", "accelerate", "dp_deepspeed"):
             value = getattr(self, name)
             if value and ("/" in value or "\\" in value):
@@ -431,11 +430,12 @@ def _coerce(value: Any, kind: str, shown: str, source: str) -> Any:
 
 
 def absolute_command(value: str, base_dir: Path) -> str:
-    """A program path made absolute against `base_dir` without following symbolic links.
+    """A path made absolute against `base_dir` without following symbolic links.
 
     A venv's `bin/python` is a link to the base interpreter; Python finds its venv from the
     path it was started by (`pyvenv.cfg` beside it), so resolving the link would run the base
-    interpreter without the venv's packages (torch not found).
+    interpreter without the venv's packages (torch not found). An export's dataset TOML is a
+    stable link into the export's current generation, which the next export replaces.
     """
     p = Path(value).expanduser()
     return os.path.abspath(p if p.is_absolute() else Path(base_dir) / p)
