@@ -70,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="only clips and images with this decision (default: all but rejected)")
     p.add_argument("--only", choices=("clips", "images"), help="caption only clips or images")
     p.add_argument("--ids", type=int, nargs="+", metavar="ID", help="only these clip ids")
-    p.add_argument("--limit", type=int, help="caption at most this many items")
+    p.add_argument("--limit", type=int,
+                   help="caption at most this many items still to do (a rerun does the next ones)")
     p.add_argument("--fps", type=float, help="frames per second sampled from a clip "
                                              "(default 2; 0 spreads --max-frames evenly)")
     p.add_argument("--max-frames", type=int, help="most frames per clip (default 16)")
@@ -147,9 +148,7 @@ def _select(args: argparse.Namespace, catalog: Any) -> tuple[list[int], list[int
         clip_ids = [row.id for row in rows if keep(row)]
     if args.only != "clips" and not args.ids:
         image_ids = [row.id for row in catalog.list_images() if keep(row)]
-    if args.limit is not None:
-        clip_ids = clip_ids[:args.limit]
-        image_ids = image_ids[:max(0, args.limit - len(clip_ids))]
+    # --limit is applied by the core after skipping what is already captioned.
     return clip_ids, image_ids
 
 
@@ -214,7 +213,8 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                 catalog, backend=backend, clip_ids=clip_ids, image_ids=image_ids,
                 prompts=prompts, trigger=args.trigger, sampling=sampling,
                 only_missing=args.only_missing, overwrite_manual=args.overwrite_manual,
-                batch_size=args.batch_size, retries=args.retries, progress=ctx.progress,
+                batch_size=args.batch_size, retries=args.retries, limit=args.limit,
+                progress=ctx.progress,
                 cancel=cancel)
     finally:
         backend.close()

@@ -9,6 +9,7 @@ import argparse
 
 from curator.core.caption_edit import apply_replacements, find_replacements
 from curator.core.media.thumbnails import ensure_clip_thumbnails
+from curator.core.trigger import with_trigger
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,16 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_crop)
 
 
-def _with_trigger(text: str, trigger: str) -> str:
-    text = " ".join(text.split())
-    if trigger and not text.startswith(trigger):
-        return f"{trigger} {text}"
-    return text
-
-
 def run_caption_set(args: argparse.Namespace, ctx) -> int:
     catalog = ctx.catalog
-    text = args.text if args.no_trigger else _with_trigger(args.text, catalog.settings().trigger)
+    text = " ".join(args.text.split())
+    if not args.no_trigger:
+        text = with_trigger(text, catalog.settings().trigger)
     row = catalog.save_caption(text, clip_id=args.clip, image_id=args.image, origin="manual")
     if args.json:
         ctx.emit_json({"version": row.id, "text": row.text})
@@ -108,7 +104,8 @@ def run_replace(args: argparse.Namespace, ctx) -> int:
         saved, failed = report.done, report.failed
     if args.json:
         ctx.emit_json({"changes": [{"kind": c.kind, "id": c.item_id, "label": c.label,
-                                    "before": c.before, "after": c.after, "matches": c.matches}
+                                    "before": c.before, "after": c.after, "matches": c.matches,
+                                    "trigger_kept": c.trigger_kept}
                                    for c in changes],
                        "saved": saved, "failed": [f.to_json() for f in failed]})
     else:
@@ -116,6 +113,10 @@ def run_replace(args: argparse.Namespace, ctx) -> int:
             ctx.stdout.write(f"{c.label}\n  - {c.before}\n  + {c.after}\n")
         ctx.say(f"{len(changes)} caption(s) {'would change' if args.dry_run else 'changed'}"
                 + (f", {len(failed)} left alone (edited meanwhile)" if failed else ""))
+    kept = sum(1 for c in changes if c.trigger_kept)
+    if kept:
+        ctx.say(f"the trigger phrase stays first in {kept} caption(s) the replacement took it "
+                f"from (change the trigger itself in the project settings)")
     return 1 if failed else 0
 
 

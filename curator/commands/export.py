@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="count and warn only; write nothing")
     p.add_argument("--epochs", type=int, help="epochs for the steps figure (default: the plan's)")
     p.add_argument("--workers", type=int, help="parallel transcodes (default: all cores)")
+    p.add_argument("--allow-missing-trigger", action="store_true",
+                   help="export captions that do not start with the trigger phrase")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run_export)
 
@@ -116,7 +118,8 @@ def run_export(args: argparse.Namespace, ctx) -> int:
                              root=args.root)
     else:
         report = export_dataset(ctx.catalog, plan, out_dir, trainer=trainer, root=args.root,
-                                workers=args.workers, progress=ctx.progress)
+                                workers=args.workers, progress=ctx.progress,
+                                allow_missing_trigger=args.allow_missing_trigger)
     if args.json:
         ctx.emit_json(report.to_json())
     else:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regex as _regex
 from sqlalchemy import func, select
 
 from curator.core.catalog import Catalog, CatalogError
@@ -27,11 +28,17 @@ from curator.core.jobs import (
     Report,
     ignore_progress,
 )
+from curator.core.trigger import normalize_trigger, starts_with_trigger, with_trigger
 
 SCOPES = ("clips", "images", "all")
 
 # Rows read from the catalog per query while searching: bounded memory at a million captions.
 _PAGE = 2000
+
+#: Seconds one search or replacement may take on one caption. A caption is a paragraph: a sane
+#: expression takes microseconds, while nested repeats such as `(a|aa)+$` backtrack for hours
+#: (and Python's `re` holds Ctrl+C until it returns), so the `regex` engine is given a deadline.
+MATCH_TIMEOUT = 2.0
 
 
 class CaptionEditError(ValueError):
@@ -49,6 +56,8 @@ class CaptionChange:
         before: the current caption.
         after: the caption with every match replaced.
         matches: how many matches were replaced.
+        trigger_kept: the replacement removed the trigger phrase from the start, and it was
+            put back (the trigger is changed in the project settings, not by a replace).
     """
 
     kind: str
@@ -57,6 +66,7 @@ class CaptionChange:
     before: str
     after: str
     matches: int
+    trigger_kept: bool = False
 
 
 @dataclass
@@ -68,7 +78,7 @@ class ReplaceReport(Report):
 
 
 def compile_search(find: str, *, regex: bool = False,
-                   case_sensitive: bool = False) -> re.Pattern[str]:
+                   case_sensitive: bool = False) -> _regex.Pattern:
     """The pattern for a search: the text as typed, or a regular expression.
 
     Args:
@@ -84,14 +94,14 @@ def compile_search(find: str, *, regex: bool = False,
     """
     if not find:
         raise CaptionEditError("type something to search for")
-    flags = 0 if case_sensitive else re.IGNORECASE
+    flags = 0 if case_sensitive else _regex.IGNORECASE
     try:
-        return re.compile(find if regex else re.escape(find), flags)
-    except re.error as exc:
+        return _regex.compile(find if regex else _regex.escape(find), flags)
+    except _regex.error as exc:
         raise CaptionEditError(f"not a valid regular expression: {exc}") from exc
 
 
-def replace_in(text: str, pattern: re.Pattern[str], replacement: str, *,
+def replace_in(text: str, pattern: _regex.Pattern, replacement: str, *,
                regex: bool = False) -> tuple[str, int]:
     """Replace every match of `pattern` in `text`.
 
@@ -105,14 +115,19 @@ def replace_in(text: str, pattern: re.Pattern[str], replacement: str, *,
         (new text, number of replacements).
 
     Raises:
-        CaptionEditError: the replacement names a group the expression does not have.
+        CaptionEditError: the replacement names a group the expression does not have, or the
+            expression takes over MATCH_TIMEOUT seconds on the caption.
     """
     try:
         if regex:
-            return pattern.subn(replacement, text)
+            return pattern.subn(replacement, text, timeout=MATCH_TIMEOUT)
         # A literal replacement: backslashes typed by the person are text, not group refs.
-        return pattern.subn(lambda _m: replacement, text)
-    except (re.error, IndexError) as exc:
+        return pattern.subn(lambda _m: replacement, text, timeout=MATCH_TIMEOUT)
+    except TimeoutError:
+        raise CaptionEditError(
+            f"the regular expression took over {MATCH_TIMEOUT:g} s on one caption ({text[:40]!r}"
+            f"…): nested repeats such as (a|aa)+ backtrack without end; simplify it") from None
+    except (_regex.error, IndexError) as exc:
         raise CaptionEditError(f"the replacement cannot be used: {exc}") from exc
 
 
@@ -161,7 +176,7 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
                       case_sensitive: bool = False, scope: str = "clips",
                       clip_ids: Sequence[int] | None = None,
                       image_ids: Sequence[int] | None = None, tidy: bool = True,
-                      limit: int | None = None,
+                      limit: int | None = None, trigger: str | None = None,
                       cancel: CancelToken = NEVER_CANCELLED) -> list[CaptionChange]:
     """Every caption that the replacement would change, with its text before and after.
 
@@ -177,6 +192,9 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
         clip_ids, image_ids: only these items (e.g. the selection); None for all.
         tidy: collapse double spaces and trim the ends of changed captions.
         limit: stop after this many changes (a preview); None for all.
+        trigger: the phrase each caption starts with; None for the project's. A replacement
+            never takes it away: a caption that started with it still does
+            (`CaptionChange.trigger_kept`).
         cancel: checked between pages.
 
     Returns:
@@ -192,6 +210,7 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
     # (SQLite's LIKE folds ASCII case only, so a non-ASCII search sees every caption too.)
     prefilter = None if regex or not find.isascii() else find
     kinds = {"clips": ("clip",), "images": ("image",), "all": ("clip", "image")}[scope]
+    trigger = normalize_trigger(catalog.settings().trigger if trigger is None else trigger)
     changes: list[CaptionChange] = []
     for kind in kinds:
         ids = clip_ids if kind == "clip" else image_ids
@@ -199,10 +218,16 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
             if cancel.cancelled:
                 return changes
             after, count = replace_in(caption, pattern, replace, regex=regex)
+            kept = bool(count) and starts_with_trigger(caption, trigger) \
+                and not starts_with_trigger(after, trigger)
+            if kept:  # the replacement may change the rest, never take the trigger away
+                rest, count = replace_in(caption.lstrip()[len(trigger):], pattern, replace,
+                                         regex=regex)
+                after = with_trigger(rest, trigger) if rest.strip() else trigger
             if count and tidy:
                 after = tidy_spaces(after)
             if count and after != caption:
-                changes.append(CaptionChange(kind, item_id, label, caption, after, count))
+                changes.append(CaptionChange(kind, item_id, label, caption, after, count, kept))
                 if limit is not None and len(changes) >= limit:
                     return changes
     return changes

@@ -272,8 +272,9 @@ class MainWindow(QMainWindow):
         """Decide clips now (saved at once) as one undoable step; a single one moves on."""
         if not ids:
             return
-        self.undo_stack.push(DecisionCommand(self.catalog, ids, decision, reason,
-                                             self._on_decisions_changed))
+        self.undo_stack.push(DecisionCommand(
+            self.catalog, ids, decision, reason, self._on_decisions_changed,
+            lambda text: self.statusBar().showMessage(text, 8000)))
         what = "1 clip" if len(ids) == 1 else f"{len(ids)} clips"
         self.statusBar().showMessage(f"{decision.capitalize()}: {what}", 3000)
         if len(ids) == 1:

@@ -28,29 +28,47 @@ def decision_text(count: int, decision: str, reason: str | None) -> str:
 
 
 class DecisionCommand(QUndoCommand):
-    """Decide some clips; undo restores what each had before, redo decides again."""
+    """Decide some clips; undo restores what each had before, redo decides again.
+
+    Undo and redo are compare-and-sets (`Catalog.swap_decisions`): a clip decided elsewhere
+    since (the CLI, a rule) keeps that newer decision and reason, and `on_refused` says so.
+    """
 
     def __init__(self, catalog: Catalog, ids: Sequence[int], decision: str,
-                 reason: str | None, on_changed: ChangedFn) -> None:
+                 reason: str | None, on_changed: ChangedFn,
+                 on_refused: Callable[[str], None] | None = None) -> None:
         super().__init__(decision_text(len(ids), decision, reason))
         self._catalog, self._ids = catalog, list(ids)
         self._decision, self._reason = decision, reason
-        self._on_changed = on_changed
+        self._on_changed, self._on_refused = on_changed, on_refused
         self._before: list[DecisionChange] | None = None  # what undo restores
-        self._after: list[DecisionChange] | None = None  # what redo restores
+        self._after: list[DecisionChange] = []  # what this command set (redo restores)
 
     def redo(self) -> None:
-        if self._after is None:  # first time: a real decision (pushed onto the stack)
+        if self._before is None:  # first time: a real decision (pushed onto the stack)
             self._before = self._catalog.set_decision(self._ids, self._decision, self._reason)
+            by = None if self._decision == "pending" else "person"
+            reason = self._reason if self._decision == "rejected" else None
+            self._after = [DecisionChange(c.kind, c.id, self._decision, reason, by)
+                           for c in self._before]
         else:
-            self._before = self._catalog.restore_decisions(self._after)
+            self._swap(self._before, self._after, "redone")
         self._on_changed(self._ids)
 
     def undo(self) -> None:
         if self._before is None:
             return
-        self._after = self._catalog.restore_decisions(self._before)
+        self._swap(self._after, self._before, "undone")
         self._on_changed(self._ids)
+
+    def _swap(self, expected: list[DecisionChange], wanted: list[DecisionChange],
+              verb: str) -> None:
+        swap = self._catalog.swap_decisions(expected, wanted)
+        if swap.conflicts and self._on_refused is not None:
+            n = len(swap.conflicts)
+            what = "1 clip was" if n == 1 else f"{n} clips were"
+            self._on_refused(f"{what} decided elsewhere since (kept as they are now): "
+                             f"not {verb}")
 
 
 class TrimCommand(QUndoCommand):

@@ -284,13 +284,16 @@ def test_missing_caption_is_fatal_for_videos_and_not_counted():
     assert image_warning and image_warning[0].severity == "warning"
 
 
-def test_captions_without_the_trigger_are_named():
-    members = {"s": [video("ok", 30, caption="sks style, a cat"),
-                     video("bad", 30, caption="a dog running")]}
+def test_captions_not_starting_with_the_trigger_are_named():
+    # One rule (issue 10, item 8): the caption starts with the trigger exactly as spelled.
+    members = {"s": [video("ok", 30, caption="SKS style, a cat"),
+                     video("bad", 30, caption="a dog running"),
+                     video("cased", 30, caption="sks style, a cat"),
+                     video("late", 30, caption="a dog, SKS style")]}
     plan = DatasetPlan("p", (section("head", (1,)),))
     counted = count_musubi(plan, members, trigger="SKS style")
     flagged = [w.item for w in counted.warnings if w.code == "no_trigger"]
-    assert flagged == ["clip:bad"]
+    assert flagged == ["clip:bad", "clip:cased", "clip:late"]
 
 
 def test_target_not_4n_plus_1_is_reported_with_what_it_becomes():

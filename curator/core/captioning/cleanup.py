@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from curator.core.trigger import normalize_trigger, with_trigger
+
 # Openers a chat model puts before the answer: "Sure!", "Certainly, here's a detailed
 # description of the video:", "Here is the description:", "Description:".
 _LEAD_CHATTER = [
@@ -71,14 +73,14 @@ def clean_caption(raw: str, trigger: str = "") -> CleanCaption:
     text = _fold_lines(text)
     text = _strip_chatter(text)
     text = _strip_wrapping(text)
-    trigger = _SPACES.sub(" ", (trigger or "").strip())
+    trigger = normalize_trigger(trigger)
     body = _remove_trigger(text, trigger) if trigger else text
     body = _tidy(body)
     body = _strip_chatter(body)  # "ohwx style. Sure, here it is: ..." once the trigger is gone
     body = _tidy(body)
     if body[:1].islower() and not trigger:
         body = body[0].upper() + body[1:]
-    caption = f"{trigger} {body}".strip() if trigger else body
+    caption = with_trigger(body, trigger) if trigger else body
     if not _has_words(body):
         return CleanCaption(caption, "empty")
     loop = find_repetition(body)

@@ -185,7 +185,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
                   trigger: str | None = None, sampling: Sampling = Sampling(),
                   only_missing: bool = True, overwrite_manual: bool = False,
                   batch_size: int | None = None, retries: int = 2, prefetch: int | None = None,
-                  record_job: bool = True,
+                  limit: int | None = None, record_job: bool = True,
                   on_caption: Callable[[CaptionResult], None] | None = None,
                   progress: ProgressFn = ignore_progress,
                   cancel: CancelToken = NEVER_CANCELLED) -> CaptionReport:
@@ -209,6 +209,8 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
         batch_size: requests given to the backend at once; None for the backend's own.
         retries: further tries for an empty or looping answer.
         prefetch: items decoded ahead; None for twice the batch size.
+        limit: caption at most this many items, counted after skipping what needs nothing
+            (so three runs with limit 2 caption six items).
         record_job: record the run as a 'caption' job in the catalog.
         on_caption: called (on this thread) with each saved caption.
         progress: called after each item.
@@ -228,6 +230,8 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
             path="settings", reason="no trigger phrase is set: captions will not start with one"))
     items = _select(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
                     report)
+    if limit is not None:
+        items = items[:max(0, limit)]
     batch = max(1, int(batch_size or getattr(backend, "batch_size", 1) or 1))
     rendered = {kind: render_prompt(prompts.template(kind), trigger) for kind in ("image", "video")}
     job_id = None
@@ -298,7 +302,7 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                     sampling: Sampling | dict[str, Any] | None = None,
                     only_missing: bool = True, overwrite_manual: bool = False,
                     batch_size: int | None = None, retries: int = 2,
-                    record_job: bool = True,
+                    limit: int | None = None, record_job: bool = True,
                     on_caption: Callable[[CaptionResult], None] | None = None,
                     progress: ProgressFn = ignore_progress,
                     cancel: CancelToken = NEVER_CANCELLED) -> CaptionReport:
@@ -334,7 +338,8 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
         return caption_items(catalog, backend=model, clip_ids=clip_ids, image_ids=image_ids,
                              prompts=prompts, trigger=trigger, sampling=sampling,
                              only_missing=only_missing, overwrite_manual=overwrite_manual,
-                             batch_size=batch_size, retries=retries, record_job=record_job,
+                             batch_size=batch_size, retries=retries, limit=limit,
+                             record_job=record_job,
                              on_caption=on_caption, progress=progress, cancel=cancel)
     finally:
         model.close()

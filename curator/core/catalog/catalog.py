@@ -14,11 +14,20 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Caption, Clip, Image, Job, SettingsRow, Source
-from .rows import DECISIONS, CaptionRow, ClipRow, DecisionChange, ImageRow, JobRow, SourceRow
+from .rows import (
+    DECISIONS,
+    CaptionRow,
+    ClipRow,
+    DecisionChange,
+    DecisionSwap,
+    ImageRow,
+    JobRow,
+    SourceRow,
+)
 from .settings import SETTINGS_SCHEMA_VERSION, ProjectSettings
 
 DB_FILENAME = "curator.db"
@@ -225,23 +234,32 @@ class Catalog:
                      keep_person_decisions: bool = False) -> list[DecisionChange]:
         """Decide clips (or images); returns what was replaced so it can be undone.
 
+        The write itself is conditional: with `keep_person_decisions` the UPDATE only touches
+        items still pending and not decided by a person at the moment it runs, so a person
+        deciding in another process between our read and our write always wins.
+
         Args:
             keep_person_decisions: rules pass True so they never override a person's decision.
         """
         _check_decision(decision)
         model = Clip if kind == "clip" else Image
+        values = {"decision": decision, "reason": reason if decision == "rejected" else None,
+                  "decided_by": None if decision == "pending" else by, "decided_at": _now()}
         changes: list[DecisionChange] = []
         with self.session() as s:
-            for chunk in _chunks(list(ids), 500):
-                for item in s.scalars(select(model).where(model.id.in_(chunk))):
-                    if keep_person_decisions and item.decided_by == "person":
-                        continue
-                    changes.append(DecisionChange(kind, item.id, item.decision, item.reason,
-                                                  item.decided_by))
-                    item.decision = decision
-                    item.reason = reason if decision == "rejected" else None
-                    item.decided_by = None if decision == "pending" else by
-                    item.decided_at = _now()
+            for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+                before = {row.id: row for row in s.execute(
+                    select(model.id, model.decision, model.reason, model.decided_by)
+                    .where(model.id.in_(chunk)))}
+                statement = update(model).where(model.id.in_(chunk)).values(**values)
+                if keep_person_decisions:
+                    statement = statement.where(
+                        model.decision == "pending",
+                        or_(model.decided_by.is_(None), model.decided_by == "rule"))
+                applied = set(s.scalars(statement.returning(model.id)))
+                changes += [DecisionChange(kind, i, before[i].decision, before[i].reason,
+                                           before[i].decided_by)
+                            for i in chunk if i in applied and i in before]
         return changes
 
     def restore_decisions(self, changes: Sequence[DecisionChange]) -> list[DecisionChange]:
@@ -258,6 +276,40 @@ class Catalog:
                 item.decision, item.reason = change.decision, change.reason
                 item.decided_by, item.decided_at = change.decided_by, _now()
         return undone
+
+    def swap_decisions(self, expected: Sequence[DecisionChange],
+                       wanted: Sequence[DecisionChange]) -> DecisionSwap:
+        """Compare-and-set: give each item its `wanted` state only if it still holds `expected`.
+
+        Undo and redo use this: an item another writer decided since (the CLI, a rule, a second
+        window) keeps that newer decision and reason and is reported in `conflicts`.
+
+        Args:
+            expected: the state each item must hold now (matched by kind and id).
+            wanted: the state to give it.
+        """
+        now_state = {(c.kind, c.id): c for c in expected}
+        swap = DecisionSwap()
+        with self.session() as s:
+            for change in wanted:
+                model = Clip if change.kind == "clip" else Image
+                was = now_state.get((change.kind, change.id))
+                if was is None:
+                    continue
+                statement = (update(model).where(
+                    model.id == change.id, model.decision == was.decision,
+                    model.reason.is_not_distinct_from(was.reason),
+                    model.decided_by.is_not_distinct_from(was.decided_by))
+                    .values(decision=change.decision, reason=change.reason,
+                            decided_by=change.decided_by, decided_at=_now()))
+                if s.execute(statement).rowcount == 1:
+                    swap.applied.append(change)
+                else:
+                    item = s.get(model, change.id)
+                    if item is not None:
+                        swap.conflicts.append(DecisionChange(
+                            change.kind, item.id, item.decision, item.reason, item.decided_by))
+        return swap
 
     def save_analysis(self, clip_id: int, analysis: dict[str, Any], *, motion: float | None,
                       cuts: int | None, motion_p95: float | None = None) -> None:
@@ -403,6 +455,8 @@ class Catalog:
         if (clip_id is None) == (image_id is None):
             raise ValueError("save_caption needs exactly one of clip_id or image_id")
         is_manual = origin == "manual"
+        # A NUL cuts the caption short for every C reader downstream (trainers, tokenizers).
+        text_ = text_.replace("\x00", "")
         with self.session() as s:
             item = s.get(Clip, clip_id) if clip_id is not None else s.get(Image, image_id)
             if item is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -160,3 +160,16 @@ class DecisionChange:
     decision: str
     reason: str | None
     decided_by: str | None
+
+
+@dataclass
+class DecisionSwap:
+    """What a compare-and-set of decisions did (`Catalog.swap_decisions`).
+
+    Attributes:
+        applied: the states given, item by item.
+        conflicts: the items another writer changed meanwhile, with the state they hold now.
+    """
+
+    applied: list[DecisionChange] = field(default_factory=list)
+    conflicts: list[DecisionChange] = field(default_factory=list)

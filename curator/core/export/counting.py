@@ -35,6 +35,7 @@ from curator.core.export.extraction import (
     uniform_collapses,
 )
 from curator.core.export.plan import DatasetPlan, Section
+from curator.core.trigger import starts_with_trigger
 
 MUSUBI = "musubi"
 DIFFUSION_PIPE = "diffusion-pipe"
@@ -307,10 +308,10 @@ def caption_warnings(media: Sequence[Media], trigger: str, *, fatal_keys: set[st
                     "no_caption",
                     f"{kind} {m.label} has no caption: the trainer skips it, so it is left out.",
                     item=m.key))
-        elif trigger and trigger.casefold() not in m.caption.casefold():
+        elif not starts_with_trigger(m.caption, trigger):
             out.append(CountWarning(
                 "no_trigger",
-                f"{kind} {m.label}: the caption does not contain the trigger phrase "
+                f"{kind} {m.label}: the caption does not start with the trigger phrase "
                 f"'{trigger}'.", item=m.key))
     return out
 

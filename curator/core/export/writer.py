@@ -73,6 +73,7 @@ from curator.core.jobs import (
     ignore_progress,
 )
 from curator.core.media.errors import MediaError
+from curator.core.trigger import rows_missing_trigger
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -187,7 +188,8 @@ def _record_staged(staging: Path, name: str, state: _FileState) -> None:
 def export_dataset(catalog: CatalogLike, plan: DatasetPlan, out_dir: Path, *,
                    trainer: str | None = None, root: str | None = None,
                    workers: int | None = None, progress: ProgressFn = ignore_progress,
-                   cancel: CancelToken = NEVER_CANCELLED) -> ExportReport:
+                   cancel: CancelToken = NEVER_CANCELLED,
+                   allow_missing_trigger: bool = False) -> ExportReport:
     """Write (or update) a ready-to-train dataset folder for the catalog's accepted items.
 
     Args:
@@ -201,6 +203,8 @@ def export_dataset(catalog: CatalogLike, plan: DatasetPlan, out_dir: Path, *,
         workers: parallel transcodes (default: all cores).
         progress: called per file.
         cancel: checked between frames; a cancelled export leaves the previous one intact.
+        allow_missing_trigger: export captions that do not start with the project's trigger
+            phrase (otherwise the export refuses, naming each, and writes nothing).
 
     Returns:
         The report: counts recomputed from the files written, warnings, failures.
@@ -212,6 +216,13 @@ def export_dataset(catalog: CatalogLike, plan: DatasetPlan, out_dir: Path, *,
     settings = catalog.settings()
     clips = catalog.list_clips(status="accepted")
     images = catalog.list_images(status="accepted")
+    missing = [] if allow_missing_trigger else rows_missing_trigger(clips, images,
+                                                                     settings.trigger)
+    if missing:
+        raise ExportError(
+            f"{len(missing)} caption(s) do not start with the trigger phrase "
+            f"'{settings.trigger}' (add it, e.g. the window's \"Add the trigger\", or pass "
+            f"--allow-missing-trigger): {'; '.join(missing)}")
     out_dir = Path(out_dir).expanduser().resolve()
     report = plan_report(plan, clips, images, trainer, trigger=settings.trigger,
                          default_fps=float(settings.target_fps or 16.0), out_dir=out_dir,

@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.catalog import CaptionRow, Catalog, CatalogError, ClipRow, ImageRow
+from curator.core.trigger import starts_with_trigger, with_trigger
+from curator.gui.panels.trigger_fix import TriggerFixBar
 
 SAVE_DELAY_MS = 800
 KINDS = ("clip", "image")
@@ -47,23 +49,6 @@ def one_line(text: str) -> str:
     """A caption as one paragraph: line breaks become spaces (trainers read one line)."""
     return " ".join(part.strip() for part in text.splitlines() if part.strip()) \
         if "\n" in text or "\r" in text else text
-
-
-def starts_with_trigger(text: str, trigger: str) -> bool:
-    """Whether a caption begins with the trigger phrase (always true without a trigger)."""
-    trigger = trigger.strip()
-    return not trigger or text.lstrip().startswith(trigger)
-
-
-def with_trigger(text: str, trigger: str) -> str:
-    """The caption with the trigger phrase first: a wrongly cased one is fixed, else it is added."""
-    trigger = trigger.strip()
-    body = text.strip()
-    if not trigger or body.startswith(trigger):
-        return body
-    if body.casefold().startswith(trigger.casefold()):
-        return trigger + body[len(trigger):]
-    return f"{trigger} {body}".strip()
 
 
 def local_time(moment: datetime | None) -> str:
@@ -192,6 +177,9 @@ class CaptionPanel(QWidget):
         row.addWidget(self.add_trigger_button)
         self.warning.setVisible(False)
         layout.addWidget(self.warning)
+        self.trigger_fix = TriggerFixBar(self.catalog)  # every caption, not just this one
+        self.caption_saved.connect(self.trigger_fix.recount_soon)
+        layout.addWidget(self.trigger_fix)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
@@ -262,6 +250,7 @@ class CaptionPanel(QWidget):
             row = _with_caption(row, saved.text)
         self._kind, self._row = kind, row
         self._trigger = (self.catalog.settings().trigger or "").strip()
+        self.trigger_fix.recount_soon()  # captions may have changed elsewhere (table, CLI)
         self._loading = True
         text = (row.caption or "") if row is not None else ""
         self.editor.setPlainText(text)

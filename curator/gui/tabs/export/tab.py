@@ -487,7 +487,8 @@ class ExportPanel(PlanEditing, JobTab):
         self.handle = self.runner.start(
             "export", f"Export {plan.name} → {out_dir.name or out_dir}", export_dataset,
             on_finished=self._on_export_finished, catalog=self.catalog, plan=plan,
-            out_dir=out_dir, trainer=trainer, root=root, workers=self.workers)
+            out_dir=out_dir, trainer=trainer, root=root, workers=self.workers,
+            allow_missing_trigger=True)  # listed as warnings above, with "Add the trigger"
         self._update_buttons()
         self.export_started.emit(self.handle)
         return self.handle
