@@ -192,6 +192,13 @@ class CaptionPanel(QWidget):
         self.editor.commit_requested.connect(self.save_now)
         self.splitter.addWidget(self.editor)
 
+        self.splitter.addWidget(self._build_history())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout.addWidget(self.splitter, 1)
+
+    def _build_history(self) -> QWidget:
+        """The caption's versions, newest first, with a way back to any of them."""
         history_box = QWidget()
         history_layout = QVBoxLayout(history_box)
         history_layout.setContentsMargins(0, 0, 0, 0)
@@ -227,10 +234,7 @@ class CaptionPanel(QWidget):
         self.history.itemSelectionChanged.connect(self._update_restore)
         self.history.itemDoubleClicked.connect(lambda _i, _c: self.restore_selected())
         history_layout.addWidget(self.history, 1)
-        self.splitter.addWidget(history_box)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        layout.addWidget(self.splitter, 1)
+        return history_box
 
     # --- public API ------------------------------------------------------------------------
 
