@@ -1,5 +1,6 @@
 # make run: set up .venv if needed, then open Curator on the embedded SQLite demo project.
-# make test: same set-up, then the whole test suite (what CI runs through .ci/run).
+# make test: same set-up, then ruff, the import contracts, the core and CLI tests with Qt
+# blocked (they must not need it), and the whole test suite (what CI runs through .ci/run).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -25,10 +26,12 @@ run: $(STAMP)
 	$(PY) main.py --project "$(PROJECT)"
 
 lint: $(STAMP)
+	$(VENV)/bin/ruff check curator tests bench main.py
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP)
-	$(VENV)/bin/lint-imports
+test: lint
+	$(PY) -m pytest -q -p no:cacheprovider -p tests.no_qt -p no:pytest-qt \
+		-W ignore::pytest.PytestConfigWarning tests/core tests/cli
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -4,8 +4,9 @@ Run: python bench/analysis.py [--seconds 20] [--footage ../shared/media]. The cl
 generated once (PyAV, libx264, a textured pan with moving shapes and film grain, about
 7 Mbit/s with a keyframe every 2 s, like a web or Blu-ray rip) and cached under
 /tmp/curator-bench/. Target on a 2-core machine: 100 frames/s or more. CPU time per frame is
-printed beside each rate, since the wall clock also counts whatever else the machine runs. With the footage folder present, the motion, flicker and
-cut figures of each file (one clip per file) are printed too: the README's calibration table.
+printed beside each rate, since the wall clock also counts whatever else the machine runs. With
+the footage folder present, the motion, flicker and cut figures of each file (one clip per
+file) are printed too: the README's calibration table.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator.core.analysis import ANALYSIS_WIDTH, analyze_clips, make_frame_analyzer  # noqa: E402
-from curator.core.catalog import Catalog  # noqa: E402
-from curator.core.media import content_hash, iter_frames, probe  # noqa: E402
+from curator.core.analysis import ANALYSIS_WIDTH, analyze_clips, make_frame_analyzer
+from curator.core.catalog import Catalog
+from curator.core.media import content_hash, iter_frames, probe
 
 CACHE = Path(os.environ.get("CURATOR_BENCH_CACHE", "/tmp/curator-bench"))
 
@@ -68,7 +69,7 @@ def make_clip(path: Path, seconds: float, fps: int = 24) -> Path:
     return path
 
 
-def timed(work) -> tuple[float, float, int]:  # noqa: ANN001 - a callable returning frames
+def timed(work) -> tuple[float, float, int]:
     """Run `work`; (frames/s by the wall clock, CPU ms per frame over all threads, frames)."""
     wall, cpu = time.perf_counter(), time.process_time()
     frames = work()

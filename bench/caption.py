@@ -28,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from curator.core.captioning import Sampling, caption_items, make_backend  # noqa: E402
-from curator.core.catalog import Catalog  # noqa: E402
-from tests.caption_fixtures import FakeChatServer, add_video, chat_reply  # noqa: E402
+from curator.core.captioning import Sampling, caption_items, make_backend
+from curator.core.catalog import Catalog
+from tests.caption_fixtures import FakeChatServer, add_video, chat_reply
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 # known shots of the sample footage (README of ../shared/media); long ones split in two

@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curator.core.export import export_dataset, load_preset  # noqa: E402
-from curator.core.media import content_hash, probe  # noqa: E402
-from curator.core.project import Project  # noqa: E402
+from curator.core.export import export_dataset, load_preset
+from curator.core.media import content_hash, probe
+from curator.core.project import Project
 
 
 def ffmpeg_exe() -> str:

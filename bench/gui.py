@@ -134,7 +134,7 @@ def build_catalog(project: Path, n_clips: int, *, seed: int = 4) -> Path:
     return project
 
 
-def _wait(app, seconds: float, until=None) -> None:  # noqa: ANN001
+def _wait(app, seconds: float, until=None) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         app.processEvents()
@@ -158,12 +158,12 @@ def measure(project_dir: Path) -> dict:
     class PaintSpy(QObject):
         painted = False
 
-        def eventFilter(self, obj, event):  # noqa: N802, ANN001, ANN201
+        def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.Paint:
                 PaintSpy.painted = True
             return False
 
-    def open_and_paint(root: Path):  # noqa: ANN202
+    def open_and_paint(root: Path):
         PaintSpy.painted = False
         started = time.perf_counter()
         project = Project(root)

@@ -22,7 +22,6 @@ from curator.core.catalog import DB_FILENAME, Catalog
 from curator.core.jobs import Progress
 from curator.core.project import Project
 
-
 #: Commands that may start a project in an empty folder; the others need an existing catalog.
 CREATES_PROJECT = frozenset({"ingest", "settings", "gui", "plan", "train"})
 
@@ -129,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
-    except Exception as exc:  # a person gets a sentence; a developer can ask for the traceback
+    except Exception as exc:  # noqa: BLE001 - a person gets a sentence; CURATOR_DEBUG the traceback
         if os.environ.get("CURATOR_DEBUG"):
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)

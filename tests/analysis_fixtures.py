@@ -57,7 +57,7 @@ def write_frames(path: Path, frames: np.ndarray | Sequence[np.ndarray], *, fps: 
 
 
 def add_source(catalog, path: Path, ranges: Sequence[tuple[int, int]] | None = None
-               ) -> tuple[int, list[int]]:  # noqa: ANN001 - a Catalog
+               ) -> tuple[int, list[int]]:
     """Put a video and its clips in a catalog as ingest would (probe facts, clip ranges).
 
     A path that does not exist is recorded with made-up facts, as a source whose file went away.

@@ -116,7 +116,7 @@ class FakeChatServer:
                 return server.api_key is None or \
                     self.headers.get("Authorization") == f"Bearer {server.api_key}"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 if not self._authorized():
                     self._send(*error_reply(401, "Incorrect API key provided"))
                 elif self.path.split("?")[0].rstrip("/").endswith("/v1/models"):
@@ -125,7 +125,7 @@ class FakeChatServer:
                 else:
                     self._send(*error_reply(404, "Not Found"))
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:

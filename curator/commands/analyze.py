@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run(args: argparse.Namespace, ctx) -> int:
     report = analyze_clips(ctx.catalog, args.ids or None, force=args.force,
                            progress=ctx.progress, workers=max(1, args.workers))
     if args.json:

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_settings)
 
 
-def run_clips(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_clips(args: argparse.Namespace, ctx) -> int:
     clips = ctx.catalog.list_clips(status=args.status)
     if args.json:
         ctx.emit_json([clip.to_json() for clip in clips])
@@ -43,7 +43,7 @@ def run_clips(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContex
     return 0
 
 
-def run_images(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_images(args: argparse.Namespace, ctx) -> int:
     images = ctx.catalog.list_images(status=args.status)
     if args.json:
         ctx.emit_json([image.to_json() for image in images])
@@ -54,7 +54,7 @@ def run_images(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_settings(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_settings(args: argparse.Namespace, ctx) -> int:
     changes = {}
     if args.trigger is not None:
         changes["trigger"] = args.trigger

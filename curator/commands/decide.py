@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_auto_decide)
 
 
-def run_decide(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_decide(args: argparse.Namespace, ctx) -> int:
     ids = list(dict.fromkeys(args.ids))
     kind = "image" if args.images else "clip"
     listed = ctx.catalog.list_images(ids=ids) if args.images else ctx.catalog.list_clips(ids=ids)
@@ -91,7 +91,7 @@ def run_decide(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliConte
     return 0
 
 
-def run_auto_decide(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_auto_decide(args: argparse.Namespace, ctx) -> int:
     catalog = ctx.catalog
     pending = catalog.list_clips(status="pending")
     not_analyzed = sum(1 for c in pending if c.analysis is None)

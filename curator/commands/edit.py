@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_crop)
 
 
-def run_caption_set(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_caption_set(args: argparse.Namespace, ctx) -> int:
     catalog = ctx.catalog
     text = " ".join(args.text.split())
     if not args.no_trigger:
@@ -88,7 +88,7 @@ def run_caption_set(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - Cli
     return 0
 
 
-def run_caption_history(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_caption_history(args: argparse.Namespace, ctx) -> int:
     history = ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image)
     if args.json:
         ctx.emit_json([{"version": h.id, "text": h.text, "origin": h.origin,
@@ -101,13 +101,13 @@ def run_caption_history(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_caption_restore(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_caption_restore(args: argparse.Namespace, ctx) -> int:
     row = ctx.catalog.restore_caption(args.version)
     ctx.say(f"restored as version {row.id}: {row.text}")
     return 0
 
 
-def run_replace(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_replace(args: argparse.Namespace, ctx) -> int:
     changes = find_replacements(ctx.catalog, args.find, args.replacement, regex=args.regex,
                                 case_sensitive=args.case_sensitive, scope=args.scope)
     saved = 0
@@ -133,14 +133,14 @@ def run_replace(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 1 if failed else 0
 
 
-def run_trim(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_trim(args: argparse.Namespace, ctx) -> int:
     clip = ctx.catalog.trim_clip(args.clip, args.start, args.end)
     ensure_clip_thumbnails(ctx.project.thumbs_dir, clip)
     ctx.say(f"clip {clip.id}: [{clip.start_frame}, {clip.end_frame}) {clip.frames} frames")
     return 0
 
 
-def run_split(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_split(args: argparse.Namespace, ctx) -> int:
     first, second = ctx.catalog.split_clip(args.clip, args.frame)
     for clip_id in (first, second):
         ensure_clip_thumbnails(ctx.project.thumbs_dir, ctx.catalog.get_clip(clip_id))
@@ -148,7 +148,7 @@ def run_split(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_crop(args: argparse.Namespace, ctx) -> int:
     if args.clip is not None:
         return _run_clip_crop(args, ctx)
     if args.none or args.auto:
@@ -164,7 +164,7 @@ def run_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def _run_clip_crop(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def _run_clip_crop(args: argparse.Namespace, ctx) -> int:
     box = ([args.image] if args.image is not None else []) + list(args.box)
     if (args.none or args.auto) == bool(box) or (box and len(box) != 4):
         ctx.say("error: give a clip's crop as X Y W H, or --none, or --auto")

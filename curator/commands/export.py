@@ -92,7 +92,7 @@ def _plan_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"a built-in plan ({', '.join(list_presets()) or 'none'})")
 
 
-def _load(args: argparse.Namespace, ctx) -> DatasetPlan:  # noqa: ANN001 - CliContext
+def _load(args: argparse.Namespace, ctx) -> DatasetPlan:
     if getattr(args, "plan", None):
         return load_plan(Path(args.plan))
     if getattr(args, "preset", None):
@@ -100,7 +100,7 @@ def _load(args: argparse.Namespace, ctx) -> DatasetPlan:  # noqa: ANN001 - CliCo
     return load_project_plan(ctx.project.root)
 
 
-def run_export(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_export(args: argparse.Namespace, ctx) -> int:
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
@@ -130,7 +130,7 @@ def run_export(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliConte
     return 1 if report.failed or report.errors else 0
 
 
-def _print_report(report: ExportReport, ctx) -> None:  # noqa: ANN001
+def _print_report(report: ExportReport, ctx) -> None:
     out = ctx.stdout
     counts = report.counts
     assert counts is not None and report.plan is not None
@@ -161,7 +161,7 @@ def _print_report(report: ExportReport, ctx) -> None:  # noqa: ANN001
         out.write("cancelled: the previous export is unchanged\n")
 
 
-def run_plan_show(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_plan_show(args: argparse.Namespace, ctx) -> int:
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
@@ -192,7 +192,7 @@ def run_plan_show(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_plan_presets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_plan_presets(args: argparse.Namespace, ctx) -> int:
     names = list_presets()
     if args.json:
         ctx.emit_json([{"name": n, "description": load_preset(n).description} for n in names])
@@ -202,7 +202,7 @@ def run_plan_presets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
     return 0
 
 
-def run_plan_save(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_plan_save(args: argparse.Namespace, ctx) -> int:
     if not args.plan and not args.preset:
         ctx.say("error: give --preset NAME or --plan FILE to save as the project's plan")
         return 2
@@ -230,7 +230,7 @@ def _size(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def run_buckets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+def run_buckets(args: argparse.Namespace, ctx) -> int:
     try:
         sizes = [_size(s) for s in args.size]
         if not sizes:
@@ -271,7 +271,7 @@ def run_buckets(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
 
 
 def _print_bucket_list(resolution: tuple[int, int], sizes: list[tuple[int, int]],
-                       args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
+                       args: argparse.Namespace, ctx) -> int:
     selector = BucketSelector(resolution)
     no_upscale = BucketSelector(resolution, True, True)
     rows = [{"source": list(s), "video_cache": list(musubi_cache_bucket(s, resolution)),

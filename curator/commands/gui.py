@@ -10,7 +10,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run(args: argparse.Namespace, ctx) -> int:
     from curator.gui.app import run_gui  # Qt loads only when the window is wanted
 
     return run_gui(str(ctx.project.root))

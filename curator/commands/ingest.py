@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _analyzer_factory():  # noqa: ANN202 - the analysis engine's factory, or None without it
+def _analyzer_factory():
     try:
         from curator.core.analysis import make_frame_analyzer
     except ImportError:
@@ -40,7 +40,7 @@ def _analyzer_factory():  # noqa: ANN202 - the analysis engine's factory, or Non
     return make_frame_analyzer
 
 
-def run(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run(args: argparse.Namespace, ctx) -> int:
     if args.min_scene_frames is not None and args.min_scene_frames < 1:
         ctx.say("error: --min-scene-frames must be at least 1")
         return 2

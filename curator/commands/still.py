@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_still)
 
 
-def run_still(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_still(args: argparse.Namespace, ctx) -> int:
     still = save_still(ctx.catalog, args.clip, args.frame, stills_dir=ctx.project.stills_dir)
     if args.json:
         ctx.emit_json({"image": still.image_id, "path": str(still.path), "width": still.width,

@@ -31,8 +31,8 @@ from curator.core.catalog import Catalog, CatalogError
 from curator.core.catalog.models import Source
 from curator.core.jobs import (
     NEVER_CANCELLED,
-    CancelToken,
     Cancelled,
+    CancelToken,
     ItemFailure,
     Progress,
     ProgressFn,

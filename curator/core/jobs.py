@@ -26,7 +26,7 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-def ignore_progress(progress: Progress) -> None:  # noqa: ARG001 - the default ProgressFn
+def ignore_progress(progress: Progress) -> None:
     """Progress sink for callers that do not show progress."""
 
 

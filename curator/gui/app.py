@@ -24,7 +24,7 @@ def make_app() -> QApplication:
 _windows: list = []  # open windows, kept alive while shown
 
 
-def open_window(root: Path, settings: QSettings | None = None):  # noqa: ANN201 - MainWindow
+def open_window(root: Path, settings: QSettings | None = None):
     """Open a project's window (closing another project's window once the new one is up)."""
     from curator.gui.main_window import MainWindow
 

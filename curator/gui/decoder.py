@@ -28,7 +28,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from curator.core.jobs import CancelToken, Cancelled
+from curator.core.jobs import Cancelled, CancelToken
 from curator.core.media.errors import MediaError
 from curator.core.media.frames import iter_frames
 

@@ -63,7 +63,7 @@ class CaptionDelegate(QStyledItemDelegate):
 
     # --- editing ---------------------------------------------------------------------------
 
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,  # noqa: N802
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: Index) -> QWidget:
         editor = QLineEdit(parent)
         editor.setObjectName("captionCellEditor")
@@ -73,14 +73,14 @@ class CaptionDelegate(QStyledItemDelegate):
         editor.setToolTip("Enter saves, Escape cancels")
         return editor
 
-    def setEditorData(self, editor: QWidget, index: Index) -> None:  # noqa: N802 - Qt API
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
         if isinstance(editor, QLineEdit):
             editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
             editor.end(False)
         else:
             super().setEditorData(editor, index)
 
-    def setModelData(self, editor: QWidget, model: QAbstractItemModel,  # noqa: N802 - Qt API
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel,
                      index: Index) -> None:
         if isinstance(editor, QLineEdit):
             text = one_line(editor.text()).strip()
@@ -89,7 +89,7 @@ class CaptionDelegate(QStyledItemDelegate):
         else:
             super().setModelData(editor, model, index)
 
-    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,  # noqa: N802
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
                              index: Index) -> None:
         editor.setGeometry(option.rect)
 
@@ -108,7 +108,7 @@ class CaptionDelegate(QStyledItemDelegate):
                                            QPointF(r.left(), r.top() + MARK)]))
             painter.restore()
 
-    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,  # noqa: N802 - Qt API
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,
                   option: QStyleOptionViewItem, index: Index) -> bool:
         if event.type() == QEvent.Type.ToolTip and self.missing_trigger(index):
             text = str(index.data(Qt.ItemDataRole.EditRole))

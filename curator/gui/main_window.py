@@ -46,15 +46,15 @@ from curator.gui.menus import add_action, build_menus
 from curator.gui.models.clip_table_model import ClipTableModel
 from curator.gui.models.thumbnail_cache import ThumbnailCache
 from curator.gui.panels.browser_panel import BrowserPanel
-from curator.gui.tabs.caption import CaptionJobPanel
-from curator.gui.tabs.caption.text import SavedCaption
 from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_panel import ImagePanel
 from curator.gui.panels.jobs_panel import JobsPanel
 from curator.gui.panels.preview_panel import PreviewPanel
-from curator.gui.tabs.train import TrainPanel
-from curator.gui.tabs.export import ExportPanel
 from curator.gui.stats import StatsView
+from curator.gui.tabs.caption import CaptionJobPanel
+from curator.gui.tabs.caption.text import SavedCaption
+from curator.gui.tabs.export import ExportPanel
+from curator.gui.tabs.train import TrainPanel
 from curator.gui.undo import DecisionCommand, TrimCommand
 from curator.gui.workers import JobHandle, JobRunner, close_question
 

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from curator.core.captioning import (  # noqa: E402
+from curator.core.captioning import (
     CaptionRequest,
     ModelLoadError,
     Sampling,
@@ -28,15 +28,15 @@ from curator.core.captioning import (  # noqa: E402
     prompt_hash,
     render_prompt,
 )
-from curator.core.captioning.transformers_backend import (  # noqa: E402
+from curator.core.captioning.transformers_backend import (
     cached_models,
     load_model,
     release_models,
 )
-from curator.core.jobs import CancelToken  # noqa: E402
-from tests.caption_fixtures import add_image, add_video, write_image  # noqa: E402
-from tests.media_factory import Segment, make_video  # noqa: E402
-from tests.tiny_vlm import tiny_vlm  # noqa: E402
+from curator.core.jobs import CancelToken
+from tests.caption_fixtures import add_image, add_video, write_image
+from tests.media_factory import Segment, make_video
+from tests.tiny_vlm import tiny_vlm
 
 TRIGGER = "ohwx style"
 # small frames and short answers keep a tiny model's run to a fraction of a second per clip

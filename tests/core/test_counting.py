@@ -25,13 +25,13 @@ from curator.core.export.extraction import (
     round_target_frames,
     uniform_collapses,
 )
+from curator.core.export.layout import build_layout
 from curator.core.export.plan import (
     DatasetPlan,
     DiffusionPipeOptions,
     Section,
     load_preset,
 )
-from curator.core.export.layout import build_layout
 from curator.core.media.frames import resample_indices
 
 

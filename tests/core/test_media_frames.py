@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from curator.core.jobs import CancelToken, Cancelled
+from curator.core.jobs import Cancelled, CancelToken
 from curator.core.media import (
     MediaError,
     fit_size,

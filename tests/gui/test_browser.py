@@ -22,13 +22,7 @@ from curator.gui.models.clip_table_model import (
 from curator.gui.models.thumbnail_cache import ThumbnailCache, thumbnail_request
 from curator.gui.panels.browser_panel import BrowserPanel
 from curator.gui.panels.filter_bar import FilterBar
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    TRIGGER,
-    filled_catalog_file,
-    filled_project,
-    no_dangling_qthreads,
-    synthetic_films,
-)
+from tests.gui.conftest import TRIGGER
 
 
 def add_many(catalog: Catalog, n: int) -> None:

@@ -3,7 +3,7 @@
 The openai backend talks to a real OpenAI-compatible HTTP server on 127.0.0.1
 (tests/caption_fixtures.py); the transformers backend loads a tiny random-weight Qwen2-VL built
 by tests/tiny_vlm.py through the app's own loading code. The catalog is a real project of
-generated films (tests/gui_fixtures.py): 9 clips, 2 of them captioned by hand, plus a still.
+generated films (tests/gui/conftest.py): 9 clips, 2 of them captioned by hand, plus a still.
 """
 
 from __future__ import annotations
@@ -20,22 +20,14 @@ from pytestqt.qtbot import QtBot
 
 from curator.commands.caption import backend_settings, register
 from curator.core.captioning import default_prompt, render_prompt
+from curator.core.captioning.request import select_items
 from curator.core.catalog import Catalog
 from curator.core.project import Project
-from curator.core.captioning.request import select_items
 from curator.gui.tabs.caption import CaptionJobPanel
 from curator.gui.tabs.caption.text import SavedCaption, short_origin, summary_text
 from curator.gui.workers import JobRunner, crash_reason
 from tests.caption_fixtures import FakeChatServer, add_image, chat_reply, write_image
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    TRIGGER,
-    filled_catalog_file,
-    filled_project,
-    make_window,
-    no_dangling_qthreads,
-    synthetic_films,
-    ui_settings,
-)
+from tests.gui.conftest import TRIGGER
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -51,7 +43,7 @@ def project(filled_project: Project, tmp_path: Path) -> Project:
 
 
 @pytest.fixture
-def make_panel(qtbot: QtBot, project: Project):  # noqa: ANN201 - a factory
+def make_panel(qtbot: QtBot, project: Project):
     made: list[tuple[CaptionJobPanel, JobRunner]] = []
 
     def make(on: Project | None = None) -> CaptionJobPanel:
@@ -82,7 +74,7 @@ def use_server(panel: CaptionJobPanel, server: FakeChatServer, **more: int) -> N
     panel.image_pixels_spin.setValue(96 * 64)
 
 
-def run(qtbot: QtBot, panel: CaptionJobPanel):  # noqa: ANN201 - the finished JobHandle
+def run(qtbot: QtBot, panel: CaptionJobPanel):
     with qtbot.waitSignal(panel.run_finished, timeout=RUN_MS) as finished:
         handle = panel.start()
         assert handle is not None
@@ -105,7 +97,7 @@ def test_openai_run_shows_captions_live_and_saves_them_with_the_trigger(
                    for i in range(100))
     lock = threading.Lock()
 
-    def respond(body: dict, n: int):  # noqa: ANN202
+    def respond(body: dict, n: int):
         with lock:
             return chat_reply(next(answers))
 

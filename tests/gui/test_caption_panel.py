@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from curator.core.catalog import Catalog, ClipRow
 from curator.core.project import Project
 from curator.gui.delegates import CaptionDelegate
-from curator.gui.models.clip_table_model import Column, ClipTableModel
+from curator.gui.models.clip_table_model import ClipTableModel, Column
 from curator.gui.panels.caption_panel import (
     SAVE_DELAY_MS,
     CaptionPanel,
@@ -21,17 +21,11 @@ from curator.gui.panels.caption_panel import (
     starts_with_trigger,
     with_trigger,
 )
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    TRIGGER,
-    filled_catalog_file,
-    filled_project,
-    no_dangling_qthreads,
-    synthetic_films,
-)
+from tests.gui.conftest import TRIGGER
 
 
 @pytest.fixture
-def panel(qtbot: QtBot, filled_project: Project):  # noqa: ANN201 - yields the widget
+def panel(qtbot: QtBot, filled_project: Project):
     widget = CaptionPanel(filled_project.catalog)
     qtbot.addWidget(widget)
     widget.resize(460, 420)

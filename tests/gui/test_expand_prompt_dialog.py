@@ -14,7 +14,6 @@ from curator.core.training.prompts import parse_prompts, validate_prompts
 from curator.gui.tabs.train.tab import TrainPanel
 from curator.gui.workers import JobRunner
 from tests.caption_fixtures import FakeChatServer, chat_reply
-from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -30,7 +29,7 @@ def server():
 
 
 @pytest.fixture
-def panel(qtbot, project, server):  # noqa: ANN001, ANN201 - pytest-qt's QtBot
+def panel(qtbot, project, server):
     project.catalog.update_settings(trigger=TRIGGER, caption={
         "backend": "openai", "model": "tiny-vl", "url": server.url, "max_new_tokens": 180})
     runner = JobRunner(project.catalog)

@@ -28,7 +28,6 @@ from curator.core.export.plan_edit import COL
 from curator.gui.tabs.export import ExportPanel
 from curator.gui.workers import JobRunner
 from tests.export_fixtures import add_image, add_source, decoded_frames, write_clip
-from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,15 +10,7 @@ from curator.core.catalog import Catalog
 from curator.core.project import Project
 from curator.gui.dialogs.find_replace import FindReplaceDialog, change_snippets
 from curator.gui.workers import JobRunner
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    TRIGGER,
-    filled_catalog_file,
-    filled_project,
-    make_window,
-    no_dangling_qthreads,
-    synthetic_films,
-    ui_settings,
-)
+from tests.gui.conftest import TRIGGER
 
 
 def caption_some(catalog: Catalog) -> list[int]:
@@ -32,7 +24,7 @@ def caption_some(catalog: Catalog) -> list[int]:
 
 
 @pytest.fixture
-def dialog(qtbot: QtBot, filled_project: Project):  # noqa: ANN201 - yields the widget
+def dialog(qtbot: QtBot, filled_project: Project):
     runner = JobRunner(filled_project.catalog)
     box = FindReplaceDialog(filled_project.catalog, runner)
     qtbot.addWidget(box)
@@ -115,7 +107,7 @@ def test_change_snippets_mark_what_changes() -> None:
 
 
 def test_ctrl_h_in_the_main_window_replaces_and_refreshes_the_caption_panel(
-        qtbot: QtBot, make_window, filled_project: Project) -> None:  # noqa: ANN001
+        qtbot: QtBot, make_window, filled_project: Project) -> None:
     catalog = filled_project.catalog
     window = make_window(filled_project)
     current = window.browser.current_item()

@@ -19,7 +19,6 @@ from curator.gui.panels.image_crop import (
     resized_crop,
 )
 from curator.gui.panels.image_panel import ImagePanel
-from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - fixture
 from tests.media_factory import make_image
 
 
@@ -31,7 +30,7 @@ def add_image(catalog: Catalog, path: Path, size: tuple[int, int]) -> int:
 
 
 @pytest.fixture
-def tool(qtbot: QtBot, catalog: Catalog):  # noqa: ANN201 - yields the widget
+def tool(qtbot: QtBot, catalog: Catalog):
     widget = CropTool(catalog)
     qtbot.addWidget(widget)
     widget.resize(600, 420)

@@ -11,15 +11,7 @@ from curator.core.project import Project
 from curator.gui.dialogs.project_dialog import recent_projects, updated_recent
 from curator.gui.dialogs.reject_reason_dialog import RejectReasonDialog
 from curator.gui.models.clip_table_model import Column
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    TRIGGER,
-    filled_catalog_file,
-    filled_project,
-    make_window,
-    no_dangling_qthreads,
-    synthetic_films,
-    ui_settings,
-)
+from tests.gui.conftest import TRIGGER
 
 
 def wait_items(*, items: int, progress: ProgressFn, cancel: CancelToken) -> Report:

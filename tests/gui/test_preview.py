@@ -17,11 +17,8 @@ from pytestqt.qtbot import QtBot
 
 from curator.core.catalog import ClipRow
 from curator.core.export.extraction import loaded_frame_count
-from curator.core.export.plan import DEFAULT_PRESET, load_preset, load_plan
-from curator.core.media.frames import read_frame, resample_indices
-from curator.core.project import Project
-from curator.gui.panels.preview_panel import PreviewPanel, decode_width
-from curator.gui.trainer_view import (
+from curator.core.export.plan import DEFAULT_PRESET, load_plan, load_preset
+from curator.core.export.trainer_frames import (
     bucket_geometry,
     musubi_kept_indices,
     playback_frames,
@@ -29,12 +26,10 @@ from curator.gui.trainer_view import (
     trainer_frames,
     video_sections,
 )
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    filled_catalog_file,
-    filled_project,
-    no_dangling_qthreads,
-    synthetic_films,
-)
+from curator.core.media.frames import read_frame, resample_indices
+from curator.core.project import Project
+from curator.gui.panels.frame_view import decode_width
+from curator.gui.panels.preview_panel import PreviewPanel
 
 
 def as_array(image: QImage) -> np.ndarray:
@@ -50,7 +45,7 @@ def clip_of(project: Project, name: str, start: int) -> ClipRow:
 
 
 @pytest.fixture
-def preview(qtbot: QtBot, filled_project: Project):  # noqa: ANN201 - yields the widget
+def preview(qtbot: QtBot, filled_project: Project):
     panel = PreviewPanel(filled_project.catalog, filled_project)
     qtbot.addWidget(panel)  # closed at the end: closeEvent stops the decoder thread
     panel.resize(480, 360)

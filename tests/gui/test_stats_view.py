@@ -14,7 +14,6 @@ from curator.gui.dialogs.find_replace import FindReplaceDialog
 from curator.gui.stats import StatsView
 from curator.gui.stats.histogram_plot import bar_geometry, threshold_value
 from curator.gui.stats.models import SORT_ROLE
-from tests.gui_fixtures import make_window, no_dangling_qthreads, ui_settings  # noqa: F401
 from tests.stats_fixtures import build_known
 
 

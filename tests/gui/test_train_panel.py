@@ -28,7 +28,6 @@ from curator.gui.tabs.train.channel import LineChannel
 from curator.gui.tabs.train.gallery import CheckpointGallery
 from curator.gui.tabs.train.gallery_loader import common_output_name, playback_stride, run_folder
 from curator.gui.workers import JobRunner
-from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
 from tests.training_fixtures import (
     DATA,
     make_dataset,
@@ -51,7 +50,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.fixture
-def panel(qtbot, project):  # noqa: ANN001, ANN201 - pytest-qt's QtBot
+def panel(qtbot, project):
     runner = JobRunner(project.catalog)
     widget = TrainPanel(project=project, catalog=project.catalog, job_runner=runner)
     widget.grace_s = 5.0
@@ -78,7 +77,7 @@ def fill(panel: TrainPanel, files: dict[str, Path], trainer: Path | None = None,
     panel.replan()
 
 
-def run_to_end(qtbot, panel: TrainPanel) -> str:  # noqa: ANN001
+def run_to_end(qtbot, panel: TrainPanel) -> str:
     with qtbot.waitSignal(panel.run_finished, timeout=RUN_TIMEOUT_MS) as finished:
         assert panel.run() is not None
     return finished.args[0]
@@ -375,7 +374,7 @@ def write_samples(sample_dir: Path, epochs: list[int]) -> None:
 
 
 @pytest.fixture
-def gallery(qtbot):  # noqa: ANN201
+def gallery(qtbot):
     widget = CheckpointGallery()
     qtbot.addWidget(widget)
     widget.resize(1100, 700)
@@ -384,7 +383,7 @@ def gallery(qtbot):  # noqa: ANN201
     widget.shutdown()
 
 
-def center_color(image) -> tuple[int, int, int]:  # noqa: ANN001 - QImage
+def center_color(image) -> tuple[int, int, int]:
     pixel = image.pixelColor(image.width() // 2, image.height() // 2)
     return pixel.red(), pixel.green(), pixel.blue()
 

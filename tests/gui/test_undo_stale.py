@@ -12,14 +12,6 @@ from PySide6.QtCore import Qt
 
 from curator.core.catalog import DecisionChange
 from tests.conftest import REPO_ROOT
-from tests.gui_fixtures import (  # noqa: F401 - fixtures
-    filled_catalog_file,
-    filled_project,
-    make_window,
-    no_dangling_qthreads,
-    synthetic_films,
-    ui_settings,
-)
 
 
 def cli(project_root: Path, *argv: str) -> subprocess.CompletedProcess:

@@ -16,7 +16,6 @@ from curator.gui.workers import (
     format_eta,
     report_summary,
 )
-from tests.gui_fixtures import no_dangling_qthreads  # noqa: F401 - autouse fixture
 
 
 @dataclass

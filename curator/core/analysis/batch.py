@@ -25,18 +25,18 @@ from curator.core.analysis.frame_analyzer import (
     ANALYSIS_WIDTH,
     FrameAnalyzer,
 )
+from curator.core.analysis.text import TEXT_WIDTH
 from curator.core.catalog import Catalog, CatalogError, ClipRow
 from curator.core.jobs import (
     NEVER_CANCELLED,
-    CancelToken,
     Cancelled,
+    CancelToken,
     ItemFailure,
     Progress,
     ProgressFn,
     Report,
     ignore_progress,
 )
-from curator.core.analysis.text import TEXT_WIDTH
 from curator.core.media import MediaError
 from curator.core.media.frames import frame_to_array, iter_raw_frames
 

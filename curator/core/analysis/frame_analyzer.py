@@ -403,7 +403,7 @@ class FrameAnalyzer:
                         fed: np.ndarray) -> dict[str, Any]:
         c = self._cols
         usable = fed & ~flat
-        W, H = self.source_width, self.source_height
+        W, H = self.source_width, self.source_height  # noqa: N806 - the formulas' names
         bars: dict[str, int] = {}
         for side, size in (("top", H), ("bottom", H), ("left", W), ("right", W)):
             values = c.view(f"bar_{side}", start, end)[usable]

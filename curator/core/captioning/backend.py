@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+
 class CaptionBackendError(Exception):
     """A backend failure, said in words a person understands.
 

@@ -29,8 +29,8 @@ from curator.core.captioning.prompts import Prompts, prompt_hash, render_prompt
 from curator.core.catalog import Catalog, CatalogError, ClipRow, ImageRow
 from curator.core.jobs import (
     NEVER_CANCELLED,
-    CancelToken,
     Cancelled,
+    CancelToken,
     ItemFailure,
     Progress,
     ProgressFn,

@@ -197,7 +197,7 @@ def load_model(model: str | Path, *, device: str | None = None, dtype: str | Non
             model type, the weights do not load, or an optional feature asked for is missing;
             the message names the folder (or id) and the reason.
     """
-    torch = _torch()
+    _torch()  # fails early, with the install hint, when torch is missing
     source, is_local = resolve_model(model)
     device_name = pick_device(device)
     torch_dtype = pick_dtype(device_name, dtype)
@@ -255,7 +255,7 @@ def _load_uncached(source: str, is_local: bool, device: str, torch_dtype: Any,
         kwargs["device_map"] = {"": device}
     try:
         processor = AutoProcessor.from_pretrained(source, **common)
-    except Exception as exc:  # noqa: BLE001 - any failure here means "this folder is unusable"
+    except Exception as exc:
         raise ModelLoadError(f"cannot load the processor (tokenizer, image and video "
                              f"preprocessing) of {where}: {_load_reason(exc)}") from exc
     tokenizer = getattr(processor, "tokenizer", None)
@@ -266,7 +266,7 @@ def _load_uncached(source: str, is_local: bool, device: str, torch_dtype: Any,
         net = AutoModelForImageTextToText.from_pretrained(source, **kwargs)
         if "device_map" not in kwargs:
             net = net.to(device)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if _is_oom(exc):
             raise ModelLoadError(f"cannot load {where}: out of memory on {device} "
                                  "(try --quantize 4bit, a smaller model, or another GPU)") from exc

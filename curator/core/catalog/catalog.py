@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
+
+from curator.core.processes import is_alive, process_identity
 
 from .models import Caption, Clip, Image, Job, SettingsRow, Source
 from .rows import (
@@ -29,7 +31,6 @@ from .rows import (
     SourceRow,
 )
 from .settings import SETTINGS_SCHEMA_VERSION, ProjectSettings
-from curator.core.processes import is_alive, process_identity
 
 DB_FILENAME = "curator.db"
 _MIGRATION_LOCK = 0x63757261746F72  # any fixed number: "curator" in ASCII
@@ -41,7 +42,7 @@ class CatalogError(Exception):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def alembic_config(connection: Any) -> Config:
@@ -722,7 +723,7 @@ def _replace_clips(s: Session, source: Source, ranges: Sequence[tuple[int, int]]
     return created
 
 
-def _clip_select():  # noqa: ANN202 - a SQLAlchemy Select of a row shape only _clip_row reads
+def _clip_select():
     return select(Clip, Source.path, Source.content_hash, Source.fps_num, Source.fps_den).join(
         Source, Source.id == Clip.source_id)
 
@@ -773,7 +774,7 @@ def _job_row(job: Job) -> JobRow:
         return_code=job.return_code, result=job.result, log=job.log)
 
 
-def _history_query(clip_id: int | None, image_id: int | None):  # noqa: ANN202
+def _history_query(clip_id: int | None, image_id: int | None):
     query = select(Caption).order_by(Caption.id.desc())
     if clip_id is not None:
         return query.where(Caption.clip_id == clip_id)

@@ -413,7 +413,7 @@ def _after(columns: list[Any], values: Sequence[Any], descending: bool) -> Colum
     return and_(lead <= lead_value if descending else lead >= lead_value, whole)
 
 
-def _phases(query: ClipQuery, sort: ClipSort, after: Sequence[Any] | None):  # noqa: ANN202
+def _phases(query: ClipQuery, sort: ClipSort, after: Sequence[Any] | None):
     """The SELECTs that, run in turn, give rows in sort order after `after`.
 
     Clips not analysed yet have no motion. Rather than an ORDER BY NULLS FIRST that no index
@@ -424,7 +424,7 @@ def _phases(query: ClipQuery, sort: ClipSort, after: Sequence[Any] | None):  # n
     order = [c.desc() for c in columns] if sort.descending else list(columns)
     clip_id = columns[-1]
 
-    def make(extra: list[ColumnElement[bool]], ordering: list[Any]):  # noqa: ANN202
+    def make(extra: list[ColumnElement[bool]], ordering: list[Any]):
         return lambda fts: _item_select().where(*_conditions(query, fts, sort.key), *extra
                                                 ).order_by(*ordering)
 
@@ -447,7 +447,7 @@ def _phases(query: ClipQuery, sort: ClipSort, after: Sequence[Any] | None):  # n
     return [scored_phase, make([unscored], by_id)] if sort.descending else [scored_phase]
 
 
-def _item_select():  # noqa: ANN202 - a Select whose row shape only _items reads
+def _item_select():
     return select(Clip.id, Clip.source_id, Clip.start_frame, Clip.end_frame, Clip.duration,
                   Clip.width, Clip.height, Clip.decision, Clip.reason, Clip.decided_by,
                   Clip.caption, Clip.caption_is_manual, Clip.motion, Clip.cuts, Clip.parent_id,

@@ -25,7 +25,6 @@ from curator.core.export.buckets import (
     dp_nearest_ar,
     musubi_cache_bucket,
 )
-from curator.core.export.crop import clip_crop
 from curator.core.export.counting import (
     DIFFUSION_PIPE,
     MUSUBI,
@@ -35,6 +34,7 @@ from curator.core.export.counting import (
     VideoMedia,
     dp_plan_ars,
 )
+from curator.core.export.crop import clip_crop
 from curator.core.export.plan import DatasetPlan, Section
 from curator.core.media.frames import resampled_frame_count
 

@@ -28,18 +28,18 @@ import numpy as np
 
 from curator.core.jobs import (
     NEVER_CANCELLED,
-    CancelToken,
     Cancelled,
+    CancelToken,
     ItemFailure,
     Progress,
     ProgressFn,
     ignore_progress,
 )
 from curator.core.media.errors import MediaError
-from curator.core.media.frames import resample_indices
 
 # The media layer's raw-frame iterator: frame-exact ranges, safe seeking, damage skipped.
 from curator.core.media.frames import iter_raw_frames as _raw_frames
+from curator.core.media.frames import resample_indices
 
 # Decode through a gap of fewer frames than this between two clips of one source rather than
 # seek: a seek costs a decode from the keyframe before the next clip anyway.
@@ -364,7 +364,7 @@ def transcode_clips(jobs: Sequence[ClipJob], settings: EncodeSettings, *,
                 results.put(result)
         except Cancelled:
             pass
-        except BaseException as exc:  # re-raised on the calling thread
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
             results.put(exc)
         finally:
             results.put(None)

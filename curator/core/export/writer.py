@@ -387,7 +387,7 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     write_text_atomic(gen / report.config_path.name, config_text)
     manifest = {
         "curator_export": MANIFEST_VERSION,
-        "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "trainer": trainer,
         "config": report.config_path.name,
         "root": root,

@@ -19,7 +19,7 @@ from types import TracebackType
 import av
 import av.error
 
-from curator.core.jobs import NEVER_CANCELLED, CancelToken, Cancelled
+from curator.core.jobs import NEVER_CANCELLED, Cancelled, CancelToken
 from curator.core.media.errors import MediaError
 
 # FFmpeg prints every concealed error to stderr; each one is counted and reported as a warning

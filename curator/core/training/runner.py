@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,7 +48,7 @@ _READ_SIZE = 65536
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -254,16 +254,8 @@ def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
         return RunRecord(name, argv, cwd_text, None, None, None, "cancelled",
                          error="cancelled before it started")
     started = _now()
-    popen_kwargs: dict[str, Any] = {}
-    if os.name == "nt":
-        flag = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        popen_kwargs["creationflags"] = flag
-    else:
-        popen_kwargs["start_new_session"] = True
     try:
-        proc = subprocess.Popen(list(argv), cwd=cwd_text, env=merged_env(env),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, bufsize=0, **popen_kwargs)
+        proc = _start(argv, cwd_text, env)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         where = f" in {cwd_text}" if isinstance(exc, NotADirectoryError) or not Path(
@@ -273,102 +265,131 @@ def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
     if on_start is not None:
         try:
             on_start(proc.pid)
-        except Exception:  # noqa: BLE001 - a note about the run never stops the run
+        except Exception:
             logging.getLogger(__name__).exception("could not record pid %d", proc.pid)
 
     lines: queue.Queue = queue.Queue()
-    readers = [threading.Thread(target=_pump, args=(proc.stdout, "stdout", lines), daemon=True,
-                                name=f"train-{name or 'cmd'}-stdout"),
-               threading.Thread(target=_pump, args=(proc.stderr, "stderr", lines), daemon=True,
-                                name=f"train-{name or 'cmd'}-stderr")]
+    readers = [threading.Thread(target=_pump, args=(pipe, stream, lines), daemon=True,
+                                name=f"train-{name or 'cmd'}-{stream}")
+               for pipe, stream in ((proc.stdout, "stdout"), (proc.stderr, "stderr"))]
     for reader in readers:
         reader.start()
     tail = _Tail(keep_lines)
-    open_streams = 2
-    signals: list[str] = []
-    last_signal_at = 0.0
-    exited_at: float | None = None
-    leftovers: list[str] = []
+    cancelling = _Escalation(proc, (("SIGINT", 0.0), ("SIGTERM", grace_s),
+                                    ("SIGKILL", term_grace_s)))
     finished = False
     try:
-        while True:
-            try:
-                item = lines.get(timeout=0.1)
-            except queue.Empty:
-                item = None
-            handled = 0
-            while item is not None:
-                stream, line, kind = item
-                if line is None:
-                    open_streams -= 1
-                else:
-                    tail.add(stream, line, kind)
-                    if on_line is not None:
-                        on_line(stream, line)
-                handled += 1
-                if handled >= 500:  # a flood of lines must not starve the cancel check
-                    break
-                try:
-                    item = lines.get_nowait()
-                except queue.Empty:
-                    item = None
-
-            now = time.monotonic()
-            code = proc.poll()
-            if code is not None:
-                if exited_at is None:
-                    exited_at = now
-                if open_streams == 0:
-                    break
-                # Children (DataLoader workers, a launcher's script) still hold the pipes.
-                waited = now - exited_at
-                if waited >= _LEFTOVER_WAIT_S and "SIGTERM" not in leftovers:
-                    _signal_group(proc, "SIGTERM")
-                    leftovers.append("SIGTERM")
-                elif waited >= 2 * _LEFTOVER_WAIT_S and "SIGKILL" not in leftovers:
-                    _signal_group(proc, "SIGKILL")
-                    leftovers.append("SIGKILL")
-                elif waited >= 3 * _LEFTOVER_WAIT_S:
-                    break
-                continue
-            if cancel.cancelled:
-                if not signals:
-                    _signal_group(proc, "SIGINT")
-                    signals.append("SIGINT")
-                    last_signal_at = now
-                elif signals[-1] == "SIGINT" and now - last_signal_at >= grace_s:
-                    _signal_group(proc, "SIGTERM")
-                    signals.append("SIGTERM")
-                    last_signal_at = now
-                elif signals[-1] == "SIGTERM" and now - last_signal_at >= term_grace_s:
-                    _signal_group(proc, "SIGKILL")
-                    signals.append("SIGKILL")
-                    last_signal_at = now
+        _follow(proc, lines, tail, on_line, cancel, cancelling)
         finished = True
     finally:
         if not finished:  # on_line raised: leave no trainer running behind us
             _signal_group(proc, "SIGKILL")
-            signals.append("SIGKILL")
+            cancelling.sent.append("SIGKILL")
         code = proc.wait()
-        for reader, pipe in zip(readers, (proc.stdout, proc.stderr)):
-            reader.join(timeout=1.0)
-            # A reader still blocked in read() keeps its pipe: closing an fd under a blocked
-            # read does not wake it, and the number could be reused by the next open().
-            if not reader.is_alive():
-                try:
-                    pipe.close()  # type: ignore[union-attr]
-                except OSError:
-                    pass
-
-    if signals:
-        status = "cancelled"
-    else:
-        status = "done" if code == 0 else "failed"
-    error = None
-    if status == "failed":
-        error = _failure_reason(name or Path(argv[0]).name, code, tail)
+        _close_readers(proc, readers)
+    signals = tuple(cancelling.sent)
+    status = "cancelled" if signals else "done" if code == 0 else "failed"
+    error = _failure_reason(name or Path(argv[0]).name, code, tail) if status == "failed" else None
     return RunRecord(name, argv, cwd_text, started, _now(), code, status, tail.lines(),
-                     tail.lines("stdout"), tail.lines("stderr"), tuple(signals), error)
+                     tail.lines("stdout"), tail.lines("stderr"), signals, error)
+
+
+def _start(argv: Sequence[str], cwd: str, env: Mapping[str, str] | None) -> subprocess.Popen:
+    """Start `argv` in its own process group (so a cancel reaches its children too)."""
+    popen_kwargs: dict[str, Any] = {}
+    if os.name == "nt":
+        popen_kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    else:
+        popen_kwargs["start_new_session"] = True
+    return subprocess.Popen(list(argv), cwd=cwd, env=merged_env(env), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+                            **popen_kwargs)
+
+
+class _Escalation:
+    """Signals a process group step by step, each signal once, each after its delay from the
+    one before (the first counts from the first `tick`)."""
+
+    def __init__(self, proc: subprocess.Popen, steps: Sequence[tuple[str, float]]) -> None:
+        self._proc, self._steps = proc, list(steps)
+        self.sent: list[str] = []
+        self._since: float | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        return len(self.sent) >= len(self._steps)
+
+    def idle_for(self, now: float) -> float:
+        return now - self._since if self._since is not None else 0.0
+
+    def tick(self, now: float) -> None:
+        if self._since is None:
+            self._since = now
+        if self.exhausted:
+            return
+        sig_name, delay = self._steps[len(self.sent)]
+        if now - self._since >= delay:
+            _signal_group(self._proc, sig_name)
+            self.sent.append(sig_name)
+            self._since = now
+
+
+def _follow(proc: subprocess.Popen, lines: queue.Queue, tail: _Tail,
+            on_line: LineCallback | None, cancel: CancelToken, cancelling: _Escalation) -> None:
+    """Pass lines on until the process and its pipes are done; cancel escalates."""
+    open_streams = 2
+    # Children (DataLoader workers, a launcher's script) may hold the pipes after the exit.
+    leftovers = _Escalation(proc, (("SIGTERM", _LEFTOVER_WAIT_S),
+                                   ("SIGKILL", _LEFTOVER_WAIT_S)))
+    while True:
+        open_streams -= _take_lines(lines, tail, on_line)
+        now = time.monotonic()
+        if proc.poll() is not None:
+            if open_streams <= 0:
+                return
+            leftovers.tick(now)
+            if leftovers.exhausted and leftovers.idle_for(now) >= _LEFTOVER_WAIT_S:
+                return
+            continue
+        if cancel.cancelled:
+            cancelling.tick(now)
+
+
+def _take_lines(lines: queue.Queue, tail: _Tail, on_line: LineCallback | None) -> int:
+    """Hand on the lines waiting (at most 500, so a flood never starves the cancel check);
+    returns how many streams closed."""
+    closed = 0
+    try:
+        item = lines.get(timeout=0.1)
+    except queue.Empty:
+        return 0
+    for handled in range(1, 501):
+        stream, line, kind = item
+        if line is None:
+            closed += 1
+        else:
+            tail.add(stream, line, kind)
+            if on_line is not None:
+                on_line(stream, line)
+        if handled == 500:
+            break
+        try:
+            item = lines.get_nowait()
+        except queue.Empty:
+            break
+    return closed
+
+
+def _close_readers(proc: subprocess.Popen, readers: Sequence[threading.Thread]) -> None:
+    for reader, pipe in zip(readers, (proc.stdout, proc.stderr), strict=True):
+        reader.join(timeout=1.0)
+        # A reader still blocked in read() keeps its pipe: closing an fd under a blocked
+        # read does not wake it, and the number could be reused by the next open().
+        if not reader.is_alive():
+            try:
+                pipe.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
 
 
 def _failure_reason(name: str, code: int | None, tail: _Tail) -> str:
@@ -460,52 +481,9 @@ def run_steps(steps: Sequence[TrainStep], *, on_line: LineCallback | None = None
                       "env": dict(step.env), "index": index, "steps": len(steps),
                       **(job_params or {})}
             job_id = catalog.start_job("train", params)
-        try:
-            prepare_step(step)
-        except OSError as exc:
-            record = RunRecord(step.name, step.argv, step.cwd, _now(), _now(), None, "failed",
-                               error=f"{step.name}: cannot write {exc.filename}: "
-                                     f"{exc.strerror or exc}")
-        else:
-            parser = ProgressParser(caching=step.name.startswith("cache"))
-            last_job_update = 0.0
-
-            def handle(stream: str, line: str, _step: TrainStep = step,
-                       _parser: ProgressParser = parser) -> None:
-                nonlocal last_job_update
-                if on_line is not None:
-                    on_line(stream, line)
-                state = _parser.feed(line)
-                if state is None:
-                    return
-                if on_progress is not None:
-                    on_progress(_step, state)
-                if state.step is not None:
-                    done, total = state.step, state.total_steps
-                else:
-                    done, total = state.task_done or 0, state.task_total
-                progress(Progress(done=done, total=total, item=_step.name,
-                                  message=state.summary()))
-                now = time.monotonic()
-                if job_id is not None and now - last_job_update >= job_update_every_s:
-                    last_job_update = now
-                    catalog.update_job(job_id, done=done, total=total)
-
-            try:
-                # the trainer's pid goes in the job row: if Curator is killed, it is found
-                noted = (None if job_id is None else
-                         lambda pid, _j=job_id: catalog.record_job_child(_j, pid))
-                record = run_command(step.argv, cwd=step.cwd, env=step.env, on_line=handle,
-                                     cancel=cancel, grace_s=grace_s, term_grace_s=term_grace_s,
-                                     name=step.name, on_start=noted)
-            except BaseException as exc:
-                # A callback failed (the process group is already killed): the job row must
-                # not stay "running" forever.
-                if job_id is not None:
-                    catalog.finish_job(job_id, "failed", result={"error": repr(exc)},
-                                       log=f"stopped: {exc!r}")
-                raise
-            record = replace(record, progress=parser.state)
+        follow = _StepProgress(step, on_line, on_progress, progress, catalog, job_id,
+                               job_update_every_s)
+        record = _run_step(step, follow, cancel, grace_s, term_grace_s, catalog, job_id)
         report.records.append(record)
         if job_id is not None:
             result = record.to_json()
@@ -522,3 +500,61 @@ def run_steps(steps: Sequence[TrainStep], *, on_line: LineCallback | None = None
                                              f"{step.name} failed"))
         break
     return report
+
+
+class _StepProgress:
+    """One step's lines: passed on, parsed into progress, the job row's count kept fresh."""
+
+    def __init__(self, step: TrainStep, on_line: LineCallback | None,
+                 on_progress: Callable[[TrainStep, TrainProgress], None] | None,
+                 progress: ProgressFn, catalog: Any, job_id: int | None,
+                 update_every_s: float) -> None:
+        self.step, self.on_line, self.on_progress, self.progress = (step, on_line, on_progress,
+                                                                    progress)
+        self.catalog, self.job_id, self.update_every_s = catalog, job_id, update_every_s
+        self.parser = ProgressParser(caching=step.name.startswith("cache"))
+        self._last_update = 0.0
+
+    def __call__(self, stream: str, line: str) -> None:
+        if self.on_line is not None:
+            self.on_line(stream, line)
+        state = self.parser.feed(line)
+        if state is None:
+            return
+        if self.on_progress is not None:
+            self.on_progress(self.step, state)
+        if state.step is not None:
+            done, total = state.step, state.total_steps
+        else:
+            done, total = state.task_done or 0, state.task_total
+        self.progress(Progress(done=done, total=total, item=self.step.name,
+                               message=state.summary()))
+        now = time.monotonic()
+        if self.job_id is not None and now - self._last_update >= self.update_every_s:
+            self._last_update = now
+            self.catalog.update_job(self.job_id, done=done, total=total)
+
+
+def _run_step(step: TrainStep, follow: _StepProgress, cancel: CancelToken, grace_s: float,
+              term_grace_s: float, catalog: Any, job_id: int | None) -> RunRecord:
+    """Write the step's files, then run it; a callback that raises fails its job row."""
+    try:
+        prepare_step(step)
+    except OSError as exc:
+        return RunRecord(step.name, step.argv, step.cwd, _now(), _now(), None, "failed",
+                         error=f"{step.name}: cannot write {exc.filename}: "
+                               f"{exc.strerror or exc}")
+    # the trainer's pid goes in the job row: if Curator is killed, it is found
+    noted = None if job_id is None else lambda pid: catalog.record_job_child(job_id, pid)
+    try:
+        record = run_command(step.argv, cwd=step.cwd, env=step.env, on_line=follow,
+                             cancel=cancel, grace_s=grace_s, term_grace_s=term_grace_s,
+                             name=step.name, on_start=noted)
+    except BaseException as exc:
+        # A callback failed (the process group is already killed): the job row must
+        # not stay "running" forever.
+        if job_id is not None:
+            catalog.finish_job(job_id, "failed", result={"error": repr(exc)},
+                               log=f"stopped: {exc!r}")
+        raise
+    return replace(record, progress=follow.parser.state)

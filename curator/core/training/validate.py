@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +48,16 @@ class Problem:
     field: str
     message: str
     severity: str = "error"  # error: the run would fail | warning: it runs, maybe not as meant
+    #: What is wrong, stable across rewordings (`not_set`, `missing`, `too_many`…); with
+    #: `field` it names the rule, so tests and scripts need not match the English.
+    code: str = ""
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"
 
     def to_json(self) -> dict[str, str]:
-        return {"field": self.field, "message": self.message, "severity": self.severity}
+        return {"field": self.field, "code": self.code, "message": self.message,
+                "severity": self.severity}
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:
@@ -153,7 +157,7 @@ def export_counts(path: Path) -> dict[str, Any] | None:
     Curator did not write, or one edited by hand after the export (its counts may be stale).
     """
     try:
-        from curator.core.export.writer import MANIFEST_NAME, read_manifest  # noqa: PLC0415
+        from curator.core.export.writer import MANIFEST_NAME, read_manifest
     except ImportError:
         return None
     path = Path(path)
@@ -188,30 +192,9 @@ def inspect_dataset_config(path: Path, *, cwd: Path | None = None,
     def bad(message: str, severity: str = "error") -> None:
         problems.append(Problem("dataset_config", message, severity))
 
-    if not path.is_file():
-        bad(f"the dataset config {path} does not exist; export the dataset first (curator "
-            f"export) or pass --dataset-config")
+    data = _read_dataset_config(path, bad)
+    if data is None:
         return DatasetSummary(str(path), problems=tuple(problems))
-    if path.suffix.lower() not in (".toml", ".json"):
-        bad(f"{path.name}: the trainer reads only .toml or .json dataset configs (§1.1)")
-        return DatasetSummary(str(path), problems=tuple(problems))
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        bad(f"{path.name} cannot be read: {exc}")
-        return DatasetSummary(str(path), problems=tuple(problems))
-    if path.suffix.lower() == ".toml":
-        try:
-            import toml  # noqa: PLC0415 - musubi's own reader, when installed, parses differently
-
-            toml.loads(text)
-        except ImportError:
-            pass
-        except Exception as exc:  # noqa: BLE001 - any parse failure of the trainer's reader
-            bad(f"{path.name} parses with Python's TOML reader but not with the 'toml' package "
-                f"musubi-tuner uses: {exc}")
-
     extra_top = sorted(set(data) - {"general", "datasets"})
     if extra_top:
         bad(f"{path.name}: only [general] and [[datasets]] may be at the top level, not "
@@ -224,72 +207,13 @@ def inspect_dataset_config(path: Path, *, cwd: Path | None = None,
     datasets = data.get("datasets") or []
     if not datasets:
         bad(f"{path.name} has no [[datasets]] table; export at least one section")
-
     sections: list[DatasetSection] = []
     cache_dirs: dict[str, int] = {}
-    for index, d in enumerate(datasets):
-        where = f"[[datasets]] #{index + 1}"
-        merged = {**general, **d}
-        is_video = "video_directory" in d or "video_jsonl_file" in d
-        kind = "video" if is_video else "image"
-        directory = d.get(f"{kind}_directory")
-        jsonl = d.get(f"{kind}_jsonl_file")
-        if not directory and not jsonl:
-            bad(f"{where} has neither image_directory nor video_directory (nor a JSONL file)")
-            continue
-        if isinstance(d.get("source_fps"), int) and not isinstance(d.get("source_fps"), bool):
-            bad(f"{where}: source_fps = {d['source_fps']} must be written as a float "
-                f"({d['source_fps']}.0), or the trainer's schema rejects it (§0.4)")
-        source_text = str(directory or jsonl)
-        source = _resolve(source_text, cwd)
-        cache_text = d.get("cache_directory")
-        if jsonl and not cache_text:
-            bad(f"{where}: a JSONL dataset needs cache_directory (§1.3)")
-        cache = str(_resolve(str(cache_text or source_text), cwd))
-        if cache in cache_dirs:
-            bad(f"{where} and [[datasets]] #{cache_dirs[cache] + 1} share the cache directory "
-                f"{cache}; give each its own cache_directory (§0.5)")
-        cache_dirs.setdefault(cache, index)
-        repeats = merged.get("num_repeats", 1)
-        media = captioned = 0
-        if directory and not source.is_dir():
-            if not check_files:
-                bad(f"{where}: {source} is not on this machine; make sure it exists where the "
-                    f"commands run", "warning")
-            else:
-                hint = ""
-                if not Path(source_text).is_absolute() and (path.parent / source_text).is_dir():
-                    hint = (f"; relative paths resolve against the trainer's folder {cwd}, not "
-                            f"the config's folder: export with absolute paths")
-                bad(f"{where}: {kind}_directory {source} does not exist{hint}")
-        elif directory:
-            ext = merged.get("caption_extension")
-            files, uncaptioned = _folder_media(source, VIDEO_SUFFIXES if is_video
-                                               else IMAGE_SUFFIXES, ext or "")
-            media = len(files)
-            if not ext:
-                bad(f"{where}: no caption_extension (e.g. \".txt\"), so caching stops at the "
-                    f"first file (§1.3)")
-            else:
-                captioned = media - len(uncaptioned)
-            if media == 0:
-                bad(f"{where}: {source} holds no {kind} files the trainer reads "
-                    f"({', '.join(VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES)})")
-            elif ext and captioned < media:
-                missing = [f.name for f in uncaptioned][:3]
-                if is_video:
-                    bad(f"{where}: {media - captioned} of {media} clips have no {ext} "
-                        f"caption (e.g. {', '.join(missing)}); caching crashes on the first "
-                        f"one (§0.6): caption them or remove them")
-                else:
-                    bad(f"{where}: {media - captioned} of {media} images have no {ext} "
-                        f"caption and will be skipped silently (§0.6)", "warning")
-        elif jsonl and not source.is_file():
-            bad(f"{where}: {kind}_jsonl_file {source} does not exist",
-                "error" if check_files else "warning")
-        sections.append(DatasetSection(index, kind, str(source), cache, media, captioned,
-                                       int(repeats) if isinstance(repeats, int) else 1))
-
+    for index, table in enumerate(datasets):
+        section = _inspect_section(index, table, general, path, cwd, check_files, cache_dirs,
+                                   bad)
+        if section is not None:
+            sections.append(section)
     counts = export_counts(path)
     if counts is None:
         bad(f"{path.name} has no counts from `curator export` (written by hand, or edited "
@@ -298,6 +222,110 @@ def inspect_dataset_config(path: Path, *, cwd: Path | None = None,
         return DatasetSummary(str(path), tuple(sections), None, tuple(problems))
     return DatasetSummary(str(path), tuple(sections), counts.get("total_items"),
                           tuple(problems), counts.get("steps_per_epoch"))
+
+
+def _read_dataset_config(path: Path, bad: Callable[..., None]) -> dict[str, Any] | None:
+    """The config's tables, or None (with the reason) when the trainer could not read it."""
+    if not path.is_file():
+        bad(f"the dataset config {path} does not exist; export the dataset first (curator "
+            f"export) or pass --dataset-config")
+        return None
+    if path.suffix.lower() not in (".toml", ".json"):
+        bad(f"{path.name}: the trainer reads only .toml or .json dataset configs (§1.1)")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        bad(f"{path.name} cannot be read: {exc}")
+        return None
+    if path.suffix.lower() == ".toml":
+        try:
+            import toml
+
+            toml.loads(text)
+        except ImportError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - any parse failure of the trainer's reader
+            bad(f"{path.name} parses with Python's TOML reader but not with the 'toml' package "
+                f"musubi-tuner uses: {exc}")
+    return data
+
+
+def _inspect_section(index: int, d: dict[str, Any], general: dict[str, Any], path: Path,
+                     cwd: Path, check_files: bool, cache_dirs: dict[str, int],
+                     bad: Callable[..., None]) -> DatasetSection | None:
+    """One [[datasets]] table: its keys, its cache folder, and its media and captions."""
+    where = f"[[datasets]] #{index + 1}"
+    merged = {**general, **d}
+    is_video = "video_directory" in d or "video_jsonl_file" in d
+    kind = "video" if is_video else "image"
+    directory = d.get(f"{kind}_directory")
+    jsonl = d.get(f"{kind}_jsonl_file")
+    if not directory and not jsonl:
+        bad(f"{where} has neither image_directory nor video_directory (nor a JSONL file)")
+        return None
+    if isinstance(d.get("source_fps"), int) and not isinstance(d.get("source_fps"), bool):
+        bad(f"{where}: source_fps = {d['source_fps']} must be written as a float "
+            f"({d['source_fps']}.0), or the trainer's schema rejects it (§0.4)")
+    source_text = str(directory or jsonl)
+    source = _resolve(source_text, cwd)
+    cache_text = d.get("cache_directory")
+    if jsonl and not cache_text:
+        bad(f"{where}: a JSONL dataset needs cache_directory (§1.3)")
+    cache = str(_resolve(str(cache_text or source_text), cwd))
+    if cache in cache_dirs:
+        bad(f"{where} and [[datasets]] #{cache_dirs[cache] + 1} share the cache directory "
+            f"{cache}; give each its own cache_directory (§0.5)")
+    cache_dirs.setdefault(cache, index)
+    repeats = merged.get("num_repeats", 1)
+    media = captioned = 0
+    if directory and not source.is_dir():
+        if not check_files:
+            bad(f"{where}: {source} is not on this machine; make sure it exists where the "
+                f"commands run", "warning")
+        else:
+            hint = ""
+            if not Path(source_text).is_absolute() and (path.parent / source_text).is_dir():
+                hint = (f"; relative paths resolve against the trainer's folder {cwd}, not "
+                        f"the config's folder: export with absolute paths")
+            bad(f"{where}: {kind}_directory {source} does not exist{hint}")
+    elif directory:
+        media, captioned = _count_captioned(where, source, kind, merged.get("caption_extension"),
+                                            bad)
+    elif jsonl and not source.is_file():
+        bad(f"{where}: {kind}_jsonl_file {source} does not exist",
+            "error" if check_files else "warning")
+    return DatasetSection(index, kind, str(source), cache, media, captioned,
+                          int(repeats) if isinstance(repeats, int) else 1)
+
+
+def _count_captioned(where: str, source: Path, kind: str, ext: str | None,
+                     bad: Callable[..., None]) -> tuple[int, int]:
+    """(media files, captioned ones) in a section's folder, with what caching would trip on."""
+    is_video = kind == "video"
+    files, uncaptioned = _folder_media(source, VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES,
+                                       ext or "")
+    media = captioned = len(files)
+    if not ext:
+        captioned = 0
+        bad(f"{where}: no caption_extension (e.g. \".txt\"), so caching stops at the "
+            f"first file (§1.3)")
+    else:
+        captioned = media - len(uncaptioned)
+    if media == 0:
+        bad(f"{where}: {source} holds no {kind} files the trainer reads "
+            f"({', '.join(VIDEO_SUFFIXES if is_video else IMAGE_SUFFIXES)})")
+    elif ext and captioned < media:
+        missing = [f.name for f in uncaptioned][:3]
+        if is_video:
+            bad(f"{where}: {media - captioned} of {media} clips have no {ext} "
+                f"caption (e.g. {', '.join(missing)}); caching crashes on the first "
+                f"one (§0.6): caption them or remove them")
+        else:
+            bad(f"{where}: {media - captioned} of {media} images have no {ext} "
+                f"caption and will be skipped silently (§0.6)", "warning")
+    return media, captioned
 
 
 def inspect_diffusion_pipe_dataset(path: Path, *, check_files: bool = True) -> DatasetSummary:
@@ -356,7 +384,7 @@ def inspect_diffusion_pipe_dataset(path: Path, *, check_files: bool = True) -> D
 def default_dataset_config(export_root: Path, trainer: str) -> Path | None:
     """The dataset config `curator export` wrote into `export_root` for this trainer, if any."""
     try:
-        from curator.core.export.trainer_config import (  # noqa: PLC0415
+        from curator.core.export.trainer_config import (
             DP_CONFIG_NAME,
             MUSUBI_CONFIG_NAME,
         )
@@ -398,7 +426,8 @@ def _extra_option_values(args: Sequence[str], option: str) -> list[str]:
 def _check_boundary(value: Any, problems: list[Problem], where: str) -> None:
     """§0.10: `--timestep_boundary` is type=int in wan_train_network.py; 0.875 is rejected."""
     if isinstance(value, bool):
-        problems.append(Problem("timestep_boundary", f"{where}: write a whole number like 875"))
+        problems.append(Problem("timestep_boundary", f"{where}: write a whole number like 875",
+                                code="not_integer"))
         return
     if isinstance(value, str):
         try:
@@ -408,7 +437,8 @@ def _check_boundary(value: Any, problems: list[Problem], where: str) -> None:
                 number = float(value)
             except ValueError:
                 problems.append(Problem("timestep_boundary", f"{where}: {value!r} is not a "
-                                        f"number; write a whole number like 875"))
+                                        f"number; write a whole number like 875",
+                                        code="not_integer"))
                 return
             value = number
     if isinstance(value, float):
@@ -419,11 +449,46 @@ def _check_boundary(value: Any, problems: list[Problem], where: str) -> None:
             problems.append(Problem(
                 "timestep_boundary",
                 f"{where}: the trainer's --timestep_boundary takes an integer, so {value} is "
-                f"rejected; write {suggestion} (the 0-1 form only works in wan_generate_video.py)"))
+                f"rejected; write {suggestion} (the 0-1 form only works in wan_generate_video.py)",
+                code="not_integer"))
             return
     if not 0 <= value <= 1000:
         problems.append(Problem("timestep_boundary", f"{where}: {value} is outside 0-1000; the "
-                                f"Wan2.2 T2V default is 875, I2V 900"))
+                                f"Wan2.2 T2V default is 875, I2V 900", code="out_of_range"))
+
+
+class _Checks:
+    """Collects problems for one profile; `need_file` knows whether files are local."""
+
+    def __init__(self, check_files: bool) -> None:
+        self.problems: list[Problem] = []
+        self.check_files = check_files
+
+    def error(self, field_name: str, message: str, code: str) -> None:
+        self.problems.append(Problem(field_name, message, "error", code))
+
+    def warn(self, field_name: str, message: str, code: str) -> None:
+        self.problems.append(Problem(field_name, message, "warning", code))
+
+    def need_file(self, field_name: str, value: str, label: str, how: str, *,
+                  folder: bool = False) -> None:
+        if not value:
+            self.error(field_name, f"{label} is not set; {how}", "not_set")
+            return
+        target = Path(value)
+        if target.is_dir() if folder else target.is_file():
+            return
+        if not self.check_files:
+            self.warn(field_name, f"{label} {value} is not on this machine; make sure it exists "
+                                  f"where the commands run", "not_here")
+        elif target.exists():
+            self.error(field_name, f"{label} {value} is a {'file' if folder else 'folder'}, "
+                                   f"not a {'folder' if folder else 'file'}; {how}", "wrong_kind")
+        else:
+            self.error(field_name, f"{label} {value} does not exist; {how}", "missing")
+
+    def sorted(self) -> list[Problem]:
+        return sorted(self.problems, key=lambda x: x.severity != "error")
 
 
 def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all", *,
@@ -441,239 +506,272 @@ def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all
     Returns:
         Problems, errors first; an empty list means ready to run.
     """
-    from .commands import expand_steps, musubi_script, resolve_deepspeed, resolve_python
+    from .commands import expand_steps
 
     p = profile
     names = expand_steps(steps)
-    problems: list[Problem] = []
-
-    def error(field_name: str, message: str) -> None:
-        problems.append(Problem(field_name, message))
-
-    def warn(field_name: str, message: str) -> None:
-        problems.append(Problem(field_name, message, "warning"))
-
-    def need_file(field_name: str, value: str, label: str, how: str, *,
-                  folder: bool = False) -> None:
-        if not value:
-            error(field_name, f"{label} is not set; {how}")
-            return
-        target = Path(value)
-        ok = target.is_dir() if folder else target.is_file()
-        if ok:
-            return
-        if not check_files:
-            warn(field_name, f"{label} {value} is not on this machine; make sure it exists "
-                             f"where the commands run")
-        elif target.exists():
-            error(field_name, f"{label} {value} is a {'file' if folder else 'folder'}, not a "
-                              f"{'folder' if folder else 'file'}; {how}")
-        else:
-            error(field_name, f"{label} {value} does not exist; {how}")
-
+    c = _Checks(check_files)
     for field_name, message in text_problems(p):
-        error(field_name, message)
+        c.error(field_name, message, "control_character")
     if p.trainer not in TRAINERS:
-        error("trainer", f"trainer {p.trainer!r} is unknown; use one of {', '.join(TRAINERS)}")
-        return problems
+        c.error("trainer", f"trainer {p.trainer!r} is unknown; use one of {', '.join(TRAINERS)}",
+                "unknown_trainer")
+        return c.problems
+    _check_trainer_dir(c, p, names)
+    if check_files:
+        _check_launchers(c, p, names)
+    if p.trainer == "diffusion-pipe":
+        _validate_diffusion_pipe(p, c, check_files, check_dataset)
+        return c.sorted()
+    _check_model_files(c, p, names)
+    _check_memory(c, p)
+    _check_timesteps(c, p)
+    _check_network_and_loop(c, p)
+    _check_output(c, p)
+    # ---- dataset (exists, its folders hold captioned media, counts known)
+    if check_dataset and (summary := dataset_summary(p, check_files=check_files)) is not None:
+        c.problems.extend(summary.problems)
+    return c.sorted()
 
-    # ---- where the trainer is and what runs it
+
+def _check_trainer_dir(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> None:
+    """Where the trainer is: set, present, and the checkout it claims to be."""
+    from .commands import musubi_script
+
     if not p.trainer_dir:
-        error("trainer_dir", f"the {p.trainer} folder is not set; pass --trainer-dir or set "
-                             f"[trainer] dir in the profile")
-    elif check_files and not Path(p.trainer_dir).is_dir():
-        error("trainer_dir", f"the {p.trainer} folder {p.trainer_dir} does not exist; pass "
-                             f"--trainer-dir with the folder you cloned")
-    elif check_files and p.trainer == "musubi-tuner":
+        c.error("trainer_dir", f"the {p.trainer} folder is not set; pass --trainer-dir or set "
+                               f"[trainer] dir in the profile", "not_set")
+    elif c.check_files and not Path(p.trainer_dir).is_dir():
+        c.error("trainer_dir", f"the {p.trainer} folder {p.trainer_dir} does not exist; pass "
+                               f"--trainer-dir with the folder you cloned", "missing")
+    elif c.check_files and p.trainer == "musubi-tuner":
         for step in names:
             script = Path(musubi_script(p, step))
             if not script.is_file():
-                error("trainer_dir", f"{p.trainer_dir} has no src/musubi_tuner/"
-                                     f"{script.name}; is it a musubi-tuner checkout?")
+                c.error("trainer_dir", f"{p.trainer_dir} has no src/musubi_tuner/"
+                                       f"{script.name}; is it a musubi-tuner checkout?",
+                        "not_a_checkout")
                 break
-    elif check_files and p.trainer == "diffusion-pipe":
+    elif c.check_files and p.trainer == "diffusion-pipe":
         if not (Path(p.trainer_dir) / "train.py").is_file():
-            error("trainer_dir", f"{p.trainer_dir} has no train.py; is it a diffusion-pipe "
-                                 f"checkout?")
+            c.error("trainer_dir", f"{p.trainer_dir} has no train.py; is it a diffusion-pipe "
+                                   f"checkout?", "not_a_checkout")
+
+
+def _check_launchers(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> None:
+    """What runs the trainer: its Python, accelerate or deepspeed, found on this machine."""
+    from .commands import resolve_deepspeed, resolve_python
+
     python = resolve_python(p)
-    if check_files:
-        if _is_pathlike(python):
-            if not os.access(python, os.X_OK):
-                error("python", f"the Python {python} does not exist or cannot run; pass "
-                                f"--python with the trainer's venv python")
-        elif not shutil.which(python):
-            error("python", f"no '{python}' on PATH; pass --python with the trainer's venv "
-                            f"python")
-        if p.trainer == "musubi-tuner" and "train" in names and p.accelerate:
-            if not (shutil.which(p.accelerate) or os.access(p.accelerate, os.X_OK)):
-                error("accelerate", f"the accelerate command {p.accelerate} is not found; leave "
-                                    f"it empty to run `python -m accelerate.commands.launch`")
-        if p.trainer == "diffusion-pipe":
-            deepspeed = resolve_deepspeed(p)
-            if not (shutil.which(deepspeed) or os.access(deepspeed, os.X_OK)):
-                error("dp_deepspeed", f"the deepspeed launcher '{deepspeed}' is not found; "
-                                      f"install deepspeed in the trainer's venv or set "
-                                      f"[diffusion_pipe] deepspeed")
-
+    if _is_pathlike(python):
+        if not os.access(python, os.X_OK):
+            c.error("python", f"the Python {python} does not exist or cannot run; pass "
+                              f"--python with the trainer's venv python", "not_runnable")
+    elif not shutil.which(python):
+        c.error("python", f"no '{python}' on PATH; pass --python with the trainer's venv "
+                          f"python", "not_on_path")
+    if p.trainer == "musubi-tuner" and "train" in names and p.accelerate:
+        if not (shutil.which(p.accelerate) or os.access(p.accelerate, os.X_OK)):
+            c.error("accelerate", f"the accelerate command {p.accelerate} is not found; leave "
+                                  f"it empty to run `python -m accelerate.commands.launch`",
+                    "not_on_path")
     if p.trainer == "diffusion-pipe":
-        _validate_diffusion_pipe(p, problems, need_file, check_files, check_dataset)
-        return sorted(problems, key=lambda x: x.severity != "error")
+        deepspeed = resolve_deepspeed(p)
+        if not (shutil.which(deepspeed) or os.access(deepspeed, os.X_OK)):
+            c.error("dp_deepspeed", f"the deepspeed launcher '{deepspeed}' is not found; "
+                                    f"install deepspeed in the trainer's venv or set "
+                                    f"[diffusion_pipe] deepspeed", "not_on_path")
 
-    # ---- task and model files (§2.2-2.4)
+
+def _check_model_files(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> None:
+    """The task and the files each step reads (§2.2-2.4)."""
     if p.task not in WAN_TASKS:
         hint = " (Wan2.2 5B is not supported by musubi-tuner)" if "5B" in p.task else ""
-        error("task", f"task {p.task!r} is not one the trainer accepts{hint}; choose one of "
-                      f"{', '.join(WAN_TASKS)}")
+        c.error("task", f"task {p.task!r} is not one the trainer accepts{hint}; choose one of "
+                        f"{', '.join(WAN_TASKS)}", "unknown_task")
     if "cache-latents" in names or "cache-text" in names or "train" in names:
-        need_file("dataset_config", p.dataset_config, "the dataset config",
-                  "export the dataset (curator export) or pass --dataset-config")
+        c.need_file("dataset_config", p.dataset_config, "the dataset config",
+                    "export the dataset (curator export) or pass --dataset-config")
     if "cache-latents" in names:
-        need_file("vae", p.vae, "the VAE (wan_2.1_vae.safetensors)", "pass --vae")
+        c.need_file("vae", p.vae, "the VAE (wan_2.1_vae.safetensors)", "pass --vae")
         if needs_clip(p.task):
-            need_file("clip", p.clip, "the CLIP model (models_clip_open-clip-xlm-roberta-large-"
-                      "vit-huge-14.pth) that Wan2.1 I2V caching needs", "set [models] clip")
+            c.need_file("clip", p.clip, "the CLIP model (models_clip_open-clip-xlm-roberta-"
+                        "large-vit-huge-14.pth) that Wan2.1 I2V caching needs",
+                        "set [models] clip")
     if "cache-text" in names:
-        need_file("t5", p.t5, "the T5 text encoder (models_t5_umt5-xxl-enc-bf16.pth)",
-                  "pass --t5")
+        c.need_file("t5", p.t5, "the T5 text encoder (models_t5_umt5-xxl-enc-bf16.pth)",
+                    "pass --t5")
     if "train" in names:
-        need_file("dit", p.dit, "the DiT model", "pass --dit")
-        if p.dit_high_noise:
-            if not is_wan22(p.task):
-                error("dit_high_noise", f"--dit_high_noise is for Wan2.2 (t2v-A14B, i2v-A14B), "
-                                        f"not {p.task}; clear [models] dit_high_noise")
-            need_file("dit_high_noise", p.dit_high_noise, "the high-noise DiT",
-                      "set [models] dit_high_noise")
-        if p.network_weights:
-            need_file("network_weights", p.network_weights, "the LoRA to continue from",
-                      "fix [network] weights")
-        if p.resume:
-            need_file("resume", p.resume, "the saved state to resume", "pick a *-state folder "
-                      "in the output folder", folder=True)
-        if p.sample_prompts:
-            need_file("vae", p.vae, "the VAE, which sampling needs", "pass --vae")
-            need_file("t5", p.t5, "the T5 text encoder, which sampling needs", "pass --t5")
-            if needs_clip(p.task):
-                need_file("clip", p.clip, "the CLIP model, which Wan2.1 I2V sampling needs",
-                          "set [models] clip")
-            need_file("sample_prompts", p.sample_prompts, "the sample-prompt file",
-                      "write one in the Train tab or fix [sampling] prompts")
-            _validate_prompt_file(p, problems)
+        _check_train_files(c, p)
 
-    # ---- memory (§2.4)
+
+def _check_train_files(c: _Checks, p: TrainingProfile) -> None:
+    c.need_file("dit", p.dit, "the DiT model", "pass --dit")
+    if p.dit_high_noise:
+        if not is_wan22(p.task):
+            c.error("dit_high_noise", f"--dit_high_noise is for Wan2.2 (t2v-A14B, i2v-A14B), "
+                                      f"not {p.task}; clear [models] dit_high_noise",
+                    "not_wan22")
+        c.need_file("dit_high_noise", p.dit_high_noise, "the high-noise DiT",
+                    "set [models] dit_high_noise")
+    if p.network_weights:
+        c.need_file("network_weights", p.network_weights, "the LoRA to continue from",
+                    "fix [network] weights")
+    if p.resume:
+        c.need_file("resume", p.resume, "the saved state to resume", "pick a *-state folder "
+                    "in the output folder", folder=True)
+    if p.sample_prompts:
+        c.need_file("vae", p.vae, "the VAE, which sampling needs", "pass --vae")
+        c.need_file("t5", p.t5, "the T5 text encoder, which sampling needs", "pass --t5")
+        if needs_clip(p.task):
+            c.need_file("clip", p.clip, "the CLIP model, which Wan2.1 I2V sampling needs",
+                        "set [models] clip")
+        c.need_file("sample_prompts", p.sample_prompts, "the sample-prompt file",
+                    "write one in the Train tab or fix [sampling] prompts")
+        _validate_prompt_file(p, c.problems)
+
+
+def _check_memory(c: _Checks, p: TrainingProfile) -> None:
+    """fp8, attention, block swap and precision (§2.4)."""
     if p.fp8_scaled and not p.fp8_base:
-        error("fp8_scaled", "--fp8_scaled needs --fp8_base: turn on [memory] fp8_base, or turn "
-                            "off fp8_scaled")
+        c.error("fp8_scaled", "--fp8_scaled needs --fp8_base: turn on [memory] fp8_base, or "
+                              "turn off fp8_scaled", "needs_fp8_base")
     dit_names = " ".join(Path(x).name.lower() for x in (p.dit, p.dit_high_noise) if x)
     if p.fp8_scaled and ("fp8" in dit_names or "e4m3" in dit_names):
-        warn("fp8_scaled", "the DiT file name says fp8: --fp8_scaled refuses fp8 weights "
-                           "(§3); use the bf16/fp16 file, or keep fp8_base and turn off "
-                           "fp8_scaled")
+        c.warn("fp8_scaled", "the DiT file name says fp8: --fp8_scaled refuses fp8 weights "
+                             "(§3); use the bf16/fp16 file, or keep fp8_base and turn off "
+                             "fp8_scaled", "fp8_weights")
     if p.attention not in ATTENTION_BACKENDS:
         if "sage" in p.attention:
-            error("attention", "--sage_attn is refused by the trainer for training (it raises "
-                               "ValueError); use sdpa (or xformers, flash_attn, flash3)")
+            c.error("attention", "--sage_attn is refused by the trainer for training (it "
+                                 "raises ValueError); use sdpa (or xformers, flash_attn, "
+                                 "flash3)", "sage_attention")
         else:
-            error("attention", f"attention {p.attention!r} is unknown; use one of "
-                               f"{', '.join(ATTENTION_BACKENDS)}")
+            c.error("attention", f"attention {p.attention!r} is unknown; use one of "
+                                 f"{', '.join(ATTENTION_BACKENDS)}", "unknown_attention")
     for extra_name in ("extra_train_args", "extra_cache_latents_args", "extra_cache_text_args"):
-        extra = getattr(p, extra_name)
-        if "--sage_attn" in extra:
-            error(extra_name, "--sage_attn is refused by the trainer for training; remove it "
-                              "from the extra arguments and use [memory] attention = \"sdpa\"")
-    limit = max_blocks_to_swap(p.task)
-    if isinstance(p.blocks_to_swap, bool) or not isinstance(p.blocks_to_swap, int):
-        error("blocks_to_swap", "blocks_to_swap must be a whole number")
-    elif p.blocks_to_swap < 0:
-        error("blocks_to_swap", "blocks_to_swap cannot be negative; use 0 for no swapping")
-    elif p.blocks_to_swap > limit:
-        blocks = 30 if limit == 29 else 40
-        error("blocks_to_swap", f"blocks_to_swap {p.blocks_to_swap} is too many: {p.task} has "
-                                f"{blocks} blocks, so at most {limit} can be swapped")
-    if p.offload_inactive_dit and p.blocks_to_swap:
-        error("offload_inactive_dit", "--offload_inactive_dit cannot be used with "
-                                      "--blocks_to_swap; set blocks_to_swap = 0 or turn off "
-                                      "offload_inactive_dit")
-    if p.offload_inactive_dit and not p.dit_high_noise:
-        warn("offload_inactive_dit", "offload_inactive_dit does nothing without a high-noise "
-                                     "DiT (--dit_high_noise)")
+        if "--sage_attn" in getattr(p, extra_name):
+            c.error(extra_name, "--sage_attn is refused by the trainer for training; remove it "
+                                "from the extra arguments and use [memory] attention = "
+                                "\"sdpa\"", "sage_attention")
+    _check_block_swap(c, p)
     if p.mixed_precision not in MIXED_PRECISIONS:
-        error("mixed_precision", f"mixed_precision must be one of {', '.join(MIXED_PRECISIONS)}")
+        c.error("mixed_precision", f"mixed_precision must be one of "
+                                   f"{', '.join(MIXED_PRECISIONS)}", "unknown_precision")
     elif "bf16" in dit_names and p.mixed_precision == "fp16" or (
             "fp16" in dit_names and p.mixed_precision == "bf16"):
         weights = "bf16" if "bf16" in dit_names else "fp16"
-        warn("mixed_precision", f"the DiT file name suggests {weights} weights but "
-                                f"mixed_precision is {p.mixed_precision}; the trainer requires "
-                                f"them to match (§2.4)")
+        c.warn("mixed_precision", f"the DiT file name suggests {weights} weights but "
+                                  f"mixed_precision is {p.mixed_precision}; the trainer "
+                                  f"requires them to match (§2.4)", "precision_mismatch")
     if p.save_precision not in SAVE_PRECISIONS:
-        error("save_precision", f"save_precision must be one of {', '.join(SAVE_PRECISIONS)}")
+        c.error("save_precision", f"save_precision must be one of "
+                                  f"{', '.join(SAVE_PRECISIONS)}", "unknown_precision")
 
-    # ---- timesteps (§0.10, §2.4)
+
+def _check_block_swap(c: _Checks, p: TrainingProfile) -> None:
+    limit = max_blocks_to_swap(p.task)
+    if isinstance(p.blocks_to_swap, bool) or not isinstance(p.blocks_to_swap, int):
+        c.error("blocks_to_swap", "blocks_to_swap must be a whole number", "not_integer")
+    elif p.blocks_to_swap < 0:
+        c.error("blocks_to_swap", "blocks_to_swap cannot be negative; use 0 for no swapping",
+                "negative")
+    elif p.blocks_to_swap > limit:
+        blocks = 30 if limit == 29 else 40
+        c.error("blocks_to_swap", f"blocks_to_swap {p.blocks_to_swap} is too many: {p.task} "
+                                  f"has {blocks} blocks, so at most {limit} can be swapped",
+                "too_many")
+    if p.offload_inactive_dit and p.blocks_to_swap:
+        c.error("offload_inactive_dit", "--offload_inactive_dit cannot be used with "
+                                        "--blocks_to_swap; set blocks_to_swap = 0 or turn off "
+                                        "offload_inactive_dit", "with_block_swap")
+    if p.offload_inactive_dit and not p.dit_high_noise:
+        c.warn("offload_inactive_dit", "offload_inactive_dit does nothing without a high-noise "
+                                       "DiT (--dit_high_noise)", "no_high_noise_dit")
+
+
+def _check_timesteps(c: _Checks, p: TrainingProfile) -> None:
+    """§0.10, §2.4."""
     if p.timestep_boundary is not None:
-        _check_boundary(p.timestep_boundary, problems, "[timesteps] boundary")
+        _check_boundary(p.timestep_boundary, c.problems, "[timesteps] boundary")
         if not is_wan22(p.task):
-            warn("timestep_boundary", f"a timestep boundary only matters for Wan2.2 A14B, not "
-                                      f"{p.task}")
+            c.warn("timestep_boundary", f"a timestep boundary only matters for Wan2.2 A14B, not "
+                                        f"{p.task}", "not_wan22")
     for value in _extra_option_values(p.extra_train_args, "--timestep_boundary"):
-        _check_boundary(value, problems, "--timestep_boundary in the extra arguments")
+        _check_boundary(value, c.problems, "--timestep_boundary in the extra arguments")
     if p.timestep_sampling not in TIMESTEP_SAMPLINGS:
-        error("timestep_sampling", f"timestep sampling {p.timestep_sampling!r} is unknown; use "
-                                   f"one of {', '.join(TIMESTEP_SAMPLINGS)}")
+        c.error("timestep_sampling", f"timestep sampling {p.timestep_sampling!r} is unknown; "
+                                     f"use one of {', '.join(TIMESTEP_SAMPLINGS)}",
+                "unknown_sampling")
     if p.discrete_flow_shift <= 0:
-        error("discrete_flow_shift", "discrete_flow_shift must be above 0 (3.0 is usual)")
+        c.error("discrete_flow_shift", "discrete_flow_shift must be above 0 (3.0 is usual)",
+                "not_positive")
     for name in ("min_timestep", "max_timestep"):
         value = getattr(p, name)
         if value is not None and not 0 <= value <= 1000:
-            error(name, f"{name} {value} is outside 0-1000")
+            c.error(name, f"{name} {value} is outside 0-1000", "out_of_range")
     if (p.min_timestep is not None and p.max_timestep is not None
             and p.min_timestep >= p.max_timestep):
-        error("min_timestep", "min_timestep must be below max_timestep")
+        c.error("min_timestep", "min_timestep must be below max_timestep", "order")
 
-    # ---- network, optimizer, loop, saving
+
+def _check_network_and_loop(c: _Checks, p: TrainingProfile) -> None:
+    """Network, optimizer and the training loop's length."""
     if p.network_module not in NETWORK_MODULES:
-        warn("network_module", f"network module {p.network_module!r} is not one of "
-                               f"{', '.join(NETWORK_MODULES)}; make sure the trainer has it")
+        c.warn("network_module", f"network module {p.network_module!r} is not one of "
+                                 f"{', '.join(NETWORK_MODULES)}; make sure the trainer has it",
+               "unknown_module")
     if p.network_dim <= 0:
-        error("network_dim", "network dim must be a positive whole number (32 is usual)")
+        c.error("network_dim", "network dim must be a positive whole number (32 is usual)",
+                "not_positive")
     if p.network_alpha <= 0:
-        error("network_alpha", "network alpha must be above 0 (often equal to dim)")
+        c.error("network_alpha", "network alpha must be above 0 (often equal to dim)",
+                "not_positive")
     for arg in [*p.network_args, *p.optimizer_args]:
         if "=" not in arg:
-            error("network_args", f"{arg!r} is not key=value; the trainer splits on '='")
+            c.error("network_args", f"{arg!r} is not key=value; the trainer splits on '='",
+                    "not_key_value")
     if p.learning_rate <= 0:
-        error("learning_rate", "the learning rate must be above 0 (5e-5 to 2e-4 is usual)")
+        c.error("learning_rate", "the learning rate must be above 0 (5e-5 to 2e-4 is usual)",
+                "not_positive")
     if p.gradient_accumulation_steps < 1:
-        error("gradient_accumulation_steps", "gradient_accumulation_steps must be at least 1")
+        c.error("gradient_accumulation_steps", "gradient_accumulation_steps must be at least 1",
+                "below_one")
     if p.max_data_loader_n_workers < 0:
-        error("max_data_loader_n_workers", "max_data_loader_n_workers cannot be negative")
+        c.error("max_data_loader_n_workers", "max_data_loader_n_workers cannot be negative",
+                "negative")
     if p.max_train_epochs is None and p.max_train_steps is None:
-        warn("max_train_epochs", "neither max_train_epochs nor max_train_steps is set, so the "
-                                 "trainer stops after its default 1600 steps")
+        c.warn("max_train_epochs", "neither max_train_epochs nor max_train_steps is set, so the "
+                                   "trainer stops after its default 1600 steps", "no_length")
     elif p.max_train_epochs is not None and p.max_train_steps is not None:
-        warn("max_train_steps", "max_train_epochs overrides max_train_steps in the trainer")
+        c.warn("max_train_steps", "max_train_epochs overrides max_train_steps in the trainer",
+               "overridden")
     for name in ("max_train_epochs", "max_train_steps", "save_every_n_epochs",
                  "save_every_n_steps", "save_last_n_epochs", "sample_every_n_epochs",
                  "sample_every_n_steps"):
         value = getattr(p, name)
         if value is not None and value < 1:
-            error(name, f"{name} must be at least 1, or left out")
+            c.error(name, f"{name} must be at least 1, or left out", "below_one")
+
+
+def _check_output(c: _Checks, p: TrainingProfile) -> None:
+    """Saving, naming, logging and sampling cadence."""
     if p.save_every_n_epochs is None and p.save_every_n_steps is None:
-        warn("save_every_n_epochs", "no save cadence: only the final LoRA is written, so there "
-                                    "is nothing to compare; set save_every_n_epochs = 1")
+        c.warn("save_every_n_epochs", "no save cadence: only the final LoRA is written, so "
+                                      "there is nothing to compare; set save_every_n_epochs = 1",
+               "no_cadence")
     if not p.effective_output_name or re.search(r"[/\\\n]", p.effective_output_name):
-        error("output_name", "the output name must be a plain file name, without '/'")
+        c.error("output_name", "the output name must be a plain file name, without '/'",
+                "not_a_file_name")
     if not p.output_dir:
-        error("output_dir", "the output folder is not set; pass --output-dir")
+        c.error("output_dir", "the output folder is not set; pass --output-dir", "not_set")
     if p.log_with and p.log_with not in LOG_WITH:
-        error("log_with", f"log_with must be one of {', '.join(LOG_WITH)} (or empty)")
+        c.error("log_with", f"log_with must be one of {', '.join(LOG_WITH)} (or empty)",
+                "unknown_logger")
     if p.sample_prompts and p.sample_every_n_epochs is None and p.sample_every_n_steps is None \
             and not p.sample_at_first:
-        warn("sample_every_n_epochs", "sample prompts are set but no sampling cadence; set "
-                                      "[sampling] every_n_epochs = 1")
-
-    # ---- dataset (exists, its folders hold captioned media, counts known)
-    if check_dataset and (summary := dataset_summary(p, check_files=check_files)) is not None:
-        problems.extend(summary.problems)
-    return sorted(problems, key=lambda x: x.severity != "error")
+        c.warn("sample_every_n_epochs", "sample prompts are set but no sampling cadence; set "
+                                        "[sampling] every_n_epochs = 1", "no_cadence")
 
 
 def _validate_prompt_file(p: TrainingProfile, problems: list[Problem]) -> None:
@@ -695,20 +793,15 @@ def _validate_prompt_file(p: TrainingProfile, problems: list[Problem]) -> None:
     problems.extend(validate_prompts(prompts, task=p.task, base_dir=Path(p.trainer_dir or ".")))
 
 
-def _validate_diffusion_pipe(p: TrainingProfile, problems: list[Problem], need_file: Any,
-                             check_files: bool, check_dataset: bool) -> None:
-    def error(field_name: str, message: str) -> None:
-        problems.append(Problem(field_name, message))
-
-    def warn(field_name: str, message: str) -> None:
-        problems.append(Problem(field_name, message, "warning"))
-
+def _validate_diffusion_pipe(p: TrainingProfile, c: _Checks, check_files: bool,
+                             check_dataset: bool) -> None:
+    error, warn, need_file = c.error, c.warn, c.need_file
     need_file("dp_ckpt_path", p.dp_ckpt_path, "the official Wan checkpoint folder (ckpt_path, "
               "with config.json, the VAE and T5)", "set [diffusion_pipe] ckpt_path", folder=True)
     if check_files and p.dp_ckpt_path and Path(p.dp_ckpt_path).is_dir() and not (
             Path(p.dp_ckpt_path) / "config.json").is_file():
         error("dp_ckpt_path", f"{p.dp_ckpt_path} has no config.json; point ckpt_path at the "
-                              f"official Wan2.1 folder")
+                              f"official Wan2.1 folder", "no_config")
     need_file("dataset_config", p.dataset_config, "the diffusion-pipe dataset config",
               "pass --dataset-config with a diffusion-pipe dataset TOML")
     if p.dit:
@@ -717,23 +810,25 @@ def _validate_diffusion_pipe(p: TrainingProfile, problems: list[Problem], need_f
         need_file("t5", p.t5, "the UMT5 file", "fix [models] t5 or leave it empty")
     if p.dit_high_noise:
         error("dit_high_noise", "diffusion-pipe trains one Wan2.2 expert per run: point [models] "
-                                "dit at the low- or high-noise folder and clear dit_high_noise")
+                                "dit at the low- or high-noise folder and clear dit_high_noise",
+              "one_expert")
     if p.network_alpha != p.network_dim:
         warn("network_alpha", f"diffusion-pipe forces alpha = rank, so alpha {p.network_alpha:g} "
-                              f"is ignored (rank {p.network_dim})")
+                              f"is ignored (rank {p.network_dim})", "alpha_is_rank")
     if p.timestep_boundary is not None:
         warn("timestep_boundary", "diffusion-pipe has no timestep boundary; use min_timestep/"
-                                  "max_timestep for an expert's range")
+                                  "max_timestep for an expert's range", "no_boundary")
     if p.blocks_to_swap > max_blocks_to_swap(p.task):
         error("blocks_to_swap", f"blocks_to_swap {p.blocks_to_swap} is more than the model's "
-                                f"{max_blocks_to_swap(p.task)} swappable blocks")
+                                f"{max_blocks_to_swap(p.task)} swappable blocks", "too_many")
     if p.dp_activation_checkpointing not in ("true", "unsloth"):
         error("dp_activation_checkpointing", "activation_checkpointing must be \"true\" or "
-                                             "\"unsloth\"")
+                                             "\"unsloth\"", "unknown_mode")
     if p.dp_video_clip_mode not in ("single_beginning", "single_middle"):
         error("dp_video_clip_mode", "video_clip_mode must be single_beginning or single_middle "
-                                    "(multiple_overlapping raises NotImplementedError, §4.2)")
+                                    "(multiple_overlapping raises NotImplementedError, §4.2)",
+              "unknown_mode")
     if p.learning_rate <= 0:
-        error("learning_rate", "the learning rate must be above 0")
+        error("learning_rate", "the learning rate must be above 0", "not_positive")
     if check_dataset and (summary := dataset_summary(p, check_files=check_files)) is not None:
-        problems.extend(summary.problems)
+        c.problems.extend(summary.problems)

@@ -118,7 +118,7 @@ class RichTextDelegate(QStyledItemDelegate):
         doc.documentLayout().draw(painter, context)
         painter.restore()
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         size = super().sizeHint(option, index)
         return QSize(size.width(), max(size.height(), option.fontMetrics.height() + 8))
 
@@ -376,7 +376,7 @@ class FindReplaceDialog(QDialog):
         self.applied.emit(report)
         self.search()  # the preview now shows what is left to change (usually nothing)
 
-    def done(self, result: int) -> None:  # noqa: D401 - QDialog API
+    def done(self, result: int) -> None:
         self._cancel.cancel()
         self._pool.waitForDone()
         super().done(result)

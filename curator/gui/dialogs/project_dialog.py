@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
 RECENT_KEY = "projects/recent"
 RECENT_LIMIT = 10
 

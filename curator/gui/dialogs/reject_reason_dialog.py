@@ -78,13 +78,13 @@ class RejectReasonDialog(QDialog):
         super().accept()
         self.reason_chosen.emit(reason)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (watched is self.reasons and event.type() == QEvent.Type.KeyPress
                 and self._pick_by_digit(event)):
             return True
         return super().eventFilter(watched, event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self.other_text.hasFocus() and self._pick_by_digit(event):
             return
         super().keyPressEvent(event)

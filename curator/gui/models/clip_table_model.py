@@ -191,10 +191,10 @@ class ClipTableModel(QAbstractTableModel):
         """(id, file name) of the sources, for the source filter."""
         return source_names(self.catalog)
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 - Qt API
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         return not parent.isValid() and self._has_more
 
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802 - Qt API
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:
         if parent.isValid() or not self._has_more:
             return
         page = clips_page(self.catalog, self.query, self.sort_order, after=self._after,
@@ -259,13 +259,13 @@ class ClipTableModel(QAbstractTableModel):
 
     # --- Qt model ------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._items)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal:
             return None
@@ -315,7 +315,7 @@ class ClipTableModel(QAbstractTableModel):
             return item.decision
         return None
 
-    def setData(self, index: Index, value: Any,  # noqa: N802 - Qt API
+    def setData(self, index: Index, value: Any,
                 role: int = Qt.ItemDataRole.EditRole) -> bool:
         if (not index.isValid() or index.column() != Column.CAPTION
                 or role != Qt.ItemDataRole.EditRole):

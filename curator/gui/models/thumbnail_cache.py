@@ -173,7 +173,7 @@ class ThumbnailLoader(QObject):
         while (batch := self._next_batch()) is not None:
             try:
                 images = self._load(batch)
-            except Exception:  # noqa: BLE001 - one bad file must not end the loader
+            except Exception:
                 log.exception("thumbnails of %s failed", batch[0].path)
                 images = {request.key: QImage() for request in batch}
             self.loaded.emit(images)

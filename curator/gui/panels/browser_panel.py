@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.catalog.queries import ClipListItem, ClipQuery, ClipSort
+from curator.gui.delegates import CaptionDelegate
 from curator.gui.models.clip_table_model import (
     DECISION_COLORS,
     ITEM_ROLE,
@@ -62,7 +63,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         self.target_fps = target_fps
         self.cell_size = QSize(CARD_SIZE)  # widened by the panel to fill the row
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         return self.cell_size  # fixed: layout never reads a row's data (or its thumbnail)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -242,47 +243,60 @@ class BrowserPanel(QWidget):
         self.grid.verticalScrollBar().setSingleStep(24)
         self.grid.viewport().installEventFilter(self)
 
-        self.table = QTableView()
-        self.table.setObjectName("clipTable")
-        self.table.setModel(model)
-        self.table.setSelectionModel(self.grid.selectionModel())
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setIconSize(TABLE_ICON)
-        self.table.setItemDelegateForColumn(Column.CLIP, ClipNameDelegate(self.table))
-        try:  # the caption cell editor (trigger phrase marked), when it is there
-            from curator.gui.delegates import CaptionDelegate
-        except ImportError:
-            pass
-        else:
-            self.table.setItemDelegateForColumn(
-                Column.CAPTION, CaptionDelegate(model.catalog, parent=self.table))
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
-        vertical = self.table.verticalHeader()
-        vertical.setVisible(False)
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(TABLE_ROW_HEIGHT)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.setHighlightSections(False)
-        for column, width in ((Column.CLIP, 260), (Column.STATUS, 170), (Column.FRAMES, 64),
-                              (Column.FRAMES_TARGET, 70), (Column.LENGTH, 70),
-                              (Column.SIZE, 86), (Column.MOTION, 64), (Column.CUTS, 48)):
-            self.table.setColumnWidth(column, width)
-        header.setSortIndicatorShown(True)
-        header.sortIndicatorChanged.connect(self._on_header_sort)
+        self.table = self._build_table(model)
 
         self.views = QStackedWidget()
         self.views.addWidget(self.grid)
         self.views.addWidget(self.table)
         layout.addWidget(self.views, 1)
 
-        # Bottom bar: what is shown and selected, the view switch, and the decision buttons.
+        layout.addWidget(self._build_actions())
+
+        self.filters.query_changed.connect(self._on_query)
+        self.filters.sort_changed.connect(self._on_sort)
+        model.total_changed.connect(lambda _n: self._update_summary())
+        model.counts_changed.connect(self.filters.set_counts)
+        model.modelReset.connect(self._on_reset)
+        selection = self.grid.selectionModel()
+        selection.currentRowChanged.connect(self._on_current)
+        selection.selectionChanged.connect(self._on_selection)
+
+    def _build_table(self, model: ClipTableModel) -> QTableView:
+        """The table view of the same model, sharing the grid's selection."""
+        table = QTableView()
+        table.setObjectName("clipTable")
+        table.setModel(model)
+        table.setSelectionModel(self.grid.selectionModel())
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setIconSize(TABLE_ICON)
+        table.setItemDelegateForColumn(Column.CLIP, ClipNameDelegate(table))
+        # The caption cell editor marks the trigger phrase.
+        table.setItemDelegateForColumn(
+            Column.CAPTION, CaptionDelegate(model.catalog, parent=table))
+        table.setWordWrap(False)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        vertical = table.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(TABLE_ROW_HEIGHT)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        for column, width in ((Column.CLIP, 260), (Column.STATUS, 170), (Column.FRAMES, 64),
+                              (Column.FRAMES_TARGET, 70), (Column.LENGTH, 70),
+                              (Column.SIZE, 86), (Column.MOTION, 64), (Column.CUTS, 48)):
+            table.setColumnWidth(column, width)
+        header.setSortIndicatorShown(True)
+        header.sortIndicatorChanged.connect(self._on_header_sort)
+        return table
+
+    def _build_actions(self) -> QWidget:
+        # The bottom bar: what is shown and selected, the view switch, and the decision buttons.
         bar = QWidget()
         bar.setObjectName("browserActions")
         row = QHBoxLayout(bar)
@@ -308,18 +322,9 @@ class BrowserPanel(QWidget):
         self.pending_button = self._decision_button("Pending", "U", "pending")
         for button in (self.accept_button, self.reject_button, self.pending_button):
             row.addWidget(button)
-        layout.addWidget(bar)
+        return bar
 
-        self.filters.query_changed.connect(self._on_query)
-        self.filters.sort_changed.connect(self._on_sort)
-        model.total_changed.connect(lambda _n: self._update_summary())
-        model.counts_changed.connect(self.filters.set_counts)
-        model.modelReset.connect(self._on_reset)
-        selection = self.grid.selectionModel()
-        selection.currentRowChanged.connect(self._on_current)
-        selection.selectionChanged.connect(self._on_selection)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.grid.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_grid()
         return False

@@ -13,7 +13,7 @@ and replace across captions) runs as a job.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -100,14 +100,14 @@ class CaptionEdit(QPlainTextEdit):
 
     commit_requested = Signal()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             event.accept()
             self.commit_requested.emit()
             return
         super().keyPressEvent(event)
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt API
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.commit_requested.emit()
 
@@ -192,6 +192,13 @@ class CaptionPanel(QWidget):
         self.editor.commit_requested.connect(self.save_now)
         self.splitter.addWidget(self.editor)
 
+        self.splitter.addWidget(self._build_history())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout.addWidget(self.splitter, 1)
+
+    def _build_history(self) -> QWidget:
+        """The caption's versions, newest first, with a way back to any of them."""
         history_box = QWidget()
         history_layout = QVBoxLayout(history_box)
         history_layout.setContentsMargins(0, 0, 0, 0)
@@ -227,10 +234,7 @@ class CaptionPanel(QWidget):
         self.history.itemSelectionChanged.connect(self._update_restore)
         self.history.itemDoubleClicked.connect(lambda _i, _c: self.restore_selected())
         history_layout.addWidget(self.history, 1)
-        self.splitter.addWidget(history_box)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        layout.addWidget(self.splitter, 1)
+        return history_box
 
     # --- public API ------------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ class CropBar(QWidget):
             row.addWidget(button)
         self.show_clip(None)
 
-    def _button(self, text: str, tip: str, slot) -> QToolButton:  # noqa: ANN001
+    def _button(self, text: str, tip: str, slot) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)

@@ -54,6 +54,12 @@ class FilterBar(QWidget):
         outer.setContentsMargins(8, 8, 8, 4)
         outer.setSpacing(6)
 
+        outer.addLayout(self._build_status_row())
+
+        outer.addLayout(self._build_filter_row())
+        self.set_counts({"pending": 0, "accepted": 0, "rejected": 0, "captioned": 0, "total": 0})
+
+    def _build_status_row(self) -> QHBoxLayout:
         # Row 1: status tabs with their counters, and the search box.
         row1 = QHBoxLayout()
         row1.setSpacing(4)
@@ -89,8 +95,9 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self._emit_now)
         row1.addWidget(self.search)
-        outer.addLayout(row1)
+        return row1
 
+    def _build_filter_row(self) -> QHBoxLayout:
         # Row 2: caption, source, motion and length ranges, order.
         row2 = QHBoxLayout()
         row2.setSpacing(6)
@@ -115,7 +122,7 @@ class FilterBar(QWidget):
         row2.addWidget(QLabel("–"))
         row2.addWidget(self.max_motion)
         row2.addSpacing(8)
-        self.frames_label = QLabel(f"Frames @{target_fps:g} fps")
+        self.frames_label = QLabel(f"Frames @{self.target_fps:g} fps")
         row2.addWidget(self.frames_label)
         self.min_frames, self.max_frames = self._range(QSpinBox, 0, 100_000)
         row2.addWidget(self.min_frames)
@@ -140,8 +147,7 @@ class FilterBar(QWidget):
         self.clear_button.setToolTip("Show every clip")
         self.clear_button.clicked.connect(self.clear)
         row2.addWidget(self.clear_button)
-        outer.addLayout(row2)
-        self.set_counts({"pending": 0, "accepted": 0, "rejected": 0, "captioned": 0, "total": 0})
+        return row2
 
     def _text_filter(self) -> QComboBox:
         """Burned-in text (subtitles, credits, watermarks) found by analysis, or not."""

@@ -28,7 +28,7 @@ from curator.gui.workers import JobHandle, JobRunner
 class ProgressDelegate(QStyledItemDelegate):
     """Draws the progress column as a bar (busy when the total is not known yet)."""
 
-    def paint(self, painter, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: ANN001
+    def paint(self, painter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         fraction = index.data(FRACTION_ROLE)
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect.adjusted(4, 6, -4, -6))

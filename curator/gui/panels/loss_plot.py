@@ -164,7 +164,7 @@ class LossPlot(QWidget):
                 self._smoothed.append((biased * w + (1.0 - w) * value) / (1.0 - w ** n))
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self) -> QSize:
         return QSize(520, 220)
 
     # --- painting ----------------------------------------------------------------------
@@ -175,7 +175,7 @@ class LossPlot(QWidget):
         low = min(self._steps[0], 0) if self._steps else 0
         return float(low), float(high)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
@@ -269,7 +269,7 @@ class LossPlot(QWidget):
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, summary)
         painter.end()
 
-    def _polyline(self, values: Sequence[float], px, py, plot: QRectF) -> QPolygonF:  # noqa: ANN001
+    def _polyline(self, values: Sequence[float], px, py, plot: QRectF) -> QPolygonF:
         steps = self._steps
         if len(values) <= _DECIMATE_ABOVE:
             return QPolygonF([QPointF(px(s), py(v)) for s, v in zip(steps, values)

@@ -14,15 +14,13 @@ to the ends; Space (the window's action) plays and pauses.
 from __future__ import annotations
 
 import logging
-from PySide6.QtCore import QElapsedTimer, QRectF, QSettings, QSize, Qt, QTimer, Signal, Slot
+
+from PySide6.QtCore import QElapsedTimer, QRectF, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
-    QColor,
     QImage,
     QKeyEvent,
     QKeySequence,
     QPainter,
-    QPaintEvent,
-    QPen,
     QResizeEvent,
     QShortcut,
 )
@@ -30,7 +28,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -39,24 +36,22 @@ from PySide6.QtWidgets import (
 
 from curator.core.catalog import Catalog, ClipRow
 from curator.core.export.plan import (
-    DEFAULT_PRESET,
     DatasetPlan,
-    PlanError,
-    load_preset,
-    load_project_plan,
 )
-from curator.core.media.frames import fit_size
-from curator.core.project import Project
-from curator.gui.decoder import FrameDecoder, FrameSpec
-from curator.gui.panels.clip_overlay import CropBar, Shape, overlay_shapes, paint_overlay
-from curator.gui.trainer_view import (
-    FrameTimeline,
+from curator.core.export.trainer_frames import (
     TrainerFrames,
+    plan_for_preview,
     playback_frames,
     position_of,
     trainer_frames,
     video_sections,
 )
+from curator.core.media.frames import fit_size
+from curator.core.project import Project
+from curator.gui.decoder import FrameDecoder, FrameSpec
+from curator.gui.panels.clip_overlay import CropBar, Shape, overlay_shapes, paint_overlay
+from curator.gui.panels.frame_view import FrameView, decode_width, format_time
+from curator.gui.trainer_view import FrameTimeline
 
 log = logging.getLogger(__name__)
 
@@ -64,99 +59,7 @@ log = logging.getLogger(__name__)
 PLAY_AHEAD = 36
 STEP_AHEAD = 16
 STEP_BEHIND = 32
-# Decoded widths snap to this step, so a small resize of the dock does not decode again.
-WIDTH_STEP = 64
 SETTINGS_GROUP = "preview"
-
-
-def decode_width(view_width: int, view_height: int, size: tuple[int, int]) -> int | None:
-    """The width to decode a source of `size` at for a view box; None for the native size.
-
-    The picture is fitted into the box, then its width rounded up to `WIDTH_STEP`.
-    """
-    width, height = size
-    if width <= 0 or height <= 0:
-        return None
-    fit = min(view_width / width, view_height / height)
-    wanted = int(width * fit + WIDTH_STEP - 1) // WIDTH_STEP * WIDTH_STEP
-    if wanted >= width:
-        return None
-    return max(WIDTH_STEP, wanted)
-
-
-def format_time(seconds: float) -> str:
-    minutes, rest = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes)}:{rest:05.2f}"
-
-
-class FrameView(QWidget):
-    """Paints one picture, fitted and centred on a dark ground, or a line of text."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("previewFrame")
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(160, 90)
-        self._image: QImage | None = None
-        self._message = "No clip selected"
-        self._badge = ""
-        self.overlay = None  # (painter, picture rect) -> None: drawn over the picture
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(560, 315)
-
-    def set_image(self, image: QImage | None, badge: str = "") -> None:
-        self._image = image
-        self._badge = badge
-        if image is not None:
-            self._message = ""
-        self.update()
-
-    def set_message(self, text: str, keep_image: bool = False) -> None:
-        self._message = text
-        if not keep_image:
-            self._image = None
-        self.update()
-
-    def image(self) -> QImage | None:
-        return self._image
-
-    def message(self) -> str:
-        return self._message
-
-    def picture_rect(self) -> QRectF:
-        """Where the picture is drawn, in widget pixels."""
-        if self._image is None or self._image.isNull():
-            return QRectF()
-        w, h = self._image.width(), self._image.height()
-        scale = min(self.width() / w, self.height() / h)
-        dw, dh = w * scale, h * scale
-        return QRectF((self.width() - dw) / 2, (self.height() - dh) / 2, dw, dh)
-
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt API
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#0d1117"))
-        if self._image is not None and not self._image.isNull():
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            target = self.picture_rect()
-            painter.drawImage(target, self._image)
-            if self.overlay is not None:
-                self.overlay(painter, target)
-            if self._badge:
-                painter.setPen(QPen(QColor(88, 166, 255, 200), 1, Qt.PenStyle.DashLine))
-                painter.drawRect(target.adjusted(0, 0, -1, -1))
-                metrics = painter.fontMetrics()
-                box = QRectF(target.left() + 6, target.top() + 6,
-                             metrics.horizontalAdvance(self._badge) + 12, metrics.height() + 4)
-                painter.fillRect(box, QColor(13, 17, 23, 190))
-                painter.setPen(QColor("#e6edf3"))
-                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self._badge)
-        if self._message:
-            painter.setPen(QColor("#8b949e"))
-            painter.drawText(self.rect().adjusted(12, 12, -12, -12),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             self._message)
-        painter.end()
 
 
 class PreviewPanel(QWidget):
@@ -221,7 +124,15 @@ class PreviewPanel(QWidget):
         self.crop_bar.clip_updated.connect(self.show_clip)
         layout.addWidget(self.crop_bar)
         self.view.overlay = self._paint_overlay
+        layout.addLayout(self._build_bar())
+        layout.addWidget(self._build_trainer_row())
+        for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1))):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+                shortcut.activated.connect(slot)
 
+    def _build_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 0, 6, 2)
         bar.setSpacing(4)
@@ -274,8 +185,9 @@ class PreviewPanel(QWidget):
             "to the section's bucket, with the windows its frame extraction cuts")
         self.trainer_button.toggled.connect(self.set_trainer_view)
         bar.addWidget(self.trainer_button)
-        layout.addLayout(bar)
+        return bar
 
+    def _build_trainer_row(self) -> QWidget:
         # Second row, trainer view only: which section of the plan, and what it gives.
         self.trainer_row = QWidget()
         self.trainer_row.setObjectName("trainerRow")
@@ -297,13 +209,7 @@ class PreviewPanel(QWidget):
         self.trainer_info.setWordWrap(True)
         row.addWidget(self.trainer_info, 1)
         self.trainer_row.setVisible(False)
-        layout.addWidget(self.trainer_row)
-
-        for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1))):
-            for key in keys:
-                shortcut = QShortcut(QKeySequence(key), self)
-                shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-                shortcut.activated.connect(slot)
+        return self.trainer_row
 
     # --- public API ------------------------------------------------------------------------
 
@@ -462,21 +368,14 @@ class PreviewPanel(QWidget):
         self._playing = False
         self.decoder.shutdown()
 
-    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+    def closeEvent(self, event) -> None:
         self.shutdown()
         super().closeEvent(event)
 
     # --- sequence and decoding -------------------------------------------------------------
 
     def _load_plan(self) -> None:
-        plan: DatasetPlan | None = None
-        if self.project is not None:
-            try:
-                plan = load_project_plan(self.project.root)
-            except (PlanError, OSError) as exc:
-                log.warning("dataset plan unreadable, using the default preset: %s", exc)
-        if plan is None or not video_sections(plan):
-            plan = load_preset(DEFAULT_PRESET)
+        plan = plan_for_preview(self.project.root if self.project is not None else None)
         self._plan = plan
         current = self.section_box.currentData()
         self.section_box.blockSignals(True)
@@ -491,7 +390,7 @@ class PreviewPanel(QWidget):
         self.section_box.setCurrentIndex(index if index >= 0 else 0)
         self.section_box.blockSignals(False)
 
-    def _section(self):  # noqa: ANN202 - curator.core.export.plan.Section | None
+    def _section(self):
         if self._plan is None:
             return None
         name = self.section_box.currentData()
@@ -661,7 +560,7 @@ class PreviewPanel(QWidget):
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.trainer_row.setVisible(self.trainer_button.isChecked())
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._resize_timer.start()
 
@@ -673,7 +572,7 @@ class PreviewPanel(QWidget):
             self._open_decoder()
             self._request()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Left, Qt.Key.Key_Comma):
             self.step(-1)
@@ -688,7 +587,7 @@ class PreviewPanel(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def mousePressEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+    def mousePressEvent(self, event) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         super().mousePressEvent(event)
 

@@ -227,7 +227,7 @@ class StatsView(QWidget):
 
     # --- loading -------------------------------------------------------------------------
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.stats is None and not self._loader.busy:
             self.refresh()

@@ -57,12 +57,12 @@ def main() -> int:
                        "pythonpath": os.environ.get("PYTHONPATH", ""),
                        "unbuffered": os.environ.get("PYTHONUNBUFFERED", "")}, f)
 
-    def on_sigint(signum, frame):  # noqa: ANN001, ARG001
+    def on_sigint(signum, frame):
         _record(args.marker, "SIGINT")
         if not args.ignore_sigint:
             raise KeyboardInterrupt
 
-    def on_sigterm(signum, frame):  # noqa: ANN001, ARG001
+    def on_sigterm(signum, frame):
         _record(args.marker, "SIGTERM")
         if not args.ignore_sigterm:
             sys.exit(143)

@@ -112,6 +112,11 @@ class CaptionRun:
         self.error_banner.hide()
         layout.addWidget(self.error_banner)
 
+        layout.addWidget(self._build_live_list(), 1)
+        return card
+
+    def _build_live_list(self) -> QTreeWidget:
+        """The captions of the run, one row each as it is saved."""
         self.live = QTreeWidget()
         self.live.setObjectName("liveCaptions")
         self.live.setColumnCount(3)
@@ -139,8 +144,7 @@ class CaptionRun:
         self.live.model().rowsInserted.connect(self._update_placeholder)
         self.live.model().modelReset.connect(self._update_placeholder)
         self.live.model().rowsRemoved.connect(self._update_placeholder)
-        layout.addWidget(self.live, 1)
-        return card
+        return self.live
 
     def _selected_clip_ids(self) -> list[int]:
         provider = self.selection_provider

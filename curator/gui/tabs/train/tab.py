@@ -46,10 +46,10 @@ from curator.core.training.profile import (
 from curator.core.training.progress import ProgressParser
 from curator.core.training.runner import DEFAULT_GRACE_S
 from curator.core.training.validate import errors
-from curator.gui.tabs.train.gallery import CheckpointGallery
 from curator.gui.tabs.train.channel import LineChannel
 from curator.gui.tabs.train.checks import ChecksPage
 from curator.gui.tabs.train.fields import FIELDS, FieldEditor, html
+from curator.gui.tabs.train.gallery import CheckpointGallery
 from curator.gui.tabs.train.prompts import PromptsPage
 from curator.gui.tabs.train.run import RunPage
 from curator.gui.theme import (
@@ -145,6 +145,33 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         outer.setContentsMargins(8, 6, 8, 6)
         outer.setSpacing(6)
 
+        outer.addLayout(self._build_profile_bar())
+
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("planSummary")
+        self.summary_label.setWordWrap(True)
+        outer.addWidget(self.summary_label)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self._build_form())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("trainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._build_commands_tab(), "Commands")
+        self.tabs.addTab(self._build_run_tab(), "Run")
+        self.gallery = CheckpointGallery()
+        self.gallery.open_button.clicked.disconnect()
+        self.gallery.open_button.clicked.connect(self._open_run_folder)
+        self.tabs.addTab(self.gallery, "Samples")
+        self.tabs.addTab(self._build_prompts_tab(), "Prompts")
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([450, 900])
+        outer.addWidget(splitter, 1)
+
+    def _build_profile_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setSpacing(6)
         bar.addWidget(QLabel("Profile"))
@@ -189,31 +216,7 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         bar.addWidget(self.cancel_button)
-        outer.addLayout(bar)
-
-        self.summary_label = QLabel()
-        self.summary_label.setObjectName("planSummary")
-        self.summary_label.setWordWrap(True)
-        outer.addWidget(self.summary_label)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self._build_form())
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("trainTabs")
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_commands_tab(), "Commands")
-        self.tabs.addTab(self._build_run_tab(), "Run")
-        self.gallery = CheckpointGallery()
-        self.gallery.open_button.clicked.disconnect()
-        self.gallery.open_button.clicked.connect(self._open_run_folder)
-        self.tabs.addTab(self.gallery, "Samples")
-        self.tabs.addTab(self._build_prompts_tab(), "Prompts")
-        splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([450, 900])
-        outer.addWidget(splitter, 1)
+        return bar
 
     def _build_form(self) -> QWidget:
         scroll = QScrollArea()
