@@ -72,7 +72,7 @@ class Trickle(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'{"choices": [{"message": {"content": "A"}}]}'.ljust(40)
         self.send_response(200)

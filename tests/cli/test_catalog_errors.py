@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,8 @@ def root(tmp_path) -> Path:
     return root
 
 
-def cli(root: Path, *argv: str, preexec=None) -> subprocess.CompletedProcess:  # noqa: ANN001
+def cli(root: Path, *argv: str, preexec: Callable[[], None] | None = None
+        ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "curator.cli", "--project", str(root), "-q",
                            *argv], env=ENV, capture_output=True, text=True, timeout=120,
                           preexec_fn=preexec, check=False)

@@ -70,7 +70,7 @@ def api_key_from_env(name: str | None = None) -> str | None:
 #: Query parameters whose value is a secret (matched case-insensitively, also as a suffix:
 #: `api_key`, `x-api-key`, `access_token`, `sig`...).
 _SECRET_PARAMS = re.compile(r"(?:^|[_-])(?:key|api[_-]?key|token|secret|password|passwd|pw|"
-                            r"sig|signature|auth|authorization|credential|credentials)$", re.I)
+                            r"sig|signature|auth|authorization|credential|credentials)$", re.IGNORECASE)
 REDACTED = "REDACTED"
 
 
@@ -172,7 +172,7 @@ class OpenAIBackend:
         api_key_env: the environment variable holding the key; default CURATOR_OPENAI_API_KEY,
             then OPENAI_API_KEY. No key: no Authorization header (local servers need none).
         concurrency: requests in flight at once.
-        timeout: seconds to wait for one answer.
+        timeout: seconds one whole answer may take (a deadline, however slowly it comes).
         retries: further tries after a timeout, a dropped connection, 429 or 5xx.
         backoff: first wait between tries in seconds; doubles each time (with jitter).
         video_mode: 'images' sends a clip's frames as JPEG images; 'video_url' as one MP4

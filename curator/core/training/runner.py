@@ -273,7 +273,7 @@ def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
     if on_start is not None:
         try:
             on_start(proc.pid)
-        except Exception:  # noqa: BLE001 - a note about the run never stops the run
+        except Exception:  # a note about the run never stops the run
             logging.getLogger(__name__).exception("could not record pid %d", proc.pid)
 
     lines: queue.Queue = queue.Queue()
