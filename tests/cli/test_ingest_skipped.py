@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 from tests.export_fixtures import write_clip
 
 
+@pytest.mark.slow
 def test_a_folder_scan_reports_the_non_media_files_it_skipped(tmp_path):
     folder = tmp_path / "footage"
     (folder / "extras").mkdir(parents=True)
