@@ -195,7 +195,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
         ctx.say("error: no model: pass --model (a folder under models/ or a hub id for "
                 "transformers; the served model name for openai)")
         return 2
-    clip_ids, image_ids = _select(args, catalog)
+    clip_ids, image_ids = _select(args, catalog) if args.limit != 0 else ([], [])
     if not clip_ids and not image_ids:
         ctx.say("nothing to caption (no clips or images match)")
         if args.json:
