@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--video-url", dest="video_mode", action="store_const", const="video_url",
                    help="openai: send each clip as one MP4 (vLLM) instead of JPEG frames")
     p.add_argument("--concurrency", type=int, help="openai: requests in flight (default 4)")
-    p.add_argument("--timeout", type=float, help="openai: seconds to wait for one answer")
+    p.add_argument("--timeout", type=float,
+                   help="openai: seconds one whole answer may take (a deadline, not per read)")
     p.add_argument("--prompt-file", help="prompt template for clips and images "
                                          "('{trigger}' is replaced by the trigger phrase)")
     p.add_argument("--video-prompt-file", help="prompt template for clips only")
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
         ctx.say("error: no model: pass --model (a folder under models/ or a hub id for "
                 "transformers; the served model name for openai)")
         return 2
-    clip_ids, image_ids = _select(args, catalog)
+    clip_ids, image_ids = _select(args, catalog) if args.limit != 0 else ([], [])
     if not clip_ids and not image_ids:
         ctx.say("nothing to caption (no clips or images match)")
         if args.json:

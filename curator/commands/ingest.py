@@ -58,6 +58,11 @@ def run(args: argparse.Namespace, ctx) -> int:
         ctx.say(f"{report.sources} videos ({report.clips} new clips), {report.images} images; "
                 f"{report.unchanged} unchanged, {report.moved} moved, "
                 f"{len(report.failed)} failed")
+        if report.skipped:
+            names = ", ".join(Path(p).name for p in report.skipped[:5])
+            more = f" and {len(report.skipped) - 5} more" if len(report.skipped) > 5 else ""
+            ctx.say(f"  skipped {len(report.skipped)} files that are not video or image: "
+                    f"{names}{more} (--json lists them all)")
         for item in report.warnings:
             ctx.say(f"  warning: {item.reason}")
         for item in report.failed:

@@ -68,6 +68,8 @@ class IngestReport(Report):
         unchanged: files already in the catalog as they are.
         failed: files that could not be ingested, with the reason.
         warnings: files ingested with something to know (damage, wrong header, duplicates).
+        skipped: files in the folders searched that are not video or image (an .m4a, a .txt),
+            so a file left out is never a mystery.
     """
 
     sources: int = 0
@@ -78,6 +80,7 @@ class IngestReport(Report):
     source_ids: list[int] = field(default_factory=list)
     clip_ids: list[int] = field(default_factory=list)
     image_ids: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,13 +92,15 @@ class IngestReport(Report):
             "moved": self.moved,
             "unchanged": self.unchanged,
             "cancelled": self.cancelled,
+            "skipped_count": len(self.skipped),
+            "skipped": self.skipped,
         }
 
 
 # --- finding files ---------------------------------------------------------------------------
 
-def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = ()
-             ) -> tuple[list[Path], list[ItemFailure]]:
+def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = (),
+             skipped: list[Path] | None = None) -> tuple[list[Path], list[ItemFailure]]:
     """The media files named by `paths`: files as given, folders searched recursively.
 
     Inside folders only known video and image extensions are taken (captions, sidecars and
@@ -104,6 +109,7 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = ()
     Args:
         paths: files and folders.
         exclude: folders never entered (the project's own thumbnails).
+        skipped: if given, gets the files inside folders that are not media (hidden ones aside).
 
     Returns:
         The files in a stable order without duplicates, and the paths that could not be read.
@@ -119,7 +125,7 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = ()
         path = _absolute(Path(raw))
         try:
             if path.is_dir():
-                _walk(path, found, failures, is_excluded)
+                _walk(path, found, failures, is_excluded, skipped)
             elif path.exists():
                 if not is_excluded(path):
                     found[path] = None
@@ -138,7 +144,7 @@ def _absolute(path: Path) -> Path:
 
 
 def _walk(root: Path, found: dict[Path, None], failures: list[ItemFailure],
-          is_excluded: Callable[[Path], bool]) -> None:
+          is_excluded: Callable[[Path], bool], skipped: list[Path] | None = None) -> None:
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
         why = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
@@ -153,6 +159,8 @@ def _walk(root: Path, found: dict[Path, None], failures: list[ItemFailure],
             suffix = Path(name).suffix.lower()
             if suffix in VIDEO_EXTENSIONS or suffix in IMAGE_EXTENSIONS:
                 found[here / name] = None
+            elif skipped is not None:
+                skipped.append(here / name)
 
 
 # --- the batch -------------------------------------------------------------------------------
@@ -189,9 +197,11 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
     thumbs_dir = Path(thumbs_dir)
     report = IngestReport()
     db_files = _catalog_files(catalog)
-    files, failures = discover([Path(p) for p in paths], exclude=[thumbs_dir])
+    skipped: list[Path] = []
+    files, failures = discover([Path(p) for p in paths], exclude=[thumbs_dir], skipped=skipped)
     files = [f for f in files if f not in db_files]
     report.failed.extend(failures)
+    report.skipped = [str(p) for p in skipped if p not in db_files]
     job_id = catalog.start_job("ingest", {"paths": [str(p) for p in paths], "scenes": scenes,
                                           "min_scene_frames": settings.min_scene_frames},
                                total=len(files))

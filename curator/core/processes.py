@@ -53,9 +53,7 @@ def is_alive(identity: dict[str, Any] | None) -> bool | None:
     recorded, now = identity.get("start"), start_ticks(pid)
     if recorded is not None and now is not None and recorded != now:
         return False  # the pid was recycled by a newer process
-    if now is not None and _is_zombie(pid):
-        return False
-    return True
+    return not (now is not None and _is_zombie(pid))  # a zombie has ended, unreaped
 
 
 def _is_zombie(pid: int) -> bool:

@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         self.browser.filters.set_sources(self.model.source_choices())
         self.browser.start()
         self.browser.active_view().setFocus()
+        if project.notices:  # runs killed since the project was last open, trainers left behind
+            self.statusBar().showMessage(" · ".join(project.notices), 60_000)
 
     # --- composition ---------------------------------------------------------------------
 

@@ -65,7 +65,8 @@ def test_limit_two_run_three_times_captions_six_clips(root, capsys):
 
 
 class Trickle(BaseHTTPRequestHandler):
-    """Answers 200 with a 40-byte body, one byte a second: every read is quick, the whole slow."""
+    """Answers one byte a second (every read is quick, the whole slow): the status line and
+    headers too when `server.headers_too`, else the 40-byte body."""
 
     protocol_version = "HTTP/1.1"
 
@@ -75,22 +76,25 @@ class Trickle(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'{"choices": [{"message": {"content": "A"}}]}'.ljust(40)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
+        head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        if not self.server.headers_too:
+            self.wfile.write(head)
+            head = b""
         try:
-            for i in range(len(body)):
-                self.wfile.write(body[i:i + 1])
+            for byte in (head + body)[:60]:
+                self.wfile.write(bytes([byte]))
                 self.wfile.flush()
                 time.sleep(1.0)
         except OSError:  # the client gave up: what the test wants
             pass
 
 
-def test_timeout_is_a_deadline_for_the_whole_answer():
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_timeout_is_a_deadline_for_the_whole_answer(headers_too):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
     server.daemon_threads = True
+    server.headers_too = headers_too
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -100,7 +104,7 @@ def test_timeout_is_a_deadline_for_the_whole_answer():
         started = time.monotonic()
         with pytest.raises(CaptionBackendError, match="no complete answer within 2 s"):
             backend.caption_image(np.zeros((16, 16, 3), np.uint8), "Describe.")
-        assert time.monotonic() - started < 6  # not 40 s, one byte at a time
+        assert time.monotonic() - started < 6  # not 40 s or more, one byte at a time
         backend.close()
     finally:
         server.shutdown()

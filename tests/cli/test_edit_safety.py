@@ -39,6 +39,7 @@ def replace(root: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_a_catastrophic_regex_is_stopped_with_a_sentence(root):
     started = time.monotonic()
     proc = replace(root)

@@ -86,6 +86,7 @@ def test_find_replace_cannot_silently_delete_the_trigger(root, capsys):
         catalog.close()
 
 
+@pytest.mark.slow
 def test_export_refuses_captions_without_the_trigger_naming_each(root, tmp_path, clip_file):
     catalog = Catalog.for_project(root)
     bad = add_source(catalog, write_clip(tmp_path / "second.mp4", 30, size=(64, 36), seed=3),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from curator.core.catalog import Catalog, CatalogError, head_revision
+from curator.core.catalog import Catalog, CatalogError, DecisionChange, head_revision
 from curator.core.catalog.catalog import alembic_config
 from curator.core.catalog.models import Base
 
@@ -320,6 +320,15 @@ def test_the_same_catalog_runs_on_postgresql(postgres_url, tmp_path, monkeypatch
     assert catalog.list_clips(status="accepted")[0].fps == Fraction(24000, 1001)
     left, right = catalog.split_clip(b, 80)
     assert catalog.get_clip(right).parent_id == b
+    # the conditional writes (issue 10): a rule never overrides the person; undo is a CAS
+    assert catalog.set_decision([a], "rejected", "too static", by="rule",
+                                keep_person_decisions=True) == []
+    assert [c.id for c in catalog.set_decision([b], "rejected", "too static", by="rule",
+                                               keep_person_decisions=True)] == [b]
+    swap = catalog.swap_decisions([DecisionChange("clip", a, "accepted", None, "person")],
+                                  [DecisionChange("clip", a, "pending", None, None)])
+    assert [c.id for c in swap.applied] == [a] and catalog.get_clip(a).decision == "pending"
+    assert catalog.recover_jobs() == []
     catalog.close()
 
 

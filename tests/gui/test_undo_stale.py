@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from curator.core.catalog import DecisionChange
@@ -20,6 +21,7 @@ def cli(project_root: Path, *argv: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.slow
 def test_ctrl_z_after_the_cli_rejected_keeps_the_cli_decision_and_says_so(
         qtbot, make_window, filled_project):
     window = make_window(filled_project)

@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -70,7 +71,7 @@ def api_key_from_env(name: str | None = None) -> str | None:
 #: Query parameters whose value is a secret (matched case-insensitively, also as a suffix:
 #: `api_key`, `x-api-key`, `access_token`, `sig`...).
 _SECRET_PARAMS = re.compile(r"(?:^|[_-])(?:key|api[_-]?key|token|secret|password|passwd|pw|"
-                            r"sig|signature|auth|authorization|credential|credentials)$", re.I)
+                            r"sig|signature|auth|authorization|credential|credentials)$", re.IGNORECASE)
 REDACTED = "REDACTED"
 
 
@@ -172,7 +173,7 @@ class OpenAIBackend:
         api_key_env: the environment variable holding the key; default CURATOR_OPENAI_API_KEY,
             then OPENAI_API_KEY. No key: no Authorization header (local servers need none).
         concurrency: requests in flight at once.
-        timeout: seconds to wait for one answer.
+        timeout: seconds one whole answer may take (a deadline, however slowly it comes).
         retries: further tries after a timeout, a dropped connection, 429 or 5xx.
         backoff: first wait between tries in seconds; doubles each time (with jitter).
         video_mode: 'images' sends a clip's frames as JPEG images; 'video_url' as one MP4
@@ -341,13 +342,16 @@ class OpenAIBackend:
                  ) -> tuple[int, bytes, httpx.Headers]:
         """Status, body and headers of one request, all within `timeout` seconds in total.
 
-        httpx (like urllib) times each read; the deadline is checked after every chunk, so a
-        server that trickles its answer cannot stretch one request past `timeout`.
+        httpx (like urllib) times each read, so a server sending a byte a second never trips
+        it. Here the deadline is checked after every chunk of the body, and a timer shuts the
+        connection's socket at the deadline, which also ends headers that trickle in.
         """
         deadline = time.monotonic() + timeout
+        watch = _SocketWatch(timeout)
         try:
             with self._client.stream(method, url, timeout=httpx.Timeout(timeout),
-                                     **kwargs) as response:
+                                     extensions={"trace": watch.trace}, **kwargs) as response:
+                watch.add_stream(response.extensions.get("network_stream"))
                 chunks = []
                 for chunk in response.iter_raw():
                     chunks.append(chunk)
@@ -360,8 +364,12 @@ class OpenAIBackend:
             raise _Retryable(f"cannot reach the server ({_scrub(exc, self._url)})",
                              unreachable=True) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
+            if watch.fired:
+                raise _Retryable(f"no complete answer within {timeout:g} s") from None
             raise _Retryable(f"connection dropped ({exc.__class__.__name__}: "
                              f"{_scrub(exc, self._url)})") from None
+        finally:
+            watch.cancel()
 
     def _http_error(self, status: int, body: bytes, headers: Any) -> Exception:
         message = _error_message(body)
@@ -421,6 +429,45 @@ class OpenAIBackend:
         if not isinstance(items, list):
             return None
         return [str(item.get("id")) for item in items if isinstance(item, dict) and "id" in item]
+
+
+class _SocketWatch:
+    """Shuts the sockets of one request when its deadline passes (see `_request`)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: a new connection's stream arrives with `connect_tcp`."""
+        if event == "connection.connect_tcp.complete":
+            self.add_stream(info.get("return_value"))
+
+    def add_stream(self, stream: Any) -> None:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with self._lock:
+                self._sockets.append(sock)
+                fired = self.fired
+            if fired:
+                self._fire()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed
+                pass
 
 
 def _scrub(exc: BaseException, secret_url: str) -> str:

@@ -15,6 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, or_, select, text, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from curator.core.processes import is_alive, process_identity
@@ -87,13 +88,41 @@ class Catalog:
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision`; an old catalog is upgraded in place, data kept."""
-        with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                # Two people opening a new shared catalog at once would both create the tables;
-                # the second waits here, then finds the schema current (released at commit).
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": _MIGRATION_LOCK})
-            command.upgrade(alembic_config(connection), revision)
+        try:
+            with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Two people opening a new shared catalog at once would both create the
+                    # tables; the second waits here, then finds the schema current.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": _MIGRATION_LOCK})
+                command.upgrade(alembic_config(connection), revision)
+        except sa_exc.OperationalError as exc:
+            raise self.error_sentence(exc) from None
+
+    def error_sentence(self, exc: sa_exc.DBAPIError) -> CatalogError:
+        """The database's failure as one sentence naming the catalog file (no SQL, no URL)."""
+        where = (self.engine.url.database if self.is_sqlite
+                 else self.engine.url.render_as_string(hide_password=True))
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        low = reason.lower()
+        if "readonly" in low or "read-only" in low:
+            text = (f"the catalog {where} is read-only: nothing can be saved (check the "
+                    f"permissions of the file and its folder, or the disk's mount)")
+        elif "full" in low or "no space" in low:
+            text = (f"the disk holding the catalog {where} is full: this change was not saved "
+                    f"(free some space and try again; what was saved before is intact)")
+        elif "disk i/o" in low:
+            text = (f"the catalog {where} could not be written (disk I/O error: a full disk, a "
+                    f"size limit or a failing drive); this change was not saved")
+        elif "unable to open" in low:
+            text = (f"cannot open the catalog {where}: its folder is missing or not "
+                    f"writable")
+        elif "locked" in low:
+            text = (f"the catalog {where} stayed locked by another program; this change was "
+                    f"not saved (try again)")
+        else:
+            text = f"the catalog {where} failed: {reason}"
+        return CatalogError(text)
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as connection:
@@ -109,6 +138,9 @@ class Catalog:
         try:
             yield session
             session.commit()
+        except sa_exc.OperationalError as exc:  # full disk, read-only file: say so plainly
+            _rollback_quietly(session)
+            raise self.error_sentence(exc) from None
         except BaseException:
             session.rollback()
             raise
@@ -672,6 +704,13 @@ class Catalog:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+def _rollback_quietly(session: Session) -> None:
+    try:
+        session.rollback()
+    except sa_exc.SQLAlchemyError:  # the connection may be as broken as the write was
+        pass
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()

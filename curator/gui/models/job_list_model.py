@@ -16,11 +16,12 @@ FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None while unknow
 
 STATUS_LABELS = {
     "running": "Running", "cancelling": "Cancelling…", "done": "Done", "failed": "Failed",
-    "cancelled": "Cancelled",
+    "cancelled": "Cancelled", "interrupted": "Interrupted",
 }
 STATUS_COLORS = {
     "running": QColor("#58a6ff"), "cancelling": QColor("#d29922"), "done": QColor("#3fb950"),
     "failed": QColor("#f85149"), "cancelled": QColor("#8b949e"),
+    "interrupted": QColor("#d29922"),
 }
 HEADERS = ["Job", "Status", "Progress", "ETA", "Current item"]
 
