@@ -121,3 +121,11 @@ def test_analysis_stores_text_share_and_auto_decide_rejects_text(catalog, tmp_pa
                            reject_cuts=False, reject_duplicates=False)
     assert rejected == [(with_text, "holds text (subtitles)")]
     assert catalog.get_clip(without).decision == "pending"
+
+
+def test_the_models_come_from_the_installed_wheel_and_load_once():
+    """No download path: the ONNX files are the wheel's; one pair of sessions per process."""
+    folder = tc.model_dir()
+    assert all((folder / name).is_file() for name in tc.MODEL_FILES)
+    assert tc._load() is tc._load()
+    assert tc._load().charset[0] == "" and len(tc._load().charset) > 10_000  # CJK included

@@ -169,7 +169,7 @@ def detect_candidates(gray: np.ndarray, corners: bool = True) -> list[Candidate]
         return []  # tiny or flat (all black): nothing to read
     scale = min(1.0, DET_SIDE / max(h, w))
     prob = _prob_map(gray, scale)
-    boxes = _regions(prob, w / prob.shape[1], h / prob.shape[0], 0.0, 0.0)
+    boxes = _join_lines(_regions(prob, w / prob.shape[1], h / prob.shape[0], 0.0, 0.0))
     if corners:
         boxes += _corner_regions(gray, scale)
     found: list[Candidate] = []
@@ -184,6 +184,26 @@ def detect_candidates(gray: np.ndarray, corners: bool = True) -> list[Candidate]
             continue  # a corner region seen twice (whole frame and corner pass)
         found.append(Candidate(x0, y0, x1 - x0, y1 - y0, score, gray[y0:y1, x0:x1].copy()))
     return found
+
+
+def _join_lines(boxes: list[tuple[float, float, float, float, float]]
+                ) -> list[tuple[float, float, float, float, float]]:
+    """Join pieces of one text line (the detector splits a line at wide gaps) into one box."""
+    boxes = sorted(boxes, key=lambda b: b[0])
+    out: list[tuple[float, float, float, float, float]] = []
+    for box in boxes:
+        x, y, w, h, score = box
+        for i, (ox, oy, ow, oh, oscore) in enumerate(out):
+            overlap = min(y + h, oy + oh) - max(y, oy)
+            gap = x - (ox + ow)
+            if overlap >= 0.6 * min(h, oh) and gap <= 1.5 * max(h, oh) and 0.6 < h / oh < 1.6:
+                nx, ny = min(x, ox), min(y, oy)
+                out[i] = (nx, ny, max(x + w, ox + ow) - nx, max(y + h, oy + oh) - ny,
+                          (score * w + oscore * ow) / (w + ow))
+                break
+        else:
+            out.append(box)
+    return out
 
 
 def _corner_regions(gray: np.ndarray, scale: float
@@ -259,11 +279,12 @@ def overlay_kind(x: float, y: float, w: float, h: float, width: int, height: int
     cx, cy = (x + w / 2) / width, (y + h / 2) / height
     centred = abs(cx - 0.5) < 0.12 or (x / width < 0.5 < (x + w) / width
                                        and abs(cx - 0.5) < 0.2)
-    in_corner_x = x + w <= width * 0.42 or x >= width * 0.58
-    if (cy < 0.22 or cy > 0.78) and in_corner_x and h < 0.08 * height:
-        return "watermark"
-    if cy > 0.68 and centred:
+    if cy > 0.68 and abs(cx - 0.5) < 0.2:  # a piece of a subtitle line may be off-centre
         return "subtitles"
+    # Watermarks: small, in the top or bottom band, away from the middle (a long URL may
+    # reach past it, or be cut by a pole in front: only part of it is found).
+    if (cy < 0.22 or cy > 0.78) and h < 0.08 * height and abs(cx - 0.5) > 0.1:
+        return "watermark"
     if 0.2 < cy < 0.8 and centred and h >= 0.03 * height:
         return "credits"
     return None
