@@ -16,10 +16,12 @@ Regions at the same place in several sampled frames are one track and are recogn
 their sharpest instance: a persistent weak corner mark is read where it is clearest.
 
 Cost: frames are sampled on a fixed time grid (every `SAMPLE_EVERY` s, the same grid for
-ingest and `analyze`, so a subtitle shown for one second is seen), decoded `TEXT_WIDTH` px
-wide and gray; the detector runs on the whole frame scaled to `DET_SIDE` px plus the four
-corners at twice that scale (watermarks are small), ~25 ms a frame; the recogniser reads only
-candidate lines, at most `MAX_READS` a clip.
+ingest and `analyze`, so a subtitle shown for a second is seen), decoded `TEXT_WIDTH` px wide
+and gray. The detector sees the top three quarters of the frame scaled to `DET_SIDE` px, the
+subtitle band (bottom, centre) at 1.5 times that scale, and on every other sampled frame the
+four corners at twice it (watermarks are small and stay put): ~30 ms a 640x480 frame. The
+recogniser reads only candidate lines, one per track, at most `MAX_READS` a clip.
+`bench/text.py`: ~0.14 s CPU per clip of 1-4 s.
 """
 
 from __future__ import annotations
