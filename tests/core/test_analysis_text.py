@@ -121,3 +121,25 @@ def test_analysis_stores_text_share_and_auto_decide_rejects_text(catalog, tmp_pa
                            reject_cuts=False, reject_duplicates=False)
     assert rejected == [(with_text, "holds text (subtitles)")]
     assert catalog.get_clip(without).decision == "pending"
+
+
+def test_the_models_come_from_the_installed_wheel_and_load_once():
+    """No download path: the ONNX files are the wheel's; one pair of sessions per process."""
+    folder = tc.model_dir()
+    assert all((folder / name).is_file() for name in tc.MODEL_FILES)
+    assert tc._load() is tc._load()
+    assert tc._load().charset[0] == "" and len(tc._load().charset) > 10_000  # CJK included
+
+
+def test_a_one_frame_clip_a_tiny_clip_and_a_black_clip_are_analysed_without_text(catalog,
+                                                                                 tmp_path):
+    one = af.write_frames(tmp_path / "one.mp4", np.full((1, 64, 96, 3), 120, np.uint8))
+    tiny = af.write_frames(tmp_path / "tiny.mp4",
+                           np.random.default_rng(1).integers(0, 255, (20, 16, 16, 3), np.uint8))
+    black = af.write_frames(tmp_path / "black.mp4", np.zeros((30, 180, 320, 3), np.uint8))
+    ids = [af.add_source(catalog, path)[1][0] for path in (one, tiny, black)]
+    report = analyze_clips(catalog, workers=1)
+    assert sorted(report.analyzed) == sorted(ids) and report.failed == []
+    for clip_id in ids:
+        clip = catalog.get_clip(clip_id)
+        assert clip.text_share == 0.0 and clip.analysis["text"]["kind"] is None, clip_id

@@ -24,9 +24,9 @@ from curator.core.media import resample_indices
 DEFAULT_STATIC_BELOW = 0.5
 DEFAULT_DYNAMIC_ABOVE = 12.0
 DEFAULT_FLICKER_ABOVE = 0.10
-# Share of a clip's sampled frames (one every 0.8 s) holding overlay text: any. bench/text.py
-# found no text-free clip with a share above 0 (0 of 60) and subtitles shown ~1 s of a 4 s
-# clip at 0.2, so any confirmed overlay rejects.
+# Share of a clip's sampled frames (one every 0.9 s) holding overlay text: any. bench/text.py
+# found no text-free clip with a share above 0 (0 of 120, four seeds) and subtitles shown ~1 s
+# of a 4 s clip at 0.2, so any confirmed overlay rejects.
 DEFAULT_TEXT_ABOVE = 0.0
 
 TOO_STATIC = "too static"

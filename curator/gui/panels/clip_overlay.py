@@ -7,6 +7,7 @@ sets, clears or switches it off (the same `Catalog.set_clip_crop` as `curator cr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -105,7 +106,7 @@ class CropBar(QWidget):
             row.addWidget(button)
         self.show_clip(None)
 
-    def _button(self, text: str, tip: str, slot) -> QToolButton:
+    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
