@@ -48,6 +48,9 @@ def prepare(size: int) -> Path:
     """bench/gui.py's catalog of `size` clips, plus p95 motion and trigger-led captions."""
     project = CACHE / f"clips-{size}"
     gui_bench.build_catalog(project, size)
+    from curator.core.catalog import Catalog
+
+    Catalog(f"sqlite:///{project / 'curator.db'}").close()  # migrated to the newest revision
     marker = project / "stats-prepared"
     if marker.exists():
         _add_text_share(project)
@@ -60,8 +63,6 @@ def prepare(size: int) -> Path:
         con.execute("UPDATE clips SET caption = ? || ' ' || caption "
                     "WHERE caption IS NOT NULL AND id % 33 != 0", (TRIGGER,))
     con.close()
-    from curator.core.catalog import Catalog
-
     catalog = Catalog(f"sqlite:///{project / 'curator.db'}")
     catalog.update_settings(trigger=TRIGGER)
     catalog.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -141,25 +141,43 @@ def frames_and_duration(s: Session, target_fps: float,
     return frames_hist, seconds
 
 
-def measure_histogram(s: Session, column: Any, per_unit: int, *, key: str, label: str,
-                      unit: str, thresholds: tuple[Threshold, ...] = (),
-                      start: int | None = None, **binning: Any) -> Histogram:
-    """A histogram of a nullable non-negative float column, in 1/`per_unit` buckets in SQL.
+@dataclass(frozen=True)
+class Measure:
+    """A nullable, non-negative float column and how its histogram is drawn."""
 
-    The bucket is the value × `per_unit` truncated to an integer (a floor: values are not
-    negative), on SQLite and PostgreSQL alike.
+    column: Any
+    per_unit: int
+    key: str
+    label: str
+    unit: str
+    thresholds: tuple[Threshold, ...] = ()
+    binning: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_histograms(s: Session, measures: Sequence[Measure]) -> list[Histogram]:
+    """Histograms of several columns from one grouped scan, in 1/`per_unit` buckets.
+
+    A column with no index costs a scan and a sort of every row; grouping by all the buckets
+    at once pays that once. The bucket is the value × `per_unit` truncated (a floor: values
+    are not negative); PostgreSQL rounds a cast, so there it is an explicit floor.
     """
-    bucket = cast(func.floor(column * per_unit), Integer) if s.get_bind().dialect.name \
-        != "sqlite" else cast(column * per_unit, Integer)
-    counts: dict[int, int] = {}
-    missing = 0
-    for b, n in s.execute(select(bucket, func.count()).group_by(bucket)):
-        if b is None:
-            missing += n
-        else:
-            counts[int(b)] = counts.get(int(b), 0) + n
-    return bin_counts(counts.items(), per_unit, key=key, label=label, unit=unit, missing=missing,
-                      thresholds=thresholds, start=start, **binning)
+    if not measures:
+        return []
+    floor = s.get_bind().dialect.name != "sqlite"
+    buckets = [cast(func.floor(m.column * m.per_unit) if floor else m.column * m.per_unit,
+                    Integer) for m in measures]
+    counts: list[dict[int, int]] = [{} for _ in measures]
+    missing = [0] * len(measures)
+    for row in s.execute(select(*buckets, func.count()).group_by(*buckets)):
+        n = row[-1]
+        for i, b in enumerate(row[:-1]):
+            if b is None:
+                missing[i] += n
+            else:
+                counts[i][int(b)] = counts[i].get(int(b), 0) + n
+    return [bin_counts(c.items(), m.per_unit, key=m.key, label=m.label, unit=m.unit,
+                       missing=gone, thresholds=m.thresholds, **{"start": 0, **m.binning})
+            for m, c, gone in zip(measures, counts, missing, strict=True)]
 
 
 def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount], Histogram]:
@@ -183,7 +201,10 @@ def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount
         if decision != "rejected":  # a reason explains a rejection; others are just counted
             decisions[(decision, None)] = total
             continue
-        for why, n in s.execute(select(reason, func.count()).where(Clip.decision == decision)
+        # coalesce(): walking the table beats 150,000 index-guided row lookups (0.15 s
+        # against 0.33 s at 1M clips); only the rejected rows are sorted either way.
+        for why, n in s.execute(select(reason, func.count())
+                                .where(func.coalesce(Clip.decision, "") == decision)
                                 .group_by(reason)):
             decisions[(decision, why)] = n
     aspect: dict[int, int] = {}
