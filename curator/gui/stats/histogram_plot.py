@@ -83,7 +83,7 @@ class HistogramPlot(QWidget):
         self.plot.clear()
         self.lines.clear()
         self.rule_key = None
-        unit = f" ({hist.unit})" if hist.unit else ""
+        unit = f"  ·  {hist.unit}" if hist.unit and hist.unit not in hist.label else ""
         self.title.setText(f"{hist.label}{unit}")
         missing = f"  ·  {hist.missing:,} without a value" if hist.missing else ""
         tail = f"  ·  last bar: ≥ {hist.edges[-2]:g}" if hist.open_end and hist.edges else ""
