@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_stats)
 
 
-def run_stats(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001 - CliContext
+def run_stats(args: argparse.Namespace, ctx) -> int:
     from curator.core.export.plan import PlanError, load_project_plan
 
     try:

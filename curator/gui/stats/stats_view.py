@@ -227,7 +227,7 @@ class StatsView(QWidget):
 
     # --- loading -------------------------------------------------------------------------
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         # Decisions and captions change while the person works elsewhere: count again each
         # time the view comes back (the figures shown stay until the new ones arrive).
