@@ -146,6 +146,21 @@ def test_bin_counts_folds_a_thin_tail_and_keeps_edges_on_the_grid():
     assert bin_counts([], 1, key="x", label="x", unit="").counts == ()
 
 
+def test_one_scan_packs_several_figures_and_decodes_them(known):
+    from curator.core.stats.clips import Measure, measure_histograms
+
+    with known.session() as s:
+        p95, motion = measure_histograms(s, [
+            Measure(Clip.motion_p95, 1, "p95", "p95", "", binning={"tail_share": 0.0}),
+            Measure(Clip.motion, 1, "m", "m", "", most=12, binning={"tail_share": 0.0})])
+    # whole units: p95 0.9 2 3 11.95 12 12.05 30 8 45 → 0 2 3 11 12 12 30 8 45
+    assert p95.missing == 1 and p95.total == 9
+    assert dict(zip(p95.edges, p95.counts, strict=False))[12] == 2
+    # motion above `most` (39.99 → 39) is counted with 12, the kept tail
+    assert motion.missing == 1 and motion.edges[-2] == 12 and motion.counts[-1] == 2
+    assert motion.counts[0] == 4 and motion.counts[3] == 1 and motion.counts[7] == 1
+
+
 def test_coarser_merges_whole_bins():
     hist = bin_counts([(b, b + 1) for b in range(10)], 1, key="x", label="x", unit="", start=0,
                       tail_share=0.0)

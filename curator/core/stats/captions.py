@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, cast, func, not_, or_, select, true
+from sqlalchemy import Integer, and_, case, cast, func, not_, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from curator.core.catalog.models import Clip
@@ -135,12 +135,17 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
     return replace(vocabulary, words=lengths)
 
 
-def caption_lengths(s: Session) -> Histogram:
-    """Caption length in words (spaces + 1 of the trimmed caption), grouped in SQL."""
+def caption_words() -> Any:
+    """Words of a clip's caption as SQL (spaces + 1 of the trimmed caption; NULL: none)."""
     trimmed = func.trim(Clip.caption)
-    n_words = cast(func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1,
-                   Integer)
-    counts = s.execute(select(n_words, func.count()).where(*_CAPTIONED).group_by(n_words)).all()
+    n_words = func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1
+    return case((and_(*_CAPTIONED), cast(n_words, Integer)), else_=null())
+
+
+def caption_lengths(s: Session) -> Histogram:
+    """Caption length in words, grouped in SQL over the captioned clips."""
+    counts = s.execute(select(caption_words(), func.count()).where(*_CAPTIONED)
+                       .group_by(caption_words())).all()
     return bin_counts(counts, 1, key="caption_words", label="caption length", unit="words",
                       start=0)
 

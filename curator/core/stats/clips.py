@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from curator.core.analysis.rules import (
@@ -143,7 +143,14 @@ def frames_and_duration(s: Session, target_fps: float,
 
 @dataclass(frozen=True)
 class Measure:
-    """A nullable, non-negative float column and how its histogram is drawn."""
+    """A figure counted in fine buckets, and how its histogram is drawn.
+
+    Attributes:
+        column: a nullable, non-negative float column, bucketed as value × `per_unit`.
+        bucket: instead, a ready integer SQL expression (NULL: no value), e.g. words.
+        most: the largest bucket kept apart; higher ones are counted with it (it is then the
+            tail). Every measure of a shared scan but the first needs one.
+    """
 
     column: Any
     per_unit: int
@@ -152,29 +159,51 @@ class Measure:
     unit: str
     thresholds: tuple[Threshold, ...] = ()
     binning: dict[str, Any] = field(default_factory=dict)
+    bucket: Any = None
+    most: int | None = None
 
 
 def measure_histograms(s: Session, measures: Sequence[Measure]) -> list[Histogram]:
-    """Histograms of several columns from one grouped scan, in 1/`per_unit` buckets.
+    """Histograms of several figures from one grouped scan, in fine buckets.
 
     A column with no index costs a scan and a sort of every row; grouping by all the buckets
-    at once pays that once. The bucket is the value × `per_unit` truncated (a floor: values
-    are not negative); PostgreSQL rounds a cast, so there it is an explicit floor.
+    at once pays that once. The buckets are packed into one integer per row (the first most
+    significant, the others below it in `most + 2` steps, one code for "no value"), so the
+    sort compares a number instead of a record: at 1M clips p95 and text share together take
+    0.66 s of CPU this way against 0.87 s grouped by two columns (SQLite; PostgreSQL hashes).
+    The bucket of a float is value × `per_unit` truncated (a floor: values are not negative);
+    PostgreSQL rounds a cast, so there it is an explicit floor.
     """
     if not measures:
         return []
     floor = s.get_bind().dialect.name != "sqlite"
-    buckets = [cast(func.floor(m.column * m.per_unit) if floor else m.column * m.per_unit,
-                    Integer) for m in measures]
+    key: Any = None
+    radices: list[int] = []
+    for i, m in enumerate(measures):
+        b = m.bucket if m.bucket is not None else cast(
+            func.floor(m.column * m.per_unit) if floor else m.column * m.per_unit, BigInteger)
+        if i == 0:
+            key = func.coalesce(b, -1)
+            continue
+        if m.most is None:
+            raise ValueError(f"{m.key}: only the first measure of a shared scan may be unbounded")
+        code = func.coalesce(case((b > m.most, m.most), else_=b), m.most + 1)
+        key = key * (m.most + 2) + code
+        radices.append(m.most + 2)
+    key = cast(key, BigInteger).label("k")
     counts: list[dict[int, int]] = [{} for _ in measures]
     missing = [0] * len(measures)
-    for row in s.execute(select(*buckets, func.count()).group_by(*buckets)):
-        n = row[-1]
-        for i, b in enumerate(row[:-1]):
+    for packed, n in s.execute(select(key, func.count()).group_by(key)):
+        parts = []
+        for radix in reversed(radices):
+            packed, code = divmod(int(packed), radix)
+            parts.append(None if code == radix - 1 else code)
+        parts.append(None if packed == -1 else packed)
+        for i, b in enumerate(reversed(parts)):
             if b is None:
                 missing[i] += n
             else:
-                counts[i][int(b)] = counts[i].get(int(b), 0) + n
+                counts[i][b] = counts[i].get(b, 0) + n
     return [bin_counts(c.items(), m.per_unit, key=m.key, label=m.label, unit=m.unit,
                        missing=gone, thresholds=m.thresholds, **{"start": 0, **m.binning})
             for m, c, gone in zip(measures, counts, missing, strict=True)]
