@@ -48,6 +48,9 @@ def prepare(size: int) -> Path:
     """bench/gui.py's catalog of `size` clips, plus p95 motion and trigger-led captions."""
     project = CACHE / f"clips-{size}"
     gui_bench.build_catalog(project, size)
+    from curator.core.catalog import Catalog
+
+    Catalog(f"sqlite:///{project / 'curator.db'}").close()  # migrated to the newest revision
     marker = project / "stats-prepared"
     if marker.exists():
         _add_text_share(project)
@@ -60,8 +63,6 @@ def prepare(size: int) -> Path:
         con.execute("UPDATE clips SET caption = ? || ' ' || caption "
                     "WHERE caption IS NOT NULL AND id % 33 != 0", (TRIGGER,))
     con.close()
-    from curator.core.catalog import Catalog
-
     catalog = Catalog(f"sqlite:///{project / 'curator.db'}")
     catalog.update_settings(trigger=TRIGGER)
     catalog.close()
@@ -121,10 +122,10 @@ def measure_view(project: Path, runs: int = 3) -> dict:
 
     app = make_app()
 
-    def open_view(root: Path) -> float:
+    def open_view(root: Path) -> tuple[float, float]:
         proj = Project(root)
         shown: list[object] = []
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         view = StatsView(proj.catalog, proj.root)
         view.stats_shown.connect(shown.append)
         view.resize(1900, 1000)
@@ -134,15 +135,20 @@ def measure_view(project: Path, runs: int = 3) -> dict:
             time.sleep(0.001)
         app.processEvents()  # the repaint of the drawn histograms
         ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu) * 1000  # the GUI thread and the worker together
         view.shutdown()
         view.close()
         view.deleteLater()
         proj.close()
-        return ms
+        return ms, cpu_ms
 
-    warm = open_view(prepare_small())
-    times = [open_view(project) for _ in range(runs)]
-    return {"warm_up_ms": warm, "open_ms": statistics.median(times), "all_ms": times}
+    first = open_view(prepare_small())[0]
+    small = [open_view(prepare_small()) for _ in range(runs)]
+    big = [open_view(project) for _ in range(runs)]
+    return {"first_ms": first, "open_ms": statistics.median(t for t, _ in big),
+            "all_ms": [t for t, _ in big], "cpu_ms": statistics.median(c for _, c in big),
+            "small_ms": statistics.median(t for t, _ in small),
+            "small_cpu_ms": statistics.median(c for _, c in small)}
 
 
 def prepare_small() -> Path:
@@ -229,10 +235,14 @@ def main() -> int:
             good = r["open_ms"] < VIEW_TARGET_MS
             ok &= good
             print(f"\n{size:,} clips: Stats view built, counted and drawn: median "
-                  f"{r['open_ms']:.0f} ms of {', '.join(f'{t:.0f}' for t in r['all_ms'])} "
-                  f"(target < {VIEW_TARGET_MS:.0f} ms)  {'OK' if good else 'MISSED'}")
-            print(f"  (anchor: the same view on a 10-clip project, first in the process: "
-                  f"{r['warm_up_ms']:.0f} ms)")
+                  f"{r['open_ms']:.0f} ms of {', '.join(f'{t:.0f}' for t in r['all_ms'])}, "
+                  f"CPU {r['cpu_ms']:.0f} ms (target < {VIEW_TARGET_MS:.0f} ms)  "
+                  f"{'OK' if good else 'MISSED'}")
+            print(f"  anchor: the same view on a 10-clip project {r['small_ms']:.0f} ms, CPU "
+                  f"{r['small_cpu_ms']:.0f} ms (the first one in the process, imports "
+                  f"included: {r['first_ms']:.0f} ms); 30k / 10-clip: "
+                  f"{r['open_ms'] / r['small_ms']:.2f}× wall, "
+                  f"{r['cpu_ms'] / r['small_cpu_ms']:.2f}× CPU")
     return 0 if ok else 1
 
 

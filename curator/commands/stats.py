@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 
 from curator.core.stats import DatasetStats, Histogram, dataset_stats, plan_targets
+from curator.core.stats.histogram import coarser
 
 _BAR = 40
+#: Rows per histogram in a terminal (the JSON keeps every bin).
+_ROWS = 24
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,7 +53,8 @@ def render_text(stats: DatasetStats) -> str:
     for title, phrases in (("opening phrases", c.openings), ("phrases", c.ngrams),
                            ("words in nearly every caption", c.common_words)):
         lines.append(f"  {title}:")
-        lines += [f"    {p.captions:>7,}  {p.share:6.1%}  {p.phrase}" for p in phrases] or \
+        lines += [f"    {p.captions:>7,}  {p.share:6.1%}  {p.kind:8s} {p.phrase}"
+                  for p in phrases] or \
             ["    none"]
     dup = sum(len(g.clip_ids) for g in c.near_duplicates)
     lines.append(f"  near-duplicate captions: {dup:,} in {len(c.near_duplicates):,} groups")
@@ -65,7 +69,8 @@ def render_text(stats: DatasetStats) -> str:
 
 
 def _histogram_lines(hist: Histogram) -> list[str]:
-    unit = f" ({hist.unit})" if hist.unit else ""
+    hist = coarser(hist, _ROWS)
+    unit = f" ({hist.unit})" if hist.unit and hist.unit not in hist.label else ""
     out = [f"{hist.label}{unit}: {hist.total:,} clips"
            + (f", {hist.missing:,} without a value" if hist.missing else "")]
     if not hist.counts:

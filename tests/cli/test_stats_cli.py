@@ -8,7 +8,7 @@ import pytest
 
 from curator.cli import main
 from curator.core.catalog import Catalog
-from curator.core.stats import dataset_stats
+from curator.core.stats import dataset_stats, pending_clips
 from tests.core.test_catalog import postgres_url  # noqa: F401 - the fixture, started once
 from tests.stats_fixtures import TRIGGER, build_known
 
@@ -66,5 +66,9 @@ def test_postgresql_gives_the_same_figures(postgres_url, tmp_path, monkeypatch):
         assert shared.engine.dialect.name == "postgresql"
         build_known(shared)
         assert dataset_stats(shared).to_json() == expected
+        # the frames-at-16-fps expression in integer SQL, and strict comparisons, agree too
+        assert pending_clips(shared, "frames", 45, "below", 16.0) == (4, [1, 2, 3, 4])
+        assert pending_clips(shared, "motion_p95", 12.0, "above", 16.0) == (1, [6])
+        assert pending_clips(shared, "text_share", 0.3, "above", 16.0) == (2, [4, 6])
     finally:
         shared.close()

@@ -15,7 +15,7 @@ from curator.core.media import resample_indices
 from curator.core.stats import dataset_stats, pending_clips, plan_targets
 from curator.core.stats.captions import near_duplicate_groups, words
 from curator.core.stats.clips import frames_at_sql
-from curator.core.stats.histogram import bin_counts
+from curator.core.stats.histogram import bin_counts, coarser
 from tests.stats_fixtures import build_known
 
 
@@ -144,6 +144,29 @@ def test_bin_counts_folds_a_thin_tail_and_keeps_edges_on_the_grid():
     assert sum(hist.counts) == 201
     assert all(round(e * 20) == e * 20 or abs(e * 20 - round(e * 20)) < 1e-9 for e in hist.edges)
     assert bin_counts([], 1, key="x", label="x", unit="").counts == ()
+
+
+def test_one_scan_packs_several_figures_and_decodes_them(known):
+    from curator.core.stats.clips import Measure, measure_histograms
+
+    with known.session() as s:
+        p95, motion = measure_histograms(s, [
+            Measure(Clip.motion_p95, 1, "p95", "p95", "", binning={"tail_share": 0.0}),
+            Measure(Clip.motion, 1, "m", "m", "", most=12, binning={"tail_share": 0.0})])
+    # whole units: p95 0.9 2 3 11.95 12 12.05 30 8 45 → 0 2 3 11 12 12 30 8 45
+    assert p95.missing == 1 and p95.total == 9
+    assert dict(zip(p95.edges, p95.counts, strict=False))[12] == 2
+    # motion above `most` (39.99 → 39) is counted with 12, the kept tail
+    assert motion.missing == 1 and motion.edges[-2] == 12 and motion.counts[-1] == 2
+    assert motion.counts[0] == 4 and motion.counts[3] == 1 and motion.counts[7] == 1
+
+
+def test_coarser_merges_whole_bins():
+    hist = bin_counts([(b, b + 1) for b in range(10)], 1, key="x", label="x", unit="", start=0,
+                      tail_share=0.0)
+    merged = coarser(hist, 4)
+    assert merged.edges == (0, 3, 6, 9, 12) and merged.counts == (6, 15, 24, 10)
+    assert coarser(hist, 10) is hist
 
 
 def test_near_duplicates_of_one_template_are_one_group():

@@ -13,11 +13,11 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, not_, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from curator.core.catalog.models import Clip
@@ -40,6 +40,7 @@ NEAR_DUPLICATE = 0.8
 _BANDS, _ROWS = 16, 4
 
 _WORD = re.compile(r"[\w']+")
+_CAPTIONED = (Clip.caption.is_not(None), Clip.caption != "")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
                   sample: int = SAMPLE, top: int = TOP, list_ids: int = 200) -> CaptionStats:
     """The caption figures of every captioned clip (vocabulary on a bounded sample).
 
+    `caption_lengths` and `caption_vocabulary` in one session; `dataset_stats` runs the two
+    on their own threads.
+
     Args:
         s: an open session.
         trigger: the project's trigger phrase ('' when none is set).
@@ -125,50 +129,74 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
         top: phrases listed per kind.
         list_ids: most clip ids listed for captions without the trigger.
     """
-    captioned = (Clip.caption.is_not(None), Clip.caption != "")
+    lengths = caption_lengths(s)
+    vocabulary = caption_vocabulary(s, trigger, has_trigger, lengths.total, sample=sample,
+                                    top=top, list_ids=list_ids)
+    return replace(vocabulary, words=lengths)
+
+
+def caption_words() -> Any:
+    """Words of a clip's caption as SQL (spaces + 1 of the trimmed caption; NULL: none)."""
     trimmed = func.trim(Clip.caption)
-    n_words = cast(func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1,
-                   Integer)
-    length_counts = dict(s.execute(select(n_words, func.count()).where(*captioned)
-                                   .group_by(n_words)).all())
-    total = sum(length_counts.values())
-    hist = bin_counts(length_counts.items(), 1, key="caption_words",
-                      label="caption length", unit="words", start=0)
-    if total == 0:
-        return CaptionStats(0, 0, hist)
+    n_words = func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1
+    return case((and_(*_CAPTIONED), cast(n_words, Integer)), else_=null())
 
-    missing, missing_ids = None, []
-    if trigger:
-        query = select(Clip.id, Clip.caption).where(*captioned)
-        if has_trigger(f"{trigger} x", trigger) and has_trigger(trigger, trigger):
-            # The rule accepts the trigger followed by a space and more words, so captions
-            # written exactly that way need not be read: only the others are put to the
-            # rule itself (a few in a tidy dataset, instead of every caption).
-            n = len(trigger)
-            query = query.where(Clip.caption != trigger,
-                                func.substr(Clip.caption, 1, n + 1) != trigger + " ")
-        missing = 0
-        for clip_id, text in s.execute(query.order_by(Clip.id)):
-            if not has_trigger(text, trigger):
-                missing += 1
-                if len(missing_ids) < list_ids:
-                    missing_ids.append(clip_id)
 
-    every = -(-total // sample)  # read every k-th caption by id when there are too many
-    query = select(Clip.id, Clip.caption).where(*captioned)
-    if every > 1:
-        query = query.where(Clip.id % every == 0)
-    rows = s.execute(query.order_by(Clip.id).limit(sample)).all()
+def caption_lengths(s: Session) -> Histogram:
+    """Caption length in words, grouped in SQL over the captioned clips."""
+    counts = s.execute(select(caption_words(), func.count()).where(*_CAPTIONED)
+                       .group_by(caption_words())).all()
+    return bin_counts(counts, 1, key="caption_words", label="caption length", unit="words",
+                      start=0)
+
+
+def caption_vocabulary(s: Session, trigger: str, has_trigger: Callable[[str, str], bool],
+                       captioned: int, *, sample: int = SAMPLE, top: int = TOP,
+                       list_ids: int = 200) -> CaptionStats:
+    """Phrases, near-duplicates and captions without the trigger, in one read of the captions.
+
+    The read returns the sample (every k-th caption by id) and the captions the trigger rule
+    must judge: those not written as the trigger, a space and more words. A caption written
+    that way is not read for the rule when the rule itself accepts such a caption (asked
+    once, on a probe), so a tidy dataset costs a few rows, not a million.
+
+    Args:
+        captioned: how many clips have a caption (picks k); `words` is left empty.
+    """
+    empty = Histogram("caption_words", "caption length", "words", (), ())
+    if captioned == 0:
+        return CaptionStats(0, 0, empty)
+    every = max(1, -(-captioned // sample))  # every k-th caption by id when there are many
+    in_sample = Clip.id % every == 0
+    judged = trigger != ""
+    if judged and has_trigger(f"{trigger} x", trigger) and has_trigger(trigger, trigger):
+        to_judge = or_(Clip.caption == trigger,
+                       func.substr(Clip.caption, 1, len(trigger) + 1) == trigger + " ")
+        wanted = or_(in_sample, not_(to_judge))
+        judge_all = False
+    else:
+        wanted, judge_all = (true() if judged else in_sample), judged
+    missing, missing_ids, rows = 0, [], []
+    prefix = trigger + " "
+    for clip_id, text in s.execute(select(Clip.id, Clip.caption).where(*_CAPTIONED, wanted)
+                                   .order_by(Clip.id)):
+        if clip_id % every == 0 and len(rows) < sample:
+            rows.append((clip_id, text))
+        if judged and (judge_all or not (text == trigger or text.startswith(prefix))) \
+                and not has_trigger(text, trigger):
+            missing += 1
+            if len(missing_ids) < list_ids:
+                missing_ids.append(clip_id)
     lead = words(trigger)
     bodies = [(clip_id, _after_trigger(words(text), lead), text) for clip_id, text in rows]
     openings, ngrams, common = _vocabulary([b for _, b, _ in bodies], lead, top)
     groups = near_duplicate_groups([(cid, b) for cid, b, _ in bodies])
     texts = {cid: text for cid, _, text in bodies}
     return CaptionStats(
-        captioned=total, read=len(rows), words=hist, openings=openings, ngrams=ngrams,
+        captioned=captioned, read=len(rows), words=empty, openings=openings, ngrams=ngrams,
         common_words=common,
         near_duplicates=tuple(DuplicateGroup(tuple(g), texts[g[0]]) for g in groups),
-        missing_trigger=missing, missing_trigger_ids=tuple(missing_ids))
+        missing_trigger=missing if judged else None, missing_trigger_ids=tuple(missing_ids))
 
 
 def _after_trigger(tokens: list[str], lead: list[str]) -> list[str]:

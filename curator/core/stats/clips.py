@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from curator.core.analysis.rules import (
@@ -141,25 +141,72 @@ def frames_and_duration(s: Session, target_fps: float,
     return frames_hist, seconds
 
 
-def measure_histogram(s: Session, column: Any, per_unit: int, *, key: str, label: str,
-                      unit: str, thresholds: tuple[Threshold, ...] = (),
-                      start: int | None = None, **binning: Any) -> Histogram:
-    """A histogram of a nullable non-negative float column, in 1/`per_unit` buckets in SQL.
+@dataclass(frozen=True)
+class Measure:
+    """A figure counted in fine buckets, and how its histogram is drawn.
 
-    The bucket is the value × `per_unit` truncated to an integer (a floor: values are not
-    negative), on SQLite and PostgreSQL alike.
+    Attributes:
+        column: a nullable, non-negative float column, bucketed as value × `per_unit`.
+        bucket: instead, a ready integer SQL expression (NULL: no value), e.g. words.
+        most: the largest bucket kept apart; higher ones are counted with it (it is then the
+            tail). Every measure of a shared scan but the first needs one.
     """
-    bucket = cast(func.floor(column * per_unit), Integer) if s.get_bind().dialect.name \
-        != "sqlite" else cast(column * per_unit, Integer)
-    counts: dict[int, int] = {}
-    missing = 0
-    for b, n in s.execute(select(bucket, func.count()).group_by(bucket)):
-        if b is None:
-            missing += n
-        else:
-            counts[int(b)] = counts.get(int(b), 0) + n
-    return bin_counts(counts.items(), per_unit, key=key, label=label, unit=unit, missing=missing,
-                      thresholds=thresholds, start=start, **binning)
+
+    column: Any
+    per_unit: int
+    key: str
+    label: str
+    unit: str
+    thresholds: tuple[Threshold, ...] = ()
+    binning: dict[str, Any] = field(default_factory=dict)
+    bucket: Any = None
+    most: int | None = None
+
+
+def measure_histograms(s: Session, measures: Sequence[Measure]) -> list[Histogram]:
+    """Histograms of several figures from one grouped scan, in fine buckets.
+
+    A column with no index costs a scan and a sort of every row; grouping by all the buckets
+    at once pays that once. The buckets are packed into one integer per row (the first most
+    significant, the others below it in `most + 2` steps, one code for "no value"), so the
+    sort compares a number instead of a record: at 1M clips p95 and text share together take
+    0.66 s of CPU this way against 0.87 s grouped by two columns (SQLite; PostgreSQL hashes).
+    The bucket of a float is value × `per_unit` truncated (a floor: values are not negative);
+    PostgreSQL rounds a cast, so there it is an explicit floor.
+    """
+    if not measures:
+        return []
+    floor = s.get_bind().dialect.name != "sqlite"
+    key: Any = None
+    radices: list[int] = []
+    for i, m in enumerate(measures):
+        b = m.bucket if m.bucket is not None else cast(
+            func.floor(m.column * m.per_unit) if floor else m.column * m.per_unit, BigInteger)
+        if i == 0:
+            key = func.coalesce(b, -1)
+            continue
+        if m.most is None:
+            raise ValueError(f"{m.key}: only the first measure of a shared scan may be unbounded")
+        code = func.coalesce(case((b > m.most, m.most), else_=b), m.most + 1)
+        key = key * (m.most + 2) + code
+        radices.append(m.most + 2)
+    key = cast(key, BigInteger).label("k")
+    counts: list[dict[int, int]] = [{} for _ in measures]
+    missing = [0] * len(measures)
+    for packed, n in s.execute(select(key, func.count()).group_by(key)):
+        parts = []
+        for radix in reversed(radices):
+            packed, code = divmod(int(packed), radix)
+            parts.append(None if code == radix - 1 else code)
+        parts.append(None if packed == -1 else packed)
+        for i, b in enumerate(reversed(parts)):
+            if b is None:
+                missing[i] += n
+            else:
+                counts[i][b] = counts[i].get(b, 0) + n
+    return [bin_counts(c.items(), m.per_unit, key=m.key, label=m.label, unit=m.unit,
+                       missing=gone, thresholds=m.thresholds, **{"start": 0, **m.binning})
+            for m, c, gone in zip(measures, counts, missing, strict=True)]
 
 
 def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount], Histogram]:
@@ -183,7 +230,10 @@ def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount
         if decision != "rejected":  # a reason explains a rejection; others are just counted
             decisions[(decision, None)] = total
             continue
-        for why, n in s.execute(select(reason, func.count()).where(Clip.decision == decision)
+        # coalesce(): walking the table beats 150,000 index-guided row lookups (0.15 s
+        # against 0.33 s at 1M clips); only the rejected rows are sorted either way.
+        for why, n in s.execute(select(reason, func.count())
+                                .where(func.coalesce(Clip.decision, "") == decision)
                                 .group_by(reason)):
             decisions[(decision, why)] = n
     aspect: dict[int, int] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 #: Most bars a histogram is drawn with.
@@ -122,6 +122,21 @@ def bin_counts(buckets: Iterable[tuple[int, int]], per_unit: int, *, key: str, l
     edges = tuple((first + i * width) / per_unit for i in range(n_bins + 1))
     return Histogram(key, label, unit, edges, tuple(counts), missing, thresholds,
                      open_end=rows[-1][0] >= first + n_bins * width)
+
+
+def coarser(hist: Histogram, max_bins: int) -> Histogram:
+    """The same histogram with adjacent bins merged until at most `max_bins` remain.
+
+    Edges stay edges of the original (every k-th), so no clip changes sides of one.
+    """
+    n = len(hist.counts)
+    if n <= max_bins:
+        return hist
+    k = -(-n // max_bins)
+    counts = tuple(sum(hist.counts[i:i + k]) for i in range(0, n, k))
+    edges = tuple(hist.edges[i] for i in range(0, n, k)) + (
+        hist.edges[0] + (hist.edges[1] - hist.edges[0]) * k * len(counts),)
+    return replace(hist, edges=edges, counts=counts)
 
 
 def _floor_to(value: int, width: int, start: int | None) -> int:

@@ -83,7 +83,7 @@ class HistogramPlot(QWidget):
         self.plot.clear()
         self.lines.clear()
         self.rule_key = None
-        unit = f" ({hist.unit})" if hist.unit else ""
+        unit = f"  ·  {hist.unit}" if hist.unit and hist.unit not in hist.label else ""
         self.title.setText(f"{hist.label}{unit}")
         missing = f"  ·  {hist.missing:,} without a value" if hist.missing else ""
         tail = f"  ·  last bar: ≥ {hist.edges[-2]:g}" if hist.open_end and hist.edges else ""
@@ -111,8 +111,10 @@ class HistogramPlot(QWidget):
             pen=pg.mkPen(color, width=2, style=Qt.PenStyle.SolidLine if movable
                          else Qt.PenStyle.DashLine),
             hoverPen=pg.mkPen(color.lighter(140), width=3),
-            label=f"{threshold.value:g}", labelOpts={"position": 0.93, "color": color,
-                                                     "movable": False})
+            # Targets label lower than the rule, so 21, 45 and a dragged rule never overlap.
+            label=f"{threshold.value:g}", labelOpts={"position": 0.95 if movable else 0.8,
+                                                     "color": color, "movable": False})
+        line.setZValue(10)  # over the bars
         line.setToolTip(threshold.label + ("  (drag to try another value)" if movable else ""))
         self.plot.addItem(line)
         self.lines[threshold.key] = line

@@ -229,7 +229,9 @@ class StatsView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.stats is None and not self._loader.busy:
+        # Decisions and captions change while the person works elsewhere: count again each
+        # time the view comes back (the figures shown stay until the new ones arrive).
+        if not self._loader.busy:
             self.refresh()
 
     def refresh(self) -> None:
