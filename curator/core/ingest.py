@@ -21,7 +21,8 @@ import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import CancelledError, Future
-from dataclasses import dataclass, field
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -330,38 +331,23 @@ class _Batch:
             self.finished()
 
     def run_pool(self, workers: int) -> None:
-        """Decode in worker processes; plan and store here, in file order."""
-        threads = decoder_threads(workers)
-        pending = deque(self.files)
-        in_flight: deque[tuple[int, _ScanTask, Future]] = deque()
-        digests: set[str] = set()
-        later: list[Path] = []  # a copy of a file being decoded: stored once its twin is
-        keys = itertools.count()
-        with WorkerPool(workers, self.cancel) as pool:
-            while pending or in_flight:
-                if pool.relay_cancel():
-                    self.report.cancelled = True
-                while pending and len(in_flight) < _AHEAD * workers \
-                        and not self.report.cancelled:
-                    path = pending.popleft()
-                    self.tell(path)
-                    task = self.plan(path, threads=threads)
-                    if task is not None and task.digest in digests:
-                        later.append(path)
-                    elif task is None:
-                        self.finished()
-                    else:
-                        digests.add(task.digest)
-                        key = next(keys)
-                        in_flight.append((key, task, pool.submit(_scan_in_worker, task, key)))
-                if not in_flight:
+        """Decode in worker processes; plan and store here, in file order.
+
+        A worker that dies (FFmpeg crashing on a file) breaks its pool: a new one is started,
+        and the files that were in flight are decoded again one at a time, so the file that
+        crashes it is found and failed alone while the others are stored.
+        """
+        self._threads = decoder_threads(workers)
+        self._pending: deque[Path] = deque(self.files)
+        self._suspects: deque[_ScanTask] = deque()
+        self._digests: set[str] = set()
+        self._later: list[Path] = []  # a copy of a file being decoded: stored after its twin
+        self._keys = itertools.count()
+        while True:
+            with WorkerPool(workers, self.cancel) as pool:
+                if not self._drive(pool, workers):
                     break
-                for key, (frames, total) in pool.messages(timeout=0.1):
-                    path = next((t.path for k, t, _ in in_flight if k == key), None)
-                    if path is not None:
-                        self.tell(path, _frames_message(frames, total))
-                self._store_done(in_flight)
-        for path in later:
+        for path in self._later:
             if self.cancel.cancelled or self.report.cancelled:
                 self.report.cancelled = True
                 return
@@ -375,17 +361,79 @@ class _Batch:
                     return
             self.finished()
 
-    def _store_done(self, in_flight: deque[tuple[int, _ScanTask, Future]]) -> None:
+    def _next_task(self) -> _ScanTask | None:
+        """The next video to hand to the pool (settling files that need no decode on the way)."""
+        if self._suspects:
+            return self._suspects.popleft()
+        while self._pending:
+            path = self._pending.popleft()
+            self.tell(path)
+            task = self.plan(path, threads=self._threads)
+            if task is None:
+                self.finished()
+            elif task.digest in self._digests:
+                self._later.append(path)
+            else:
+                self._digests.add(task.digest)
+                return task
+        return None
+
+    def _drive(self, pool: WorkerPool, workers: int) -> bool:
+        """Run the batch on `pool` until it is done (False) or the pool broke (True)."""
+        in_flight: deque[tuple[int, _ScanTask, Future]] = deque()
+        while True:
+            if pool.relay_cancel():
+                self.report.cancelled = True
+            # while suspects of a crash are retried, one at a time
+            window = 1 if self._suspects or any(t.suspect for _, t, _ in in_flight) \
+                else _AHEAD * workers
+            while len(in_flight) < window and not self.report.cancelled:
+                task = self._next_task()
+                if task is None:
+                    break
+                key = next(self._keys)
+                try:
+                    in_flight.append((key, task, pool.submit(_scan_in_worker, task, key)))
+                except BrokenProcessPool:
+                    self._suspects.appendleft(task)
+                    return self._crashed(in_flight)
+            if not in_flight:
+                return False
+            for key, (frames, total) in pool.messages(timeout=0.1):
+                path = next((t.path for k, t, _ in in_flight if k == key), None)
+                if path is not None:
+                    self.tell(path, _frames_message(frames, total))
+            if self._store_done(in_flight):
+                return self._crashed(in_flight)
+
+    def _crashed(self, in_flight: deque[tuple[int, _ScanTask, Future]]) -> bool:
+        tasks = [task for _, task, _ in in_flight]
+        in_flight.clear()
+        if len(tasks) == 1 and tasks[0].suspect:
+            task = tasks[0]
+            self.report.failed.append(ItemFailure(str(task.path), (
+                f"{task.path.name}: the decoder crashed on this file (its worker process "
+                f"died); the other files go on")))
+            self.finished()
+        else:
+            self._suspects.extendleft(replace(t, suspect=True) for t in reversed(tasks))
+        return True
+
+    def _store_done(self, in_flight: deque[tuple[int, _ScanTask, Future]]) -> bool:
+        """Store the finished decodes at the head, in file order; True if the pool broke."""
         # In file order, so catalog ids come out as a one-by-one ingest gives them.
         while in_flight and in_flight[0][2].done():
-            _, task, future = in_flight.popleft()
+            _, task, future = in_flight[0]
             try:
                 result = future.result()
+            except BrokenProcessPool:
+                return True  # the head is one of the files in flight when a worker died
             except CancelledError:
                 result = None
-            except Exception as exc:  # noqa: BLE001 - a worker that died (a crash in FFmpeg)
+            except Exception as exc:  # noqa: BLE001 - the batch goes on
                 result = (f"{task.path.name}: the decoding process failed "
                           f"({type(exc).__name__}: {exc})")
+            in_flight.popleft()
             if result is None:  # cancelled mid-decode: nothing of it is stored
                 self.report.cancelled = True
                 continue
@@ -394,6 +442,7 @@ class _Batch:
             else:
                 self.store(task, result)
             self.finished()
+        return False
 
 
 def _frames_message(frames: int, total: int | None) -> str:
@@ -436,6 +485,7 @@ class _ScanTask:
     # the known source's clip ranges: analysed too, as they may be kept
     known_ranges: tuple[tuple[int, int], ...] = ()
     threads: bool | int = True
+    suspect: bool = False  # in flight when a worker died: decoded again alone
 
 
 @dataclass

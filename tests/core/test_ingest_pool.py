@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from curator.core.analysis import make_frame_analyzer
+from curator.core.analysis import FrameAnalyzer, make_frame_analyzer
 from curator.core.catalog import Catalog
 from curator.core.ingest import MIN_POOL_VIDEOS, ingest_paths
 from curator.core.jobs import CancelToken, Progress
+from curator.core.media import SourceInfo
 from curator.core.media.thumbnails import clip_thumbnail_paths
 from tests.media_factory import Segment, make_text_as_video, make_video
 
@@ -105,3 +107,22 @@ def test_a_cancel_stops_the_workers_and_keeps_what_is_stored(folder: Path, proje
     # the rest comes with the next run
     again = ingest_paths(project.catalog, [folder], thumbs_dir=project.thumbs_dir, workers=2)
     assert (again.sources + again.unchanged, again.failed) == (len(CLIPS), [])
+
+
+def _analyzer_dying_on_crash_files(info: SourceInfo) -> FrameAnalyzer:
+    if "crash" in info.path.name:
+        os._exit(139)  # the worker process ends as it would when FFmpeg segfaults
+    return make_frame_analyzer(info)
+
+
+@pytest.mark.slow
+def test_a_file_that_kills_its_worker_fails_alone(folder: Path, project) -> None:
+    make_video(folder / "b_crash.mp4", [Segment("bars", 20, seed=37)], size=SIZE)
+    report = ingest_paths(project.catalog, [folder], thumbs_dir=project.thumbs_dir,
+                          analyzer_factory=_analyzer_dying_on_crash_files, workers=2)
+    assert [(Path(f.path).name, f.reason) for f in report.failed] == [(
+        "b_crash.mp4", ("b_crash.mp4: the decoder crashed on this file (its worker process "
+                        "died); the other files go on"))]
+    assert sorted(s.path.name for s in project.catalog.list_sources()) == sorted(CLIPS)
+    assert all(c.analysis is not None for c in project.catalog.list_clips())
+    assert (report.done, project.catalog.list_jobs(kind="ingest")[0].status) == (6, "done")
