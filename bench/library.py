@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -92,22 +93,30 @@ def make_library(count: int) -> list[Path]:
     return out
 
 
-def time_ffprobe(files: list[Path]) -> tuple[float, int]:
-    """Seconds and frames of `ffprobe -count_frames` on each file, one after another."""
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_ffprobe(files: list[Path]) -> tuple[float, float, int]:
+    """Seconds, CPU seconds and frames of `ffprobe -count_frames` on each file, in turn."""
     ffprobe = ffmpeg_binary("ffprobe")
     frames = 0
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     for path in files:
         out = subprocess.run([ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
                               "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0",
                               str(path)], check=True, capture_output=True, text=True).stdout
         frames += int(out.strip().split(",")[0])
-    return time.perf_counter() - t0, frames
+    return time.perf_counter() - t0, children_cpu() - cpu0, frames
 
 
-def time_ingest(files: list[Path], workers: int | None, scenes: str) -> tuple[float, int, bool]:
-    """Seconds, frames in the catalog, and whether every clip was analysed, of
-    `curator ingest --analyze`."""
+def time_ingest(files: list[Path], workers: int | None,
+                scenes: str) -> tuple[float, float, int, bool]:
+    """Seconds, CPU seconds (worker processes included), frames in the catalog, and whether
+    every clip was analysed, of `curator ingest --analyze`."""
     work = Path(tempfile.mkdtemp(prefix="curator-bench-library-"))
     try:
         env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -116,9 +125,11 @@ def time_ingest(files: list[Path], workers: int | None, scenes: str) -> tuple[fl
         if workers is not None:
             argv[argv.index("--json")] = f"--workers={workers}"
             argv.append("--json")
+        cpu0 = children_cpu()
         t0 = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
         seconds = time.perf_counter() - t0
+        cpu = children_cpu() - cpu0
         if done.returncode != 0:
             raise SystemExit(f"ingest failed ({done.returncode}): {done.stderr[-2000:]}")
         report = json.loads(done.stdout)
@@ -128,7 +139,7 @@ def time_ingest(files: list[Path], workers: int | None, scenes: str) -> tuple[fl
         frames = db.execute("select sum(frame_count) from sources").fetchone()[0]
         missing = db.execute("select count(*) from clips where analysis is null").fetchone()[0]
         db.close()
-        return seconds, int(frames), missing == 0
+        return seconds, cpu, int(frames), missing == 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -155,31 +166,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.make_only:
         return 0
     variants: list[int | None] = list(args.workers) if args.workers else [None]
-    times: dict[str, list[float]] = {"ffprobe -count_frames": []}
+    probe_label = "ffprobe -count_frames"
+    times: dict[str, list[float]] = {probe_label: []}
+    cpus: dict[str, list[float]] = {probe_label: []}
     ratios: dict[str, list[float]] = {}
     load_before = os.getloadavg()
     for _ in range(max(1, args.repeat)):
-        probe_s, probe_frames = time_ffprobe(files)
-        times["ffprobe -count_frames"].append(probe_s)
+        probe_s, probe_cpu, probe_frames = time_ffprobe(files)
+        times[probe_label].append(probe_s)
+        cpus[probe_label].append(probe_cpu)
         for workers in variants:
             label = f"ingest --analyze --scenes {args.scenes}" + (
                 f" --workers {workers}" if workers else "")
-            sec, frames, all_analysed = time_ingest(files, workers, args.scenes)
+            sec, cpu, frames, all_analysed = time_ingest(files, workers, args.scenes)
             if frames != probe_frames or not all_analysed:
                 raise SystemExit(f"{label}: {frames} frames (ffprobe counted {probe_frames}), "
                                  f"every clip analysed: {all_analysed}")
             times.setdefault(label, []).append(sec)
+            cpus.setdefault(label, []).append(cpu)
             ratios.setdefault(label, []).append(probe_s / sec)
     load_after = os.getloadavg()
     print(f"cores {os.cpu_count()}, load average before {load_before[0]:.2f} "
           f"{load_before[1]:.2f} {load_before[2]:.2f}, after {load_after[0]:.2f} "
-          f"{load_after[1]:.2f} {load_after[2]:.2f}")
-    print(f"{'':44s} {'median s':>9s} {'frames/s':>9s}  rounds (s)")
+          f"{load_after[1]:.2f} {load_after[2]:.2f}; frames {probe_frames} (exact in both)")
+    print(f"{'':44s} {'median s':>9s} {'frames/s':>9s} {'CPU s':>7s}  rounds (s)")
     total = len(files) * FRAMES
     for label, values in times.items():
         med = statistics.median(values)
-        print(f"{label:44s} {med:9.2f} {total / med:9.1f}  "
-              + " ".join(f"{v:.2f}" for v in values))
+        print(f"{label:44s} {med:9.2f} {total / med:9.1f} {statistics.median(cpus[label]):7.1f}"
+              f"  " + " ".join(f"{v:.2f}" for v in values))
     for label, values in ratios.items():
         print(f"{label}: {statistics.median(values):.2f}x faster than ffprobe (median of "
               f"per-round ratios " + " ".join(f"{v:.2f}" for v in values) + ")")
