@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from curator.commands import add_workers_option
 from curator.core.analysis import analyze_clips
+from curator.core.pool import default_workers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,14 +16,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "does nothing new). Motion is in pixels per 1/16 s at 256 px wide.")
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="only these clips")
     p.add_argument("--force", action="store_true", help="analyse again clips already analysed")
-    p.add_argument("--workers", type=int, default=2, help="decode threads (default 2)")
+    add_workers_option(p, "runs of clips decoded and analysed")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
     report = analyze_clips(ctx.catalog, args.ids or None, force=args.force,
-                           progress=ctx.progress, workers=max(1, args.workers))
+                           progress=ctx.progress, workers=args.workers or default_workers())
     if args.json:
         ctx.emit_json(report.to_json())
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from curator.commands import add_workers_option
 from curator.core.ingest import SCENES_MODES, ingest_paths
 
 
@@ -27,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--analyze", action="store_true",
                    help="also measure motion, cuts and duplicates of each new clip in the same "
                         "decode pass")
+    add_workers_option(p, "videos decoded, each in its own process,")
     p.add_argument("--json", action="store_true",
                    help='print {"sources": N, "clips": N, "images": N, "failed": [...]} on stdout')
     p.set_defaults(func=run)
@@ -51,7 +53,8 @@ def run(args: argparse.Namespace, ctx) -> int:
             ctx.say("warning: the analysis engine is not available; ingesting without --analyze")
     report = ingest_paths(ctx.catalog, args.paths, thumbs_dir=ctx.project.thumbs_dir,
                           scenes=args.scenes, min_scene_frames=args.min_scene_frames,
-                          progress=ctx.progress, analyzer_factory=factory)
+                          progress=ctx.progress, analyzer_factory=factory,
+                          workers=args.workers)
     if args.json:
         ctx.emit_json(report.to_json())
     else:

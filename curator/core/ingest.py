@@ -14,10 +14,15 @@ running the same ingest again adds nothing:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import pickle
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import CancelledError, Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,9 +45,16 @@ from curator.core.jobs import (
     ignore_progress,
 )
 from curator.core.media import MediaError, SourceInfo, content_hash
-from curator.core.media.scan import AnalyzerFactory, FrameAnalyzer, scan_video
+from curator.core.media.scan import AnalyzerFactory, scan_video
 from curator.core.media.scenes import SceneSettings, iter_scenes
 from curator.core.media.thumbnails import ensure_clip_thumbnails
+from curator.core.pool import (
+    WorkerPool,
+    decoder_threads,
+    default_workers,
+    worker_cancel,
+    worker_progress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +181,8 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
                  scenes: ScenesMode = "auto", min_scene_frames: int | None = None,
                  progress: ProgressFn = ignore_progress,
                  cancel: CancelToken = NEVER_CANCELLED,
-                 analyzer_factory: AnalyzerFactory | None = None) -> IngestReport:
+                 analyzer_factory: AnalyzerFactory | None = None,
+                 workers: int | None = None) -> IngestReport:
     """Ingest files and folders (recursively) of videos and images into the catalog.
 
     Args:
@@ -181,10 +194,14 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
             like "auto" and also re-splits videos already in the catalog, keeping every clip
             someone has decided, captioned, trimmed or split.
         min_scene_frames: shortest scene; None takes the project setting.
-        progress: told before each file and every few hundred frames of a long one.
+        progress: told as each file starts and every few hundred frames of a long one.
         cancel: checked between files and between packets; what is done stays done.
         analyzer_factory: if given, each video's frames are also fed to the analyzer it
-            makes, and each new clip's analysis is saved.
+            makes, and each new clip's analysis is saved. With workers it must pickle (a
+            module-level function such as `make_frame_analyzer`).
+        workers: videos decoded at once, each in its own process (None: one per core). A
+            batch of fewer than `MIN_POOL_VIDEOS` videos is decoded here, one after another,
+            with FFmpeg's threads: starting the processes would cost more than it saves.
 
     Returns:
         The report: counts, failures (file and reason) and warnings.
@@ -205,42 +222,16 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
     job_id = catalog.start_job("ingest", {"paths": [str(p) for p in paths], "scenes": scenes,
                                           "min_scene_frames": settings.min_scene_frames},
                                total=len(files))
+    batch = _Batch(catalog, report, job_id, files, progress, cancel, thumbs_dir, scenes,
+                   settings, analyzer_factory)
+    workers = max(1, workers if workers is not None else default_workers())
+    videos = sum(1 for f in files if f.suffix.lower() not in IMAGE_EXTENSIONS)
     status = "done"
     try:
-        for done, path in enumerate(files):
-            if cancel.cancelled:
-                report.cancelled = True
-                break
-            progress(Progress(done=done, total=len(files), item=path.name))
-            try:
-                if path.suffix.lower() in IMAGE_EXTENSIONS:
-                    _ingest_image(catalog, path, report,
-                                  check_text=analyzer_factory is not None)
-                else:
-                    _ingest_video(catalog, path, report, thumbs_dir=thumbs_dir, mode=scenes,
-                                  settings=settings, analyzer_factory=analyzer_factory,
-                                  progress=lambda frames, total, _d=done, _p=path: progress(
-                                      Progress(done=_d, total=len(files), item=_p.name,
-                                               message=_frames_message(frames, total))),
-                                  cancel=cancel)
-            except Cancelled:
-                report.cancelled = True
-                break
-            except MediaError as exc:
-                report.failed.append(ItemFailure(str(path), str(exc)))
-            except CatalogError as exc:
-                report.failed.append(ItemFailure(str(path), f"{path.name}: {exc}"))
-            except PermissionError:
-                report.failed.append(ItemFailure(str(path), f"{path.name}: permission denied"))
-            except OSError as exc:
-                report.failed.append(ItemFailure(str(path),
-                                                 f"{path.name}: {exc.strerror or exc}"))
-            except Exception as exc:  # one bad file never stops the batch, whatever went wrong
-                log.debug("ingest of %s failed", path, exc_info=True)
-                report.failed.append(ItemFailure(
-                    str(path), f"{path.name}: unexpected error ({type(exc).__name__}: {exc})"))
-            report.done = done + 1
-            catalog.update_job(job_id, done=report.done)
+        if workers > 1 and videos >= MIN_POOL_VIDEOS and _pickles(analyzer_factory):
+            batch.run_pool(min(workers, videos))
+        else:
+            batch.run_here()
         progress(Progress(done=report.done, total=len(files), message="ingest finished"))
         if report.cancelled:
             status = "cancelled"
@@ -250,6 +241,221 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
     finally:
         catalog.finish_job(job_id, status, result=report.to_json())
     return report
+
+
+# Below this many videos a batch is decoded in the calling process: spawning workers (each
+# imports FFmpeg, OpenCV and the analysis) costs about a second of a core apiece.
+MIN_POOL_VIDEOS = 4
+# Videos handed to the pool ahead of the ones being decoded, per worker: enough that no worker
+# waits while the parent hashes and writes, few enough that a cancel wastes little.
+_AHEAD = 2
+
+
+def _pickles(obj: object) -> bool:
+    try:
+        pickle.dumps(obj)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _failure(path: Path, exc: BaseException) -> str:
+    """What a person reads about a file that could not be ingested."""
+    if isinstance(exc, MediaError):
+        return str(exc)
+    if isinstance(exc, CatalogError):
+        return f"{path.name}: {exc}"
+    if isinstance(exc, PermissionError):
+        return f"{path.name}: permission denied"
+    if isinstance(exc, OSError):
+        return f"{path.name}: {exc.strerror or exc}"
+    log.debug("ingest of %s failed", path, exc_info=exc)
+    return f"{path.name}: unexpected error ({type(exc).__name__}: {exc})"
+
+
+class _Batch:
+    """One ingest run: the files in order, planned and stored here, decoded here or in a pool."""
+
+    def __init__(self, catalog: Catalog, report: IngestReport, job_id: int, files: list[Path],
+                 progress: ProgressFn, cancel: CancelToken, thumbs_dir: Path, mode: str,
+                 settings: SceneSettings, analyzer_factory: AnalyzerFactory | None) -> None:
+        self.catalog, self.report, self.job_id, self.files = catalog, report, job_id, files
+        self.progress, self.cancel, self.thumbs_dir = progress, cancel, thumbs_dir
+        self.mode, self.settings, self.analyzer_factory = mode, settings, analyzer_factory
+
+    def tell(self, path: Path, message: str = "") -> None:
+        self.progress(Progress(done=self.report.done, total=len(self.files), item=path.name,
+                               message=message))
+
+    def finished(self) -> None:
+        self.report.done += 1
+        self.catalog.update_job(self.job_id, done=self.report.done)
+
+    def plan(self, path: Path, threads: bool | int) -> _ScanTask | None:
+        """Everything before the decode; None when the file is done (image, unchanged, failed)."""
+        try:
+            if path.suffix.lower() in IMAGE_EXTENSIONS:
+                _ingest_image(self.catalog, path, self.report,
+                              check_text=self.analyzer_factory is not None)
+                return None
+            return _plan_video(self.catalog, path, self.report, thumbs_dir=self.thumbs_dir,
+                               mode=self.mode, settings=self.settings,
+                               analyzer_factory=self.analyzer_factory, threads=threads)
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            self.report.failed.append(ItemFailure(str(path), _failure(path, exc)))
+            return None
+
+    def store(self, task: _ScanTask, scanned: _Scanned) -> None:
+        try:
+            _store_video(self.catalog, task, scanned, self.report, mode=self.mode,
+                         cancel=self.cancel)
+        except Cancelled:
+            self.report.cancelled = True
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            self.report.failed.append(ItemFailure(str(task.path), _failure(task.path, exc)))
+
+    def scan_here(self, task: _ScanTask) -> None:
+        """Decode one video in this process and store it; Cancelled when the cancel fires."""
+        try:
+            scanned = _scan(task, lambda n, total, _p=task.path: self.tell(
+                _p, _frames_message(n, total)), self.cancel)
+        except Cancelled:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+            self.report.failed.append(ItemFailure(str(task.path), _failure(task.path, exc)))
+        else:
+            self.store(task, scanned)
+
+    def run_here(self) -> None:
+        """One file after another in this process, each decode with FFmpeg's threads."""
+        for path in self.files:
+            if self.cancel.cancelled:
+                self.report.cancelled = True
+                return
+            self.tell(path)
+            task = self.plan(path, threads=True)
+            if task is not None:
+                try:
+                    self.scan_here(task)
+                except Cancelled:
+                    self.report.cancelled = True
+                if self.report.cancelled:
+                    return
+            self.finished()
+
+    def run_pool(self, workers: int) -> None:
+        """Decode in worker processes; plan and store here, in file order.
+
+        A worker that dies (FFmpeg crashing on a file) breaks its pool: a new one is started,
+        and the files that were in flight are decoded again one at a time, so the file that
+        crashes it is found and failed alone while the others are stored.
+        """
+        self._threads = decoder_threads(workers)
+        self._pending: deque[Path] = deque(self.files)
+        self._suspects: deque[_ScanTask] = deque()
+        self._digests: set[str] = set()
+        self._later: list[Path] = []  # a copy of a file being decoded: stored after its twin
+        self._keys = itertools.count()
+        while True:
+            with WorkerPool(workers, self.cancel) as pool:
+                if not self._drive(pool, workers):
+                    break
+        for path in self._later:
+            if self.cancel.cancelled or self.report.cancelled:
+                self.report.cancelled = True
+                return
+            self.tell(path)
+            task = self.plan(path, threads=True)  # now finds its twin in the catalog
+            if task is not None:  # the twin failed: this copy gets its own decode
+                try:
+                    self.scan_here(task)
+                except Cancelled:
+                    self.report.cancelled = True
+                    return
+            self.finished()
+
+    def _next_task(self) -> _ScanTask | None:
+        """The next video to hand to the pool (settling files that need no decode on the way)."""
+        if self._suspects:
+            return self._suspects.popleft()
+        while self._pending:
+            path = self._pending.popleft()
+            self.tell(path)
+            task = self.plan(path, threads=self._threads)
+            if task is None:
+                self.finished()
+            elif task.digest in self._digests:
+                self._later.append(path)
+            else:
+                self._digests.add(task.digest)
+                return task
+        return None
+
+    def _drive(self, pool: WorkerPool, workers: int) -> bool:
+        """Run the batch on `pool` until it is done (False) or the pool broke (True)."""
+        in_flight: deque[tuple[int, _ScanTask, Future]] = deque()
+        while True:
+            if pool.relay_cancel():
+                self.report.cancelled = True
+            # while suspects of a crash are retried, one at a time
+            window = 1 if self._suspects or any(t.suspect for _, t, _ in in_flight) \
+                else _AHEAD * workers
+            while len(in_flight) < window and not self.report.cancelled:
+                task = self._next_task()
+                if task is None:
+                    break
+                key = next(self._keys)
+                try:
+                    in_flight.append((key, task, pool.submit(_scan_in_worker, task, key)))
+                except BrokenProcessPool:
+                    self._suspects.appendleft(task)
+                    return self._crashed(in_flight)
+            if not in_flight:
+                return False
+            for key, (frames, total) in pool.messages(timeout=0.1):
+                path = next((t.path for k, t, _ in in_flight if k == key), None)
+                if path is not None:
+                    self.tell(path, _frames_message(frames, total))
+            if self._store_done(in_flight):
+                return self._crashed(in_flight)
+
+    def _crashed(self, in_flight: deque[tuple[int, _ScanTask, Future]]) -> bool:
+        tasks = [task for _, task, _ in in_flight]
+        in_flight.clear()
+        if len(tasks) == 1 and tasks[0].suspect:
+            task = tasks[0]
+            self.report.failed.append(ItemFailure(str(task.path), (
+                f"{task.path.name}: the decoder crashed on this file (its worker process "
+                f"died); the other files go on")))
+            self.finished()
+        else:
+            self._suspects.extendleft(replace(t, suspect=True) for t in reversed(tasks))
+        return True
+
+    def _store_done(self, in_flight: deque[tuple[int, _ScanTask, Future]]) -> bool:
+        """Store the finished decodes at the head, in file order; True if the pool broke."""
+        # In file order, so catalog ids come out as a one-by-one ingest gives them.
+        while in_flight and in_flight[0][2].done():
+            _, task, future = in_flight[0]
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                return True  # the head is one of the files in flight when a worker died
+            except CancelledError:
+                result = None
+            except Exception as exc:  # noqa: BLE001 - the batch goes on
+                result = (f"{task.path.name}: the decoding process failed "
+                          f"({type(exc).__name__}: {exc})")
+            in_flight.popleft()
+            if result is None:  # cancelled mid-decode: nothing of it is stored
+                self.report.cancelled = True
+                continue
+            if isinstance(result, str):
+                self.report.failed.append(ItemFailure(str(task.path), result))
+            else:
+                self.store(task, result)
+            self.finished()
+        return False
 
 
 def _frames_message(frames: int, total: int | None) -> str:
@@ -264,7 +470,6 @@ def _catalog_files(catalog: Catalog) -> set[Path]:
     db = _absolute(Path(database))
     return {db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")}
 
-
 # --- one video -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -275,6 +480,36 @@ class _Known:
     mtime: float
     content_hash: str
     frame_count: int
+
+
+@dataclass(frozen=True)
+class _ScanTask:
+    """A video to decode, with what its storing needs; pickles, to go to a worker process."""
+
+    path: Path
+    size: int
+    mtime: float
+    digest: str
+    known: _Known | None
+    detect: bool
+    settings: SceneSettings
+    thumbs_dir: Path
+    analyzer_factory: AnalyzerFactory | None
+    # the known source's clip ranges: analysed too, as they may be kept
+    known_ranges: tuple[tuple[int, int], ...] = ()
+    threads: bool | int = True
+    suspect: bool = False  # in flight when a worker died: decoded again alone
+
+
+@dataclass
+class _Scanned:
+    """What a decode found, small enough to send back from a worker process."""
+
+    info: SourceInfo
+    cuts: list[int]
+    damaged: bool
+    analyses: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    analysis_errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def _known_source(catalog: Catalog, *, path: Path | None = None,
@@ -291,10 +526,11 @@ def _known_source(catalog: Catalog, *, path: Path | None = None,
                 for r in s.execute(query)]
 
 
-def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_dir: Path,
-                  mode: str, settings: SceneSettings,
-                  analyzer_factory: AnalyzerFactory | None,
-                  progress: Callable[[int, int | None], None], cancel: CancelToken) -> None:
+def _plan_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_dir: Path,
+                mode: str, settings: SceneSettings,
+                analyzer_factory: AnalyzerFactory | None,
+                threads: bool | int) -> _ScanTask | None:
+    """Settle a video without decoding it if possible (unchanged, moved, a copy); else its task."""
     stat = path.stat()
     if stat.st_size == 0:
         raise MediaError(path, "the file is empty (0 bytes)")
@@ -302,7 +538,7 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
     if known is not None and known.size == stat.st_size and known.mtime == stat.st_mtime \
             and mode != "always":
         report.unchanged += 1
-        return
+        return None
     digest = content_hash(path)
     if known is None:
         for twin in _known_source(catalog, content_hash_=digest):
@@ -314,24 +550,68 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
                 report.warnings.append(ItemFailure(str(path), (
                     f"{path.name}: the same video as {twin.path}, which is gone: "
                     f"taken as moved (its clips, decisions and captions are kept)")))
-                return
+                return None
             report.warnings.append(ItemFailure(str(path), (
                 f"{path.name}: the same video as {twin.path}, already in the catalog; "
                 f"not added again")))
             report.unchanged += 1
-            return
+            return None
     elif known.content_hash == digest and known.size == stat.st_size and mode != "always":
         # touched, not changed: only the time is new
         catalog.move_source(known.id, path, stat.st_mtime)
         report.unchanged += 1
-        return
+        return None
+    known_ranges: tuple[tuple[int, int], ...] = ()
+    if known is not None and analyzer_factory is not None:
+        known_ranges = tuple(sorted({(c.start_frame, c.end_frame)
+                                     for c in catalog.list_clips(source_id=known.id)}))
+    return _ScanTask(path=path, size=stat.st_size, mtime=stat.st_mtime, digest=digest,
+                     known=known, detect=mode != "never", settings=settings,
+                     thumbs_dir=thumbs_dir, analyzer_factory=analyzer_factory,
+                     known_ranges=known_ranges, threads=threads)
 
-    detect = mode != "never"
-    scan = scan_video(path, detect=detect, settings=settings, thumbs_dir=thumbs_dir,
-                      source_hash=digest, analyzer_factory=analyzer_factory,
-                      on_frames=progress, cancel=cancel)
-    info = scan.info
-    ranges = list(iter_scenes(scan.cuts, info.frame_count)) if detect else [(0, info.frame_count)]
+
+def _scan(task: _ScanTask, on_frames: Callable[[int, int | None], None] | None,
+          cancel: CancelToken) -> _Scanned:
+    """The decode pass of one video, and the analysis of every clip range it may get.
+
+    Raises:
+        MediaError: the file cannot be read.
+        Cancelled: when `cancel` fires.
+    """
+    scan = scan_video(task.path, detect=task.detect, settings=task.settings,
+                      thumbs_dir=task.thumbs_dir, source_hash=task.digest,
+                      analyzer_factory=task.analyzer_factory, on_frames=on_frames,
+                      cancel=cancel, threads=task.threads)
+    frames = scan.info.frame_count
+    scanned = _Scanned(info=scan.info, cuts=list(scan.cuts), damaged=scan.damaged)
+    if scan.analyzer is not None:
+        ranges = set(iter_scenes(scan.cuts, frames)) if task.detect else {(0, frames)}
+        ranges.update(r for r in task.known_ranges if r[1] <= frames)
+        for start, end in sorted(ranges):
+            try:
+                scanned.analyses[(start, end)] = scan.analyzer.finish_clip(start, end)
+            except (ValueError, KeyError, TypeError) as exc:
+                scanned.analysis_errors[(start, end)] = str(exc)
+    return scanned
+
+
+def _scan_in_worker(task: _ScanTask, key: int) -> _Scanned | str | None:
+    """`_scan` in a worker process: the result, the reason it failed, or None if cancelled."""
+    try:
+        return _scan(task, worker_progress(key), worker_cancel())
+    except Cancelled:
+        return None
+    except Exception as exc:  # noqa: BLE001 - the reason goes back; the batch goes on
+        return _failure(task.path, exc)
+
+
+def _store_video(catalog: Catalog, task: _ScanTask, scanned: _Scanned, report: IngestReport,
+                 *, mode: str, cancel: CancelToken) -> None:
+    """Write a decoded video, its clips and their analysis to the catalog."""
+    path, known, info = task.path, task.known, scanned.info
+    ranges = list(iter_scenes(scanned.cuts, info.frame_count)) if task.detect \
+        else [(0, info.frame_count)]
     keep_clips = known is not None and known.frame_count == info.frame_count and mode != "always"
     if known is not None and not keep_clips:
         # New ranges never take away a clip someone decided, captioned, trimmed or split.
@@ -342,9 +622,9 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
                 f"{path.name}: now has {info.frame_count} frames, so clip {clip.id} "
                 f"[{clip.start_frame}, {clip.end_frame}) no longer fits and is removed "
                 f"(its caption was: {clip.caption or 'none'})")))
-    status = "partial" if scan.damaged else "ok"
+    status = "partial" if scanned.damaged else "ok"
     source_id, created = catalog.upsert_source(
-        path=path, size=stat.st_size, mtime=stat.st_mtime, content_hash=digest,
+        path=path, size=task.size, mtime=task.mtime, content_hash=task.digest,
         container=info.container, codec=info.codec, fps=info.fps, frame_count=info.frame_count,
         header_frame_count=info.header_frame_count, width=info.width, height=info.height,
         duration=info.duration, status=status, warnings=info.warnings,
@@ -360,9 +640,9 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
     if keep_clips:
         # same frames, new content: the old thumbnails are filed under the old hash
         for clip in clips:
-            ensure_clip_thumbnails(thumbs_dir, clip, cancel=cancel)
-    if scan.analyzer is not None:
-        _save_analysis(catalog, scan.analyzer, clips, path, report)
+            ensure_clip_thumbnails(task.thumbs_dir, clip, cancel=cancel)
+    if task.analyzer_factory is not None:
+        _save_analysis(catalog, scanned, clips, path, report)
 
 
 def _user_clips_past_end(catalog: Catalog, source_id: int, frame_count: int) -> list[Any]:
@@ -385,14 +665,21 @@ def _with_user_work(catalog: Catalog, source_id: int, ranges: list[tuple[int, in
     return sorted(kept)
 
 
-def _save_analysis(catalog: Catalog, analyzer: FrameAnalyzer, clips: Sequence[Any], path: Path,
+def _save_analysis(catalog: Catalog, scanned: _Scanned, clips: Sequence[Any], path: Path,
                    report: IngestReport) -> None:
     for clip in sorted(clips, key=lambda c: c.start_frame):
+        key = (clip.start_frame, clip.end_frame)
+        analysis = scanned.analyses.get(key)
+        if analysis is None:
+            why = scanned.analysis_errors.get(key, "no analysis was made for this range")
+            report.warnings.append(ItemFailure(str(path), (
+                f"{path.name}: clip [{clip.start_frame}, {clip.end_frame}) could not be "
+                f"analysed ({why})")))
+            continue
         try:
-            analysis = analyzer.finish_clip(clip.start_frame, clip.end_frame)
             # Recording the source hash makes `curator analyze` redo it if the file is replaced.
-            save_clip_analysis(catalog, clip.id, analysis, clip.source_hash)
-        except (ValueError, KeyError, TypeError, CatalogError) as exc:
+            save_clip_analysis(catalog, clip.id, dict(analysis), clip.source_hash)
+        except CatalogError as exc:
             report.warnings.append(ItemFailure(str(path), (
                 f"{path.name}: clip [{clip.start_frame}, {clip.end_frame}) could not be "
                 f"analysed ({exc})")))

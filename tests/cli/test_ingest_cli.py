@@ -89,3 +89,11 @@ def test_analyze_option_fills_analysis(tmp_path: Path, clips_folder: Path, capsy
 def test_bad_min_scene_frames_is_refused(tmp_path: Path, clips_folder: Path, capsys) -> None:
     assert run(tmp_path / "proj", "ingest", str(clips_folder), "--min-scene-frames", "0") == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_workers_option(tmp_path: Path, clips_folder: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as refused:
+        run(tmp_path / "proj", "ingest", str(clips_folder), "--workers", "0")
+    assert refused.value.code == 2 and "--workers: must be at least 1" in capsys.readouterr().err
+    assert run(tmp_path / "proj", "ingest", str(clips_folder), "--workers", "1", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["sources"] == 2

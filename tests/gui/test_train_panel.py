@@ -22,7 +22,7 @@ from PySide6.QtCore import QPoint, Qt, QUrl
 from curator.core.training.commands import format_command
 from curator.core.training.diagnosis import prompt_texts
 from curator.core.training.samples import Checkpoint
-from curator.gui.panels.loss_plot import LossPlot, format_loss, loss_range, nice_ticks, smooth
+from curator.gui.panels.loss_plot import LossPlot, format_loss, smooth
 from curator.gui.tabs.train import TrainPanel
 from curator.gui.tabs.train.channel import LineChannel
 from curator.gui.tabs.train.gallery import CheckpointGallery
@@ -85,15 +85,11 @@ def run_to_end(qtbot, panel: TrainPanel) -> str:
 
 # --- pure helpers ----------------------------------------------------------------------------
 
-def test_loss_plot_helpers_smooth_and_pick_round_ticks():
+def test_loss_plot_helpers_smooth_and_format():
     assert smooth([1.0, 1.0, 1.0], 0.9) == pytest.approx([1.0, 1.0, 1.0])  # debiased: no droop
     values = smooth([1.0, 0.0, 1.0, 0.0], 0.5)
     assert values[0] == 1.0 and 0.0 < values[-1] < 1.0
     assert smooth([0.5, float("nan"), 0.3], 0.0) == [0.5, 0.5, 0.3]
-    assert nice_ticks(0.0, 1.0, 5) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    assert nice_ticks(0.081, 0.126, 4) == pytest.approx([0.09, 0.1, 0.11, 0.12])
-    low, high = loss_range([0.1, 0.2])
-    assert low < 0.1 and high > 0.2 and low >= 0
     assert format_loss(0.0871) == "0.0871" and format_loss(1.5e-5) == "1.5e-05"
 
 
@@ -103,7 +99,7 @@ def test_loss_plot_appends_steps_like_a_full_recompute(qtbot):
     for step, loss in [(1, 0.2), (2, 0.18), (2, 0.17), (3, 0.15), (4, 0.16)]:
         plot.add_point(step, loss)
     assert plot.points == [(1, 0.2), (2, 0.17), (3, 0.15), (4, 0.16)]
-    assert plot._smoothed == pytest.approx(smooth([0.2, 0.17, 0.15, 0.16]))
+    assert plot.smoothed == pytest.approx(smooth([0.2, 0.17, 0.15, 0.16]))
     plot.resize(400, 200)
     assert not plot.grab().isNull()
 

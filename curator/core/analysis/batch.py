@@ -39,6 +39,7 @@ from curator.core.jobs import (
 )
 from curator.core.media import MediaError
 from curator.core.media.frames import frame_to_array, iter_raw_frames
+from curator.core.pool import default_workers
 
 # Containers whose seeks `iter_frames` can trust (it checks timestamps): only there is it worth
 # splitting a source into several runs. Elsewhere (AVI...) every run decodes from frame 0.
@@ -136,7 +137,8 @@ def is_current(clip: ClipRow) -> bool:
 
 def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
                   force: bool = False, progress: ProgressFn = ignore_progress,
-                  cancel: CancelToken = NEVER_CANCELLED, workers: int = 2) -> AnalysisReport:
+                  cancel: CancelToken = NEVER_CANCELLED,
+                  workers: int | None = None) -> AnalysisReport:
     """Analyse clips (motion, cuts, transitions, hashes, borders, exposure) and save each.
 
     Args:
@@ -148,7 +150,8 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
         workers: decode-and-analyse threads. Each decodes its own run of clips (a file, or a
             long stretch of one) with FFmpeg's frame threads, so one worker already keeps two
             cores fairly busy on one file; a second one fills the gaps (the analysis, the
-            conversions) when there are several files or a long seekable one.
+            conversions) when there are several files or a long seekable one. None: one
+            per core (`curator.core.pool.default_workers`, as ingest's worker processes).
 
     Returns:
         An `AnalysisReport`; a file that cannot be read is an `ItemFailure` per clip of it,
@@ -163,7 +166,8 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
         report.seconds = time.monotonic() - started
         return report
     containers = {s.id: s.container for s in catalog.list_sources()}
-    runs = _plan_runs(todo, containers, max(1, workers))
+    workers = max(1, workers or default_workers())
+    runs = _plan_runs(todo, containers, workers)
     total_frames = sum(r.frames for r in runs)
     job_id = catalog.start_job("analyze", {"clips": len(todo), "force": force}, total=len(todo))
     results: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -173,7 +177,7 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
     stop = _LinkedToken(cancel)
     threads = [threading.Thread(target=_worker, args=(pending_runs, results, stop),
                                 name=f"analyze-{i}", daemon=True)
-               for i in range(min(max(1, workers), len(runs)))]
+               for i in range(min(workers, len(runs)))]
     for t in threads:
         t.start()
     frames_done = 0

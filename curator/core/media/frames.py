@@ -154,7 +154,9 @@ def iter_frames(path: Path, start: int = 0, end: int | None = None, *, width: in
         MediaError: the file cannot be opened or holds no decodable video.
         Cancelled: when `cancel` fires.
     """
-    for index, frame in iter_raw_frames(Path(path), start, end, cancel):
+    # Only a width alone bounds the output: a height alone (or both) may stretch it wider.
+    max_width = width if width is not None and height is None else None
+    for index, frame in iter_raw_frames(Path(path), start, end, cancel, max_width=max_width):
         yield index, frame_to_array(frame, width, height, fmt)
 
 
@@ -289,14 +291,18 @@ def sample_frames(path: Path, start: int, end: int, *, count: int | None = None,
 
 
 def iter_raw_frames(path: Path, start: int, end: int | None,
-                    cancel: CancelToken = NEVER_CANCELLED
+                    cancel: CancelToken = NEVER_CANCELLED, *, max_width: int | None = None
                     ) -> Iterator[tuple[int, av.VideoFrame]]:
-    """Decoded `av.VideoFrame`s with their indices, so callers convert only the ones they keep."""
+    """Decoded `av.VideoFrame`s with their indices, so callers convert only the ones they keep.
+
+    `max_width`: the widest the caller scales any frame to, so the decoder may skip work that
+    cannot show at that size (`VideoReader`); None when frames may be used at full size.
+    """
     if start < 0 or (end is not None and end < start):
         raise ValueError(f"bad frame range [{start}, {end})")
     if end is not None and end == start:
         return
-    reader = VideoReader(path)
+    reader = VideoReader(path, max_width=max_width)
     try:
         index = 0
         frames = None
@@ -304,7 +310,7 @@ def iter_raw_frames(path: Path, start: int, end: int | None,
             frames = _seek_to(reader, start, cancel)
             if frames is None:
                 reader.close()
-                reader = VideoReader(path)  # a clean decoder, from the first packet
+                reader = VideoReader(path, max_width=max_width)  # a clean decoder, from the start
             else:
                 index = start
         if frames is None:
@@ -332,7 +338,9 @@ def read_frames(path: Path, indices: Sequence[int], *, width: int | None = None,
         return {}
     wanted_set = set(wanted)
     out: dict[int, np.ndarray] = {}
-    for index, frame in iter_raw_frames(Path(path), wanted[0], wanted[-1] + 1, cancel):
+    max_width = width if width is not None and height is None else None
+    for index, frame in iter_raw_frames(Path(path), wanted[0], wanted[-1] + 1, cancel,
+                                        max_width=max_width):
         if index in wanted_set:
             out[index] = frame_to_array(frame, width, height, fmt)
     return out

@@ -33,7 +33,7 @@ from curator.core.media.scenes import (
     SmallFrame,
     work_height,
 )
-from curator.core.media.thumbnails import ThumbnailCollector
+from curator.core.media.thumbnails import THUMB_WIDTH, ThumbnailCollector
 
 ANALYSIS_WIDTH = 256  # the gray frames handed to a FrameAnalyzer, as iter_frames(width=256) makes them
 
@@ -72,7 +72,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                thumbnail_ranges: Sequence[tuple[int, int]] | None = None,
                analyzer_factory: AnalyzerFactory | None = None,
                on_frames: FrameProgress | None = None,
-               cancel: CancelToken = NEVER_CANCELLED) -> ScanResult:
+               cancel: CancelToken = NEVER_CANCELLED, threads: bool | int = True) -> ScanResult:
     """Decode a video once: exact facts, hard cuts, thumbnails and (optionally) analysis input.
 
     Args:
@@ -86,6 +86,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
             the header's until the pass ends); it is fed every frame, gray, 256 px wide.
         on_frames: called every few hundred frames with (frames decoded, frames expected).
         cancel: checked between packets.
+        threads: the decoder's threads (`VideoReader`); 1 in a pool of one process per core.
 
     Returns:
         The facts (decoded frame count, duration from timestamps, warnings), the cuts, the
@@ -96,7 +97,10 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         Cancelled: when `cancel` fires.
     """
     path = Path(path)
-    with VideoReader(path) as reader:
+    # Every reader of the pass scales frames down to 256 px at most: the decoder may skip what
+    # cannot show at that size (the loop filter of a 1080p frame), never a frame.
+    with VideoReader(path, threads=threads,
+                     max_width=max(WORK_WIDTH, ANALYSIS_WIDTH, THUMB_WIDTH)) as reader:
         facts = stream_facts(reader)
         header_info = SourceInfo(path=path, container=facts.container, codec=facts.codec,
                                  fps=facts.fps, frame_count=facts.header_frame_count or 0,

@@ -1,289 +1,334 @@
-"""A small loss-curve widget painted with QPainter: raw loss, a smoothed line, epoch marks.
+"""The Train tab's loss view, drawn with pyqtgraph: the step curve and each epoch's distribution.
 
-The trainer's `avr_loss` is already a running mean, but over thousands of steps it still
-wanders; the smoothed line is TensorBoard's debiased exponential moving average, so the two
-views of a run agree. Points arrive from the GUI thread (the Train panel feeds what the
-progress parser read); painting never allocates more than one polyline per curve.
+Left, the loss of every step (faint) and its smoothed curve (TensorBoard's debiased EMA; the
+slider sets its weight), with epoch boundaries; the mouse wheel zooms, a drag pans, "Fit"
+shows everything again. Right, one box per epoch (quartiles, median, whiskers to the extremes)
+over the epoch's values, and between consecutive epochs their Kolmogorov–Smirnov distance:
+values falling toward 0 mean the epochs' losses look alike, the sign a person watches for.
+
+The numbers (smoothing, epochs, distances, reading a log file) come from
+`curator.core.training.loss`; this module only draws them. Points arrive from the GUI thread
+as the trainer's output is read; redraws are coalesced to a few per second.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontMetrics,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QPen,
-    QPolygonF,
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
 
-RAW_COLOR = QColor(88, 166, 255, 90)
+from curator.core.training.loss import (
+    DEFAULT_SMOOTHING,
+    EpochLosses,
+    LossLog,
+    epoch_distances,
+    format_loss,
+    read_loss_log,
+    smooth,
+    split_epochs,
+)
+
+__all__ = ["DEFAULT_SMOOTHING", "LossPlot", "format_loss", "smooth"]
+
+RAW_COLOR = QColor(88, 166, 255, 70)
 SMOOTH_COLOR = QColor("#58a6ff")
-GRID_COLOR = QColor(255, 255, 255, 22)
-EPOCH_COLOR = QColor(255, 255, 255, 40)
+EPOCH_COLOR = QColor(255, 255, 255, 45)
+BOX_COLOR = QColor(88, 166, 255, 70)
+MEDIAN_COLOR = QColor("#f0f6fc")
+DOT_COLOR = QColor(88, 166, 255, 110)
 LABEL_COLOR = QColor("#8b949e")
-DEFAULT_SMOOTHING = 0.6
-
-#: Above this many points the curves are drawn from one min/max pair per pixel column.
-_DECIMATE_ABOVE = 4000
-
-
-def smooth(values: Sequence[float], weight: float = DEFAULT_SMOOTHING) -> list[float]:
-    """TensorBoard's debiased exponential moving average (weight 0 = no smoothing).
-
-    The debiasing divides by `1 - weight**n`, so the first points are not pulled toward 0.
-    """
-    if not 0.0 <= weight < 1.0:
-        raise ValueError("weight must be in [0, 1)")
-    out: list[float] = []
-    last = 0.0
-    for n, value in enumerate(values, start=1):
-        if not math.isfinite(value):
-            out.append(out[-1] if out else value)  # a nan step must not poison the curve
-            continue
-        last = last * weight + (1.0 - weight) * value
-        out.append(last / (1.0 - weight ** n) if weight else last)
-    return out
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """About `count` round tick values (1, 2 or 5 times a power of ten) within [low, high]."""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return []
-    if high < low:
-        low, high = high, low
-    if high == low:
-        return [low]
-    raw = (high - low) / max(1, count)
-    power = 10 ** math.floor(math.log10(raw))
-
-    def ticks_with(step: float) -> int:
-        return math.floor(high / step + 1e-9) - math.ceil(low / step - 1e-9) + 1
-
-    # The round step whose tick count is nearest the wish (the larger step on a tie).
-    step = min((m * power for m in (1, 2, 5, 10)),
-               key=lambda s: (abs(ticks_with(s) - count), -s))
-    first = math.ceil(low / step - 1e-9) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
-
-
-def format_loss(value: float) -> str:
-    """Enough digits to tell neighbouring ticks apart without noise ('0.085', '1.2e-05')."""
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 100 or magnitude < 1e-3:
-        return f"{value:.2g}" if magnitude >= 100 else f"{value:.1e}"
-    return f"{value:.4f}".rstrip("0").rstrip(".") if magnitude < 1 else f"{value:.2f}"
-
-
-def format_step(value: float) -> str:
-    value = int(round(value))
-    return f"{value / 1000:g}k" if value >= 10_000 and value % 1000 == 0 else f"{value}"
-
-
-def loss_range(losses: Sequence[float]) -> tuple[float, float]:
-    """The y range shown: all finite values, padded by 8 % so the curve never touches a border."""
-    finite = [v for v in losses if math.isfinite(v)]
-    if not finite:
-        return 0.0, 1.0
-    low, high = min(finite), max(finite)
-    if high == low:
-        pad = abs(high) * 0.1 or 0.1
-    else:
-        pad = (high - low) * 0.08
-    return max(0.0, low - pad) if low >= 0 else low - pad, high + pad
+REDRAW_MS = 200
+MAX_DOTS_PER_EPOCH = 300  # a strip of each epoch's values; more would only be a smear
+MAX_EPOCH_LABELS = 12
 
 
 class LossPlot(QWidget):
-    """Loss per training step, with the smoothed curve, epoch boundaries and the last value."""
+    """Loss per training step (raw and smoothed, zoomable) and per-epoch distributions.
+
+    Public API (the Train tab's): `set_points`, `add_point`, `clear`, `points`,
+    `steps_per_epoch`, `total_steps`; and `load_log` for a finished run's log file.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("lossPlot")
-        self.setMinimumSize(260, 140)
+        self.setMinimumSize(320, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._steps: list[int] = []
         self._losses: list[float] = []
-        self._smoothed: list[float] = []
+        self._smoothed: list[float] | None = None
         self.total_steps: int | None = None
-        self.steps_per_epoch: int | None = None
+        self.steps_per_epoch: float | None = None
+        self.epoch_starts: dict[int, int] = {}
         self.smoothing = DEFAULT_SMOOTHING
-        self.empty_text = "The loss curve appears once training steps are reported."
+        self.epochs: list[EpochLosses] = []
+        self.distances: list[float | None] = []
+        self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.redraw)
+        self._build()
+
+    # --- layout ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        bar = QHBoxLayout()
+        self.title = QLabel("Loss")
+        self.title.setObjectName("lossTitle")
+        bar.addWidget(self.title)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("Smoothing"))
+        self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing_slider.setObjectName("lossSmoothing")
+        self.smoothing_slider.setRange(0, 99)
+        self.smoothing_slider.setValue(round(self.smoothing * 100))
+        self.smoothing_slider.setFixedWidth(140)
+        self.smoothing_slider.setToolTip("Weight of the exponential moving average "
+                                         "(0: the raw values)")
+        self.smoothing_slider.valueChanged.connect(lambda v: self.set_smoothing(v / 100))
+        bar.addWidget(self.smoothing_slider)
+        self.smoothing_label = QLabel(f"{self.smoothing:.2f}")
+        self.smoothing_label.setMinimumWidth(32)
+        bar.addWidget(self.smoothing_label)
+        self.fit_button = QToolButton(text="Fit", toolTip="Show every step again after a zoom")
+        self.fit_button.clicked.connect(self.fit)
+        bar.addWidget(self.fit_button)
+        self.open_button = QToolButton(text="Open log…",
+                                       toolTip="Show the loss of a finished run's log file")
+        self.open_button.clicked.connect(self._ask_log)
+        bar.addWidget(self.open_button)
+        box.addLayout(bar)
+        background = self.palette().color(QPalette.ColorRole.Base)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self._build_curve(background))
+        split.addWidget(self._build_epochs(background))
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        box.addWidget(split, 1)
+        self.note = QLabel("Per epoch: box = quartiles, white line = median, whiskers = "
+                           "extremes. KS: distance to the epoch before (0 = alike, a sign of "
+                           "overfitting).")
+        self.note.setObjectName("lossNote")
+        self.note.setStyleSheet(f"color: {LABEL_COLOR.name()};")
+        box.addWidget(self.note)
+
+    def _build_curve(self, background: QColor) -> QWidget:
+        self.curve_view = pg.PlotWidget(background=background)
+        self.curve_view.setObjectName("lossCurve")
+        self.curve_view.setMouseEnabled(x=True, y=True)
+        self.curve_view.showGrid(x=True, y=True, alpha=0.12)
+        self.curve_view.setLabel("bottom", "step")
+        self.curve_view.getPlotItem().hideButtons()
+        self.raw_curve = self.curve_view.plot(pen=pg.mkPen(RAW_COLOR, width=1))
+        self.smooth_curve = self.curve_view.plot(pen=pg.mkPen(SMOOTH_COLOR, width=2))
+        self.empty_text = pg.TextItem("The loss curve appears once training steps are "
+                                      "reported.", color=LABEL_COLOR, anchor=(0.5, 0.5))
+        self.curve_view.addItem(self.empty_text)
+        self._epoch_lines: list[pg.InfiniteLine] = []
+        return self.curve_view
+
+    def _build_epochs(self, background: QColor) -> QWidget:
+        self.epoch_view = pg.PlotWidget(background=background)
+        self.epoch_view.setObjectName("lossEpochs")
+        self.epoch_view.showGrid(y=True, alpha=0.12)
+        self.epoch_view.getPlotItem().hideButtons()
+        self.epoch_view.setMouseEnabled(x=True, y=True)
+        self.boxes = pg.BarGraphItem(x=[], height=[], width=0.6, y0=[],
+                                     brush=BOX_COLOR, pen=pg.mkPen(SMOOTH_COLOR, width=1))
+        self.whiskers = pg.PlotCurveItem(pen=pg.mkPen(SMOOTH_COLOR, width=1), connect="pairs")
+        self.medians = pg.PlotCurveItem(pen=pg.mkPen(MEDIAN_COLOR, width=2), connect="pairs")
+        self.dots = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(DOT_COLOR))
+        for item in (self.boxes, self.dots, self.whiskers, self.medians):
+            self.epoch_view.addItem(item)
+        # Below the boxes, on the same epoch axis: each epoch's distance to the one before.
+        self.distance_view = pg.PlotWidget(background=background)
+        self.distance_view.setObjectName("lossDistances")
+        self.distance_view.getPlotItem().hideButtons()
+        self.distance_view.setMaximumHeight(90)
+        self.distance_view.setLabel("left", "KS")
+        self.distance_view.setLabel("bottom", "epoch")
+        self.distance_view.setYRange(0, 1, padding=0.05)
+        self.distance_view.setMouseEnabled(x=True, y=False)
+        self.distance_view.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
+        self.distance_view.getAxis("left").setWidth(self.epoch_view.getAxis("left").width())
+        self.distance_view.setXLink(self.epoch_view)
+        self.distance_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=BOX_COLOR,
+                                             pen=pg.mkPen(SMOOTH_COLOR, width=1))
+        self.distance_view.addItem(self.distance_bars)
+        self.distance_view.setToolTip("Kolmogorov–Smirnov distance between an epoch's losses "
+                                      "and the epoch before: 0 = the same distribution")
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.epoch_view, 1)
+        column.addWidget(self.distance_view)
+        return right
+
+    def sizeHint(self) -> QSize:
+        return QSize(720, 260)
 
     # --- data --------------------------------------------------------------------------
 
     @property
     def points(self) -> list[tuple[int, float]]:
-        return list(zip(self._steps, self._losses))
+        return list(zip(self._steps, self._losses, strict=True))
+
+    @property
+    def smoothed(self) -> list[float]:
+        """The smoothed curve at the current weight."""
+        if self._smoothed is None:
+            self._smoothed = smooth(self._losses, self.smoothing)
+        return self._smoothed
 
     def clear(self) -> None:
-        self._steps, self._losses, self._smoothed = [], [], []
+        self._steps, self._losses, self._smoothed = [], [], None
         self.total_steps = self.steps_per_epoch = None
-        self.update()
+        self.epoch_starts = {}
+        self._schedule()
 
     def set_points(self, points: Sequence[tuple[int, float]], *,
-                   total_steps: int | None = None, steps_per_epoch: int | None = None) -> None:
+                   total_steps: int | None = None, steps_per_epoch: float | None = None,
+                   epoch_starts: dict[int, int] | None = None) -> None:
         """Replace the curve (points in step order, one per step)."""
         self._steps = [int(s) for s, _ in points]
         self._losses = [float(v) for _, v in points]
-        self._smoothed = smooth(self._losses, self.smoothing)
+        self._smoothed = None
         self.total_steps = total_steps
         self.steps_per_epoch = steps_per_epoch
-        self.update()
+        self.epoch_starts = dict(epoch_starts or {})
+        self._schedule()
 
     def add_point(self, step: int, loss: float) -> None:
         """Append one step (a repeated step replaces its value: tqdm redraws a step twice)."""
         if self._steps and self._steps[-1] == step:
             self._losses[-1] = float(loss)
-            self._smoothed = smooth(self._losses, self.smoothing)
         else:
             self._steps.append(int(step))
             self._losses.append(float(loss))
-            prev = self._smoothed[-1] if self._smoothed else None
-            n = len(self._losses)
-            w = self.smoothing
-            if prev is None or not w:
-                self._smoothed = smooth(self._losses, w)
-            else:
-                # Undo the previous debiasing, step the EMA once, debias again: O(1) per point.
-                biased = prev * (1.0 - w ** (n - 1))
-                value = float(loss) if math.isfinite(loss) else prev
-                self._smoothed.append((biased * w + (1.0 - w) * value) / (1.0 - w ** n))
-        self.update()
+        # Smoothing all again is O(steps), but only at redraws, a few times a second at most.
+        self._smoothed = None
+        self._schedule()
 
-    def sizeHint(self) -> QSize:
-        return QSize(520, 220)
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = min(0.99, max(0.0, float(weight)))
+        self.smoothing_label.setText(f"{self.smoothing:.2f}")
+        if self.smoothing_slider.value() != round(self.smoothing * 100):
+            self.smoothing_slider.setValue(round(self.smoothing * 100))
+        self._smoothed = None
+        self._schedule()
 
-    # --- painting ----------------------------------------------------------------------
+    def load_log(self, path: Path) -> LossLog:
+        """Show the loss of a finished run from its log file.
 
-    def _x_range(self) -> tuple[float, float]:
-        last = self._steps[-1] if self._steps else 1
-        high = max(self.total_steps or 0, last, 1)
-        low = min(self._steps[0], 0) if self._steps else 0
-        return float(low), float(high)
+        Raises:
+            OSError: the file cannot be read.
+        """
+        log = read_loss_log(path)
+        self.set_points(log.points, total_steps=log.total_steps,
+                        steps_per_epoch=log.steps_per_epoch, epoch_starts=log.epoch_starts)
+        self.title.setText(f"Loss · {Path(path).name}")
+        self.redraw()
+        self.fit()
+        return log
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.5, font.pointSizeF() - 1.5))
-        painter.setFont(font)
-        metrics = QFontMetrics(font)
-        if not self._steps:
-            painter.setPen(LABEL_COLOR)
-            painter.drawText(self.rect().adjusted(12, 12, -12, -12),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             self.empty_text)
-            painter.end()
-            return
+    def _ask_log(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a training log", "",
+                                              "Logs (*.log *.txt);;All files (*)")
+        if name:
+            try:
+                self.load_log(Path(name))
+            except OSError as exc:
+                self.title.setText(f"Loss · cannot read {Path(name).name}: "
+                                   f"{exc.strerror or exc}")
 
-        y_low, y_high = loss_range(self._losses)
-        y_ticks = nice_ticks(y_low, y_high, max(2, self.height() // 45))
-        label_width = max((metrics.horizontalAdvance(format_loss(t)) for t in y_ticks),
-                          default=30)
-        header = metrics.height() + 8
-        plot = QRectF(label_width + 14, header, self.width() - label_width - 26,
-                      self.height() - header - metrics.height() - 12)
-        if plot.width() < 20 or plot.height() < 20:
-            painter.end()
-            return
-        x_low, x_high = self._x_range()
+    # --- drawing -----------------------------------------------------------------------
 
-        def px(step: float) -> float:
-            return plot.left() + (step - x_low) / max(1e-9, x_high - x_low) * plot.width()
+    def _schedule(self) -> None:
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
-        def py(loss: float) -> float:
-            loss = min(max(loss, y_low), y_high)
-            return plot.bottom() - (loss - y_low) / max(1e-12, y_high - y_low) * plot.height()
+    def fit(self) -> None:
+        """Show all steps and all epochs (after a zoom)."""
+        for view in (self.curve_view, self.epoch_view):
+            view.getViewBox().autoRange()
+            view.enableAutoRange()  # and keep following new steps until the next zoom
 
-        # Grid and axis labels.
-        painter.setPen(QPen(GRID_COLOR, 1))
-        for tick in y_ticks:
-            y = py(tick)
-            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
-        painter.setPen(LABEL_COLOR)
-        for tick in y_ticks:
-            y = py(tick)
-            painter.drawText(QRectF(0, y - metrics.height() / 2, label_width + 8,
-                                    metrics.height()),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             format_loss(tick))
-        x_ticks = [t for t in nice_ticks(x_low, x_high, max(2, int(plot.width()) // 90))
-                   if float(t).is_integer()]
-        for tick in x_ticks:
-            x = px(tick)
-            painter.drawText(QRectF(x - 40, plot.bottom() + 4, 80, metrics.height()),
-                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                             format_step(tick))
+    def redraw(self) -> None:
+        """Draw the current points now (normally done by the coalescing timer)."""
+        self._redraw_timer.stop()
+        self.empty_text.setVisible(not self._steps)
+        self.raw_curve.setData(self._steps, self._losses)
+        self.smooth_curve.setData(self._steps, self.smoothed)
+        self.epochs = split_epochs(self.points, self.steps_per_epoch, self.epoch_starts)
+        self.distances = epoch_distances(self.epochs)
+        self._draw_epoch_lines()
+        self._draw_boxes()
 
-        # Epoch boundaries, labelled at the top while there is room for the labels.
-        if self.steps_per_epoch and self.steps_per_epoch > 0:
-            epochs = int(x_high // self.steps_per_epoch)
-            spacing = self.steps_per_epoch / max(1e-9, x_high - x_low) * plot.width()
-            label_every = max(1, math.ceil(metrics.horizontalAdvance("e00") * 1.6 / spacing))
-            pen = QPen(EPOCH_COLOR, 1, Qt.PenStyle.DashLine)
-            for epoch in range(1, epochs + 1):
-                x = px(epoch * self.steps_per_epoch)
-                if x > plot.right() + 0.5:
-                    break
-                painter.setPen(pen)
-                painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-                if epoch % label_every == 0:
-                    painter.setPen(LABEL_COLOR)
-                    painter.drawText(QRectF(x - 31, plot.top() + 1, 28, metrics.height()),
-                                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                                     f"e{epoch}")
+    def _epoch_boundaries(self) -> list[float]:
+        if self.epoch_starts:
+            return [step - 0.5 for epoch, step in sorted(self.epoch_starts.items()) if epoch > 1]
+        if not self.steps_per_epoch or not self._steps:
+            return []
+        last = max(self._steps[-1], self.total_steps or 0)
+        count = int(last / self.steps_per_epoch + 1e-9)
+        return [k * self.steps_per_epoch + 0.5 for k in range(1, count + 1)
+                if k * self.steps_per_epoch < last]
 
-        painter.setClipRect(plot.adjusted(-2, -2, 2, 2))
-        painter.setPen(QPen(RAW_COLOR, 1.2))
-        painter.drawPolyline(self._polyline(self._losses, px, py, plot))
-        painter.setPen(QPen(SMOOTH_COLOR, 2.0))
-        painter.drawPolyline(self._polyline(self._smoothed, px, py, plot))
-        last = QPointF(px(self._steps[-1]), py(self._smoothed[-1]))
-        painter.setBrush(SMOOTH_COLOR)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawEllipse(last, 3.5, 3.5)
-        painter.setClipping(False)
+    def _draw_epoch_lines(self) -> None:
+        for line in self._epoch_lines:
+            self.curve_view.removeItem(line)
+        pen = pg.mkPen(EPOCH_COLOR, width=1, style=Qt.PenStyle.DashLine)
+        self._epoch_lines = [pg.InfiniteLine(pos=x, angle=90, pen=pen)
+                             for x in self._epoch_boundaries()]
+        for line in self._epoch_lines:
+            self.curve_view.addItem(line)
 
-        # The numbers a person looks for: the latest loss and where the smoothed curve is.
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        summary = (f"loss {format_loss(self._losses[-1])}   smoothed "
-                   f"{format_loss(self._smoothed[-1])}   step {self._steps[-1]}"
-                   + (f"/{self.total_steps}" if self.total_steps else ""))
-        painter.drawText(QRectF(plot.left(), 2, plot.width(), metrics.height() + 2),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, summary)
-        painter.end()
+    def _draw_boxes(self) -> None:
+        epochs = self.epochs
+        summaries = [e.summary() for e in epochs]
+        xs = [float(e.epoch) for e in epochs]
+        self.boxes.setOpts(x=xs, y0=[s[1] for s in summaries],
+                           height=[max(s[3] - s[1], 1e-12) for s in summaries], width=0.6)
+        whisker_x, whisker_y, median_x, median_y = [], [], [], []
+        for x, (low, _, median, _, high) in zip(xs, summaries, strict=True):
+            whisker_x += [x, x]
+            whisker_y += [low, high]
+            median_x += [x - 0.3, x + 0.3]
+            median_y += [median, median]
+        self.whiskers.setData(whisker_x, whisker_y)
+        self.medians.setData(median_x, median_y)
+        dots_x, dots_y = [], []
+        for epoch in epochs:
+            stride = max(1, math.ceil(epoch.count / MAX_DOTS_PER_EPOCH))
+            for i, value in enumerate(epoch.losses[::stride]):
+                # a fixed golden-ratio jitter: the strip looks the same on every redraw
+                dots_x.append(epoch.epoch + ((i * 0.618034) % 1.0 - 0.5) * 0.5)
+                dots_y.append(value)
+        self.dots.setData(dots_x, dots_y)
+        measured = [(float(e.epoch), d) for e, d in zip(epochs, self.distances, strict=True)
+                    if d is not None]
+        self.distance_bars.setOpts(x=[x for x, _ in measured], height=[d for _, d in measured],
+                                   width=0.6)
+        every = max(1, math.ceil(len(epochs) / MAX_EPOCH_LABELS))
+        ticks = [(e.epoch, str(e.epoch)) for k, e in enumerate(epochs) if k % every == 0]
+        for view in (self.epoch_view, self.distance_view):
+            view.getAxis("bottom").setTicks([ticks])
 
-    def _polyline(self, values: Sequence[float], px, py, plot: QRectF) -> QPolygonF:
-        steps = self._steps
-        if len(values) <= _DECIMATE_ABOVE:
-            return QPolygonF([QPointF(px(s), py(v)) for s, v in zip(steps, values)
-                              if math.isfinite(v)])
-        # One min/max pair per pixel column keeps spikes visible at any length.
-        columns: dict[int, tuple[float, float, float]] = {}
-        for s, v in zip(steps, values):
-            if not math.isfinite(v):
-                continue
-            column = int(px(s))
-            low, high, _ = columns.get(column, (v, v, v))
-            columns[column] = (min(low, v), max(high, v), v)
-        points = []
-        for column in sorted(columns):
-            low, high, _ = columns[column]
-            points += [QPointF(column, py(high)), QPointF(column, py(low))]
-        return QPolygonF(points)
