@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from curator.core.analysis.rules import RuleSettings
 from curator.core.catalog import Catalog
 from curator.core.catalog.models import Clip
+from curator.core.trigger import starts_with_trigger
 
 from .captions import (
     CaptionStats,
@@ -88,8 +89,9 @@ def plan_targets(plan: Any) -> tuple[int, ...]:
 
 
 def has_trigger(caption: str, trigger: str) -> bool:
-    """Whether a caption holds the trigger phrase (the export check's rule)."""
-    return trigger.casefold() in caption.casefold()
+    """Whether a caption starts with the trigger phrase: the core's one rule (core/trigger.py),
+    the same the editor, the clean-up and export's refusal apply."""
+    return starts_with_trigger(caption, trigger)
 
 
 def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None,
