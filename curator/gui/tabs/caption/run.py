@@ -147,13 +147,8 @@ class CaptionRun:
         return self.live
 
     def _selected_clip_ids(self) -> list[int]:
-        provider = self.selection_provider
-        widget = self.parentWidget()
-        # The window's browser, found up the parents (window() would stop at a floating dock).
-        while provider is None and widget is not None:
-            provider = getattr(getattr(widget, "browser", None), "selected_ids", None)
-            widget = widget.parentWidget()
-        return list(provider()) if callable(provider) else []
+        provider = self.selection_provider  # the window hands in its browser's selection
+        return list(provider()) if provider is not None else []
 
     def _raise_own_dock(self) -> None:
         """Keep this tab in front: the window raises the Jobs tab whenever a job starts."""

@@ -139,9 +139,10 @@ class ExportPanel(PlanEditing, JobTab):
         outer.addLayout(self._build_plan_bar())
         outer.addLayout(self._build_output_bar())
         self.result_box = ResultBox()
-        for name in ("progress_bar", "banner", "config_edit", "copy_button", "open_button",
-                     "result_row", "train_hint"):
-            setattr(self, name, getattr(self.result_box, name))
+        box = self.result_box
+        self.progress_bar, self.banner, self.train_hint = box.progress_bar, box.banner, box.train_hint
+        self.config_edit, self.result_row = box.config_edit, box.result_row
+        self.copy_button, self.open_button = box.copy_button, box.open_button
         self.copy_button.clicked.connect(self.copy_config_path)
         self.open_button.clicked.connect(self.open_export_folder)
         outer.addWidget(self.result_box)
