@@ -180,6 +180,10 @@ class _Open:
                               name=self.item.name)
 
 
+_NO_TRIGGER = ItemFailure(path="settings",
+                          reason="no trigger phrase is set: captions will not start with one")
+
+
 def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterable[int] = (),
                   image_ids: Iterable[int] = (), prompts: Prompts | None = None,
                   trigger: str | None = None, sampling: Sampling = Sampling(),
@@ -226,8 +230,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     trigger = settings.trigger if trigger is None else trigger
     prompts = prompts or Prompts.from_settings(settings)
     if not trigger.strip():
-        report.warnings.append(ItemFailure(
-            path="settings", reason="no trigger phrase is set: captions will not start with one"))
+        report.warnings.append(_NO_TRIGGER)
     items = _select(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
                     report)
     if limit is not None:
@@ -258,13 +261,18 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
         raise
     finally:
         prefetcher.stop()
+    _finish_caption_job(catalog, job_id, report, started)
+    return report
+
+
+def _finish_caption_job(catalog: Catalog, job_id: int | None, report: CaptionReport,
+                        started: float) -> None:
     report.done = len(report.captions)
     report.wall_seconds = time.monotonic() - started
     if job_id is not None:
         status = "failed" if report.stopped else "cancelled" if report.cancelled else "done"
         catalog.finish_job(job_id, status, result=report.to_json(with_captions=False),
                            log=report.stopped)
-    return report
 
 
 def _start_caption_job(catalog: Catalog, backend: CaptionBackend, items: list[Any],
