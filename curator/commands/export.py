@@ -22,8 +22,9 @@ from curator.core.export import (
     save_plan,
 )
 from curator.core.export.buckets import BucketSelector, musubi_cache_bucket
+from curator.core.trainers import PLAN_TRAINERS
 
-TRAINER_CHOICES = ("musubi", "diffusion-pipe")
+TRAINER_CHOICES = PLAN_TRAINERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

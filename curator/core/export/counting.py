@@ -35,10 +35,11 @@ from curator.core.export.extraction import (
     uniform_collapses,
 )
 from curator.core.export.plan import DatasetPlan, DiffusionPipeOptions, Section
+from curator.core.trainers import Trainer
 from curator.core.trigger import starts_with_trigger
 
-MUSUBI = "musubi"
-DIFFUSION_PIPE = "diffusion-pipe"
+MUSUBI = Trainer.MUSUBI.plan_id
+DIFFUSION_PIPE = Trainer.DIFFUSION_PIPE.plan_id
 _MAX_NAMED = 8  # clips named in one aggregated warning before "and N more"
 
 

@@ -43,10 +43,11 @@ from typing import Any
 import tomli_w
 
 from curator.core.export.extraction import ARCHITECTURE_FPS, MODES, FrameExtraction
+from curator.core.trainers import PLAN_TRAINERS
 from curator.resources import resource_path
 
 KINDS = ("images", "videos")
-TRAINERS = ("musubi", "diffusion-pipe")
+TRAINERS = PLAN_TRAINERS
 PLAN_FILE = Path("plans") / "dataset.toml"  # inside the project folder
 DEFAULT_PRESET = "wan21-14b-style-24gb"
 # used with fullmatch: "$" would let a final newline through (a folder named "clips\n")

@@ -26,6 +26,8 @@ from typing import Any
 
 import tomli_w
 
+from curator.core.trainers import Trainer
+
 from .profile import TrainingProfile, escape_controls, is_i2v, needs_clip
 
 STEP_NAMES = ("cache-latents", "cache-text", "train")
@@ -449,7 +451,7 @@ def build_steps(profile: TrainingProfile, steps: str | Iterable[str] = "all") ->
     names = expand_steps(steps)
     if profile.trainer == "diffusion-pipe":
         return _diffusion_pipe_steps(profile, names)
-    if profile.trainer != "musubi-tuner":
+    if profile.trainer != Trainer.MUSUBI:
         raise ValueError(f"unknown trainer {profile.trainer!r}; use musubi-tuner or "
                          f"diffusion-pipe")
     python = resolve_python(profile)
