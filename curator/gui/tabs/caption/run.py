@@ -247,9 +247,8 @@ class CaptionRun:
 
     def cancel(self) -> None:
         """Stop after the item in flight; everything captioned so far is saved."""
-        if self.handle is None:
+        if not self.cancel_handle(self.handle):
             return
-        self.runner.cancel(self.handle)
         self.status_label.setText("Cancelling after the item in flight…")
         set_bar_state(self.progress_bar, "cancelled")
         self._update_buttons()

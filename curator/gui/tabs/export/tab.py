@@ -13,16 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QScrollArea,
     QSizePolicy,
     QTableWidgetItem,
     QTabWidget,
@@ -123,19 +121,7 @@ class ExportPanel(PlanEditing, JobTab):
     # --- building ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        frame = QVBoxLayout(self)
-        frame.setContentsMargins(0, 0, 0, 0)
-        self.page_area = QScrollArea()
-        self.page_area.setWidgetResizable(True)
-        self.page_area.setFrameShape(QFrame.Shape.NoFrame)
-        frame.addWidget(self.page_area)
-        page = QWidget()
-        page.setObjectName("exportPageBody")
-        page.setMinimumSize(960, 480)
-        self.page_area.setWidget(page)
-        outer = QVBoxLayout(page)
-        outer.setContentsMargins(8, 6, 8, 6)
-        outer.setSpacing(6)
+        outer = self.scrolled_page("exportPageBody", QSize(960, 480))
         outer.addLayout(self._build_plan_bar())
         outer.addLayout(self._build_output_bar())
         self.result_box = ResultBox()
@@ -496,9 +482,8 @@ class ExportPanel(PlanEditing, JobTab):
 
     def cancel_export(self) -> None:
         """Stop the export; what was already transcoded is kept for the next run."""
-        if self.handle is None:
+        if not self.cancel_handle(self.handle):
             return
-        self.runner.cancel(self.handle)
         self.progress_bar.setFormat("Cancelling…")
         set_bar_state(self.progress_bar, "cancelled")
         self._update_buttons()
