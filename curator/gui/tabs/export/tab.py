@@ -37,7 +37,7 @@ from curator.core.export import (
     export_dataset,
     load_preset,
 )
-from curator.core.export.live_count import CountRequest, CountResult, count_export
+from curator.core.export.live_count import CountResult, ExportRequest, count_export
 from curator.core.export.plan_edit import COLUMNS, cell_change, edit_section
 from curator.core.project import Project
 from curator.gui.latest import LatestRun
@@ -327,8 +327,8 @@ class ExportPanel(PlanEditing, JobTab):
             self.out_edit.setText(folder)
             self.schedule_recount()
 
-    def request(self) -> CountRequest:
-        return CountRequest(self.plan, self.trainer, self.out_dir(), self.training_root())
+    def request(self) -> ExportRequest:
+        return ExportRequest(self.plan, self.trainer, self.out_dir(), self.training_root())
 
     def schedule_recount(self) -> None:
         """Count again a moment after the last change (edits come in bursts)."""
