@@ -183,9 +183,32 @@ def measure(project_dir: Path) -> dict:
     first_project.close()
     # What the targets are about: opening the big project in a running Curator.
     project, window, open_ms = open_and_paint(project_dir)
-    grid = window.browser.grid
     total = window.model.total
 
+    filter_ms = _filter_timings(app, window)
+    window.browser.filters.clear()
+    window.browser.model.set_query(ClipQuery(target_fps=16), ClipSort("source"))
+
+    fetch_ms, asked, seen = _scroll_timings(app, window)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "clips": total, "open_ms": open_ms, "cold_ms": cold_ms, "first_ms": first_ms,
+        "filters": filter_ms,
+        "fetch_ms": fetch_ms, "rows_loaded": window.model.rowCount(),
+        "thumbs_asked": len(asked), "thumbs_not_visible": len(set(asked) - seen),
+        "visible_seen": len(seen), "rss_mb": rss_mb,
+    }
+    window.close()
+    project.close()
+    Path(settings.fileName()).unlink(missing_ok=True)
+    return result
+
+
+def _filter_timings(app, window) -> list[tuple]:
+    """Each filter or sort change: wall ms, rows, exact, GUI-thread CPU ms."""
+    from curator.core.catalog.queries import ClipSort
+
+    grid = window.browser.grid
     filters, browser = window.browser.filters, window.browser
     changes = [
         ("status: rejected", lambda: filters.set_status("rejected")),
@@ -212,10 +235,12 @@ def measure(project_dir: Path) -> dict:
         # also holds the time other processes had the cores.
         filter_ms.append((name, (time.perf_counter() - t) * 1000, window.model.total,
                           window.model.total_exact, (time.thread_time() - cpu) * 1000))
-    window.browser.filters.clear()
-    window.browser.model.set_query(ClipQuery(target_fps=16), ClipSort("source"))
+    return filter_ms
 
-    # Scroll the grid and the table: which thumbnails were asked for?
+
+def _scroll_timings(app, window) -> tuple[list[float], list, set[int]]:
+    """Scroll the grid and the table: fetch times, thumbnails asked for, rows seen."""
+    browser = window.browser
     cache, model = window.thumbnails, window.model
     seen: set[int] = set()
 
@@ -244,18 +269,7 @@ def measure(project_dir: Path) -> dict:
             seen |= visible()
     asked = list(cache.requested)[-(cache.request_count - first_request):] \
         if cache.request_count > first_request else []
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {
-        "clips": total, "open_ms": open_ms, "cold_ms": cold_ms, "first_ms": first_ms,
-        "filters": filter_ms,
-        "fetch_ms": fetch_ms, "rows_loaded": model.rowCount(),
-        "thumbs_asked": len(asked), "thumbs_not_visible": len(set(asked) - seen),
-        "visible_seen": len(seen), "rss_mb": rss_mb,
-    }
-    window.close()
-    project.close()
-    Path(settings.fileName()).unlink(missing_ok=True)
-    return result
+    return fetch_ms, asked, seen
 
 
 def build_demo_project(root: Path) -> Path:

@@ -20,6 +20,7 @@ from curator.core.captioning import (
     read_prompt_file,
 )
 from curator.core.captioning.options import backend_settings as stored_backend_settings
+from curator.core.captioning.request import CaptionSelection
 from curator.core.catalog import DECISIONS
 from curator.core.jobs import CancelToken
 
@@ -119,18 +120,9 @@ def prompts_from(args: argparse.Namespace, settings: Any) -> Prompts:
 
 
 def _select(args: argparse.Namespace, catalog: Any) -> tuple[list[int], list[int]]:
-    def keep(row: Any) -> bool:
-        return row.decision == args.status if args.status else row.decision != "rejected"
-
-    clip_ids: list[int] = []
-    image_ids: list[int] = []
-    if args.only != "images":
-        rows = catalog.list_clips(ids=args.ids) if args.ids else catalog.list_clips()
-        clip_ids = [row.id for row in rows if keep(row)]
-    if args.only != "clips" and not args.ids:
-        image_ids = [row.id for row in catalog.list_images() if keep(row)]
     # --limit is applied by the core after skipping what is already captioned.
-    return clip_ids, image_ids
+    return CaptionSelection(status=args.status or "active", items=args.only or "both",
+                            clip_ids=tuple(args.ids) if args.ids else None).select(catalog)
 
 
 @contextmanager

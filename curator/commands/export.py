@@ -16,15 +16,16 @@ from curator.core.export import (
     load_plan,
     load_preset,
     load_project_plan,
-    plan_report,
     project_plan_path,
     resolution_options,
     save_plan,
 )
 from curator.core.export.buckets import BucketSelector, musubi_cache_bucket
 from curator.core.export.crop import export_size
+from curator.core.export.live_count import ExportRequest
+from curator.core.trainers import PLAN_TRAINERS
 
-TRAINER_CHOICES = ("musubi", "diffusion-pipe")
+TRAINER_CHOICES = PLAN_TRAINERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -111,12 +112,7 @@ def run_export(args: argparse.Namespace, ctx) -> int:
     trainer = args.trainer or plan.trainer
     out_dir = Path(args.out_dir).expanduser()
     if args.dry_run:
-        settings = ctx.catalog.settings()
-        report = plan_report(plan, ctx.catalog.list_clips(status="accepted"),
-                             ctx.catalog.list_images(status="accepted"), trainer,
-                             trigger=settings.trigger,
-                             default_fps=float(settings.target_fps or 16.0), out_dir=out_dir,
-                             root=args.root)
+        report = ExportRequest(plan, trainer, out_dir, args.root).dry_run(ctx.catalog)
     else:
         report = export_dataset(ctx.catalog, plan, out_dir, trainer=trainer, root=args.root,
                                 workers=args.workers, progress=ctx.progress,

@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         if title == "Caption":
             caption = CaptionJobPanel(self.project, self.catalog, self.jobs)
             caption.caption_saved.connect(self._on_caption_job_saved)  # captions appear as made
+            caption.selection_provider = self.browser.selected_ids  # "Selected clips"
             return caption
         if title == "Export":
             export = ExportPanel(self.project, self.catalog, self.jobs, self.settings)

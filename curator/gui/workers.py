@@ -15,12 +15,12 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from curator.core.catalog import Catalog
-from curator.core.jobs import CancelToken, Progress
+from curator.core.jobs import CancelToken, Progress, Report
 
 #: Progress updates closer together than this are merged (a job may report 1,000 items/s).
 PROGRESS_INTERVAL_S = 0.1
@@ -83,13 +83,27 @@ def crash_reason(log: Sequence[str]) -> str:
     return "an unexpected error"
 
 
+@runtime_checkable
+class _JsonReport(Protocol):
+    """A report that says how it is stored (an export's, a training run's)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class _Verdict(Protocol):
+    """A report that says whether the job as a whole worked (a training run's `ok`)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+
 def report_summary(report: object) -> dict[str, Any] | None:
     """A JSON-able summary of a job's report, for the catalog's job row."""
     if report is None:
         return None
-    to_json = getattr(report, "to_json", None)
-    if callable(to_json):
-        return to_json()
+    if isinstance(report, _JsonReport):
+        return report.to_json()
     if dataclasses.is_dataclass(report) and not isinstance(report, type):
         return _jsonable(dataclasses.asdict(report))
     return {"value": _jsonable(report)}
@@ -308,7 +322,8 @@ class JobRunner(QObject):
             return
         handle.ended = time.monotonic()
         handle.report = report
-        cancelled = bool(getattr(report, "cancelled", False)) or (
+        base = report if isinstance(report, Report) else Report()
+        cancelled = base.cancelled or (
             handle.worker is not None and handle.worker.cancel_token.cancelled)
         if crash is not None:
             handle.status = "failed"
@@ -316,17 +331,15 @@ class JobRunner(QObject):
             handle.error = crash_reason(crash.rstrip().splitlines())
         elif cancelled or forced:
             handle.status = "cancelled"
-        elif getattr(report, "ok", True) is False:  # e.g. a trainer step that exited non-zero
+        elif isinstance(report, _Verdict) and not report.ok:  # a trainer step exited non-zero
             handle.status = "failed"
         else:
             handle.status = "done"
-        failures = getattr(report, "failed", None) or []
+        failures = base.failed
         if handle.status == "failed" and handle.error is None and failures:
-            handle.error = (f"failed: {getattr(failures[-1], 'path', '')}: "
-                            f"{getattr(failures[-1], 'reason', failures[-1])}")
+            handle.error = f"failed: {failures[-1].path}: {failures[-1].reason}"
         for failure in failures:
-            handle.add_log([f"failed: {getattr(failure, 'path', '')}: "
-                            f"{getattr(failure, 'reason', failure)}"])
+            handle.add_log([f"failed: {failure.path}: {failure.reason}"])
         handle.add_log([f"{time.strftime('%H:%M:%S')} {handle.status} after "
                         f"{format_eta(handle.elapsed) or '0:00'}"
                         + (f", {len(failures)} item(s) failed" if failures else "")])

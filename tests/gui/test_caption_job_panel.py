@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from curator.commands.caption import backend_settings, register
 from curator.core.captioning import default_prompt, render_prompt
-from curator.core.captioning.request import select_items
+from curator.core.captioning.request import CaptionSelection
 from curator.core.catalog import Catalog
 from curator.core.project import Project
 from curator.gui.tabs.caption import CaptionJobPanel
@@ -389,11 +389,11 @@ def test_select_items_and_summary(project: Project) -> None:
     catalog.set_decision([clips[1].id], "rejected", "too dark")
     image = catalog.list_images()[0].id
     every = [c.id for c in clips]
-    assert select_items(catalog) == ([i for i in every if i != clips[1].id], [image])
-    assert select_items(catalog, status="accepted") == ([clips[0].id], [])
-    assert select_items(catalog, status="all", items="clips") == (every, [])
-    assert select_items(catalog, items="images") == ([], [image])
-    assert select_items(catalog, items="selected", clip_ids=[clips[1].id, clips[2].id]) == \
+    assert CaptionSelection().select(catalog) == ([i for i in every if i != clips[1].id], [image])
+    assert CaptionSelection("accepted").select(catalog) == ([clips[0].id], [])
+    assert CaptionSelection("all", "clips").select(catalog) == (every, [])
+    assert CaptionSelection(items="images").select(catalog) == ([], [image])
+    assert CaptionSelection("active", "clips", (clips[1].id, clips[2].id)).select(catalog) == \
         ([clips[2].id], [])
     assert summary_text(None, "failed") == "Stopped by an error"
     assert short_origin("openai:Qwen/Qwen2.5-VL-7B-Instruct") == "Qwen2.5-VL-7B-Instruct"

@@ -183,29 +183,8 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
     frames_done = 0
     status = "failed"
     try:
-        while any(t.is_alive() for t in threads) or not results.empty():
-            try:
-                kind, payload = results.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if kind == "frames":
-                frames_done += payload
-                progress(Progress(done=frames_done, total=total_frames,
-                                  message=f"{len(report.analyzed) + len(report.failed)}/"
-                                          f"{len(todo)} clips"))
-                continue
-            if kind == "clip":
-                clip, analysis = payload
-                _save(catalog, clip, analysis, report)
-            elif kind == "failed":
-                clip, reason = payload
-                report.failed.append(ItemFailure(str(clip.source_path),
-                                                 f"clip {clip.id}: {reason}"))
-            finished = len(report.analyzed) + len(report.failed)
-            catalog.update_job(job_id, done=finished)
-            progress(Progress(done=frames_done, total=total_frames,
-                              item=payload[0].source_path.name,
-                              message=f"{finished}/{len(todo)} clips"))
+        frames_done = _collect(catalog, threads, results, report, job_id, len(todo),
+                               total_frames, progress)
         report.cancelled = cancel.cancelled
         status = "cancelled" if report.cancelled else "done"
         if not report.cancelled:
@@ -221,6 +200,37 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
         report.seconds = time.monotonic() - started
         catalog.finish_job(job_id, status, result=report.to_json())
     return report
+
+
+def _collect(catalog: Catalog, threads: list[threading.Thread], results: queue.Queue,
+             report: AnalysisReport, job_id: int, clips: int, total_frames: int,
+             progress: ProgressFn) -> int:
+    """Save what the workers measured as it comes; returns the frames decoded."""
+    frames_done = 0
+    while any(t.is_alive() for t in threads) or not results.empty():
+        try:
+            kind, payload = results.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if kind == "frames":
+            frames_done += payload
+            progress(Progress(done=frames_done, total=total_frames,
+                              message=f"{len(report.analyzed) + len(report.failed)}/"
+                                      f"{clips} clips"))
+            continue
+        if kind == "clip":
+            clip, analysis = payload
+            _save(catalog, clip, analysis, report)
+        elif kind == "failed":
+            clip, reason = payload
+            report.failed.append(ItemFailure(str(clip.source_path),
+                                             f"clip {clip.id}: {reason}"))
+        finished = len(report.analyzed) + len(report.failed)
+        catalog.update_job(job_id, done=finished)
+        progress(Progress(done=frames_done, total=total_frames,
+                          item=payload[0].source_path.name,
+                          message=f"{finished}/{clips} clips"))
+    return frames_done
 
 
 def save_clip_analysis(catalog: Catalog, clip_id: int, analysis: dict[str, Any],

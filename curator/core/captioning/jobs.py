@@ -182,6 +182,10 @@ class _Open:
                               name=self.item.name)
 
 
+_NO_TRIGGER = ItemFailure(path="settings",
+                          reason="no trigger phrase is set: captions will not start with one")
+
+
 def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterable[int] = (),
                   image_ids: Iterable[int] = (), prompts: Prompts | None = None,
                   trigger: str | None = None, sampling: Sampling = Sampling(),
@@ -228,8 +232,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     trigger = settings.trigger if trigger is None else trigger
     prompts = prompts or Prompts.from_settings(settings)
     if not trigger.strip():
-        report.warnings.append(ItemFailure(
-            path="settings", reason="no trigger phrase is set: captions will not start with one"))
+        report.warnings.append(_NO_TRIGGER)
     items = _select(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
                     report)
     if limit is not None:
@@ -238,15 +241,9 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     rendered = {kind: render_prompt(prompts.template(kind), trigger) for kind in ("image", "video")}
     job_id = None
     if record_job:
-        job_id = catalog.start_job("caption", params={
-            "backend": backend.model_id, "settings": dict(getattr(backend, "settings", {})),
-            "clips": sum(1 for i in items if i.kind == "clip"),
-            "images": sum(1 for i in items if i.kind == "image"),
-            "only_missing": only_missing, "overwrite_manual": overwrite_manual,
-            "trigger": trigger, "sampling": sampling.to_json(),
-            "prompt_hashes": {k: prompt_hash(v) for k, v in rendered.items()},
-        }, total=len(items))
-        report.job_id = job_id
+        job_id = report.job_id = _start_caption_job(catalog, backend, items, only_missing,
+                                                     overwrite_manual, trigger, sampling,
+                                                     rendered)
     other = _other_caption_run(catalog, job_id)
     if other is not None:  # two runs would caption every clip twice: the later one stops
         report.stopped = other
@@ -260,32 +257,9 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     prefetcher.start()
     finished = 0
     try:
-        while not cancel.cancelled and report.stopped is None:
-            loaded = prefetcher.take(batch)
-            if not loaded or cancel.cancelled:
-                break
-            open_items: list[_Open] = []
-            for item, payload, seconds in loaded:
-                report.decode_seconds += seconds
-                if isinstance(payload, Exception):
-                    report.failed.append(_failure(item, payload))
-                    finished += 1
-                    progress(Progress(done=finished, total=total, item=item.name,
-                                      message=f"failed: {payload}"))
-                    continue
-                kind = "video" if item.kind == "clip" else "image"
-                open_items.append(_Open(item, payload, rendered[kind]))
-            for item, outcome in _run_batch(open_items, backend, trigger, sampling, retries,
-                                            report, cancel):
-                if outcome is None:  # the batch stopped before this item was answered
-                    continue
-                finished += 1
-                message = _save(catalog, backend, item, outcome, sampling, overwrite_manual,
-                                report, on_caption)
-                progress(Progress(done=finished, total=total, item=item.item.name,
-                                  message=message))
-            if job_id is not None:
-                catalog.update_job(job_id, done=finished)
+        finished = _caption_batches(catalog, backend, prefetcher, batch, rendered, trigger,
+                                    sampling, retries, overwrite_manual, report, on_caption,
+                                    progress, cancel, job_id)
         report.cancelled = cancel.cancelled and finished < total
     except BaseException as exc:
         # a crash (or Ctrl-C) must not leave the job 'running' forever; what is saved stays
@@ -296,13 +270,69 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
         raise
     finally:
         prefetcher.stop()
+    _finish_caption_job(catalog, job_id, report, started)
+    return report
+
+
+def _finish_caption_job(catalog: Catalog, job_id: int | None, report: CaptionReport,
+                        started: float) -> None:
     report.done = len(report.captions)
     report.wall_seconds = time.monotonic() - started
     if job_id is not None:
         status = "failed" if report.stopped else "cancelled" if report.cancelled else "done"
         catalog.finish_job(job_id, status, result=report.to_json(with_captions=False),
                            log=report.stopped)
-    return report
+
+
+def _start_caption_job(catalog: Catalog, backend: CaptionBackend, items: list[Any],
+                       only_missing: bool, overwrite_manual: bool, trigger: str,
+                       sampling: Sampling, rendered: dict[str, str]) -> int:
+    """The run's 'caption' job row, with what it covers and how it was asked."""
+    return catalog.start_job("caption", params={
+        "backend": backend.model_id, "settings": dict(getattr(backend, "settings", {})),
+        "clips": sum(1 for i in items if i.kind == "clip"),
+        "images": sum(1 for i in items if i.kind == "image"),
+        "only_missing": only_missing, "overwrite_manual": overwrite_manual,
+        "trigger": trigger, "sampling": sampling.to_json(),
+        "prompt_hashes": {k: prompt_hash(v) for k, v in rendered.items()},
+    }, total=len(items))
+
+
+def _caption_batches(catalog: Catalog, backend: CaptionBackend, prefetcher: _Prefetcher,
+                     batch: int, rendered: dict[str, str], trigger: str, sampling: Sampling,
+                     retries: int, overwrite_manual: bool, report: CaptionReport,
+                     on_caption: Callable[[CaptionResult], None] | None,
+                     progress: ProgressFn, cancel: CancelToken, job_id: int | None) -> int:
+    """Caption batch after batch as the prefetcher decodes them; returns the items finished."""
+    total = len(prefetcher.items)
+    finished = 0
+    while not cancel.cancelled and report.stopped is None:
+        loaded = prefetcher.take(batch)
+        if not loaded or cancel.cancelled:
+            break
+        open_items: list[_Open] = []
+        for item, payload, seconds in loaded:
+            report.decode_seconds += seconds
+            if isinstance(payload, Exception):
+                report.failed.append(_failure(item, payload))
+                finished += 1
+                progress(Progress(done=finished, total=total, item=item.name,
+                                  message=f"failed: {payload}"))
+                continue
+            kind = "video" if item.kind == "clip" else "image"
+            open_items.append(_Open(item, payload, rendered[kind]))
+        for item, outcome in _run_batch(open_items, backend, trigger, sampling, retries,
+                                        report, cancel):
+            if outcome is None:  # the batch stopped before this item was answered
+                continue
+            finished += 1
+            message = _save(catalog, backend, item, outcome, sampling, overwrite_manual,
+                            report, on_caption)
+            progress(Progress(done=finished, total=total, item=item.item.name,
+                              message=message))
+        if job_id is not None:
+            catalog.update_job(job_id, done=finished)
+    return finished
 
 
 def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[str, Any],

@@ -6,7 +6,8 @@ Choosing reads every clip row, so it happens on the job's worker thread, not in 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +21,48 @@ def package_installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def select_items(catalog: Catalog, *, status: str = "active", items: str = "both",
-                 clip_ids: Sequence[int] | None = None) -> tuple[list[int], list[int]]:
-    """The clip and image ids a run covers, in catalog order.
+@dataclass(frozen=True)
+class CaptionSelection:
+    """What a caption run covers: the one rule `curator caption` and the Caption tab share.
 
-    Args:
-        catalog: the project's catalog.
-        status: 'active' (accepted and pending), 'accepted', 'pending' or 'all'.
-        items: 'both', 'clips', 'images' or 'selected' (only `clip_ids`).
-        clip_ids: the clips chosen in the browser, for 'selected'.
+    Attributes:
+        status: `active` (all but rejected), `all`, or one decision (`accepted`, `pending`,
+            `rejected`).
+        items: `both`, `clips` or `images`.
+        clip_ids: only these clips (and no images): `--ids`, or the browser's selection.
 
-    Returns:
-        (clip ids, image ids).
+    `--limit` is not part of it: the core applies a limit after skipping what is already
+    captioned (`caption_items`), so a rerun resumes instead of choosing the same items.
     """
-    def keep(row: Any) -> bool:
-        if status == "all":
-            return True
-        if status == "active":
-            return row.decision != "rejected"
-        return row.decision == status
 
-    if items == "selected":
-        return [row.id for row in catalog.list_clips(ids=list(clip_ids or ())) if keep(row)], []
-    clips = [row.id for row in catalog.list_clips() if keep(row)] if items != "images" else []
-    images = [row.id for row in catalog.list_images() if keep(row)] if items != "clips" else []
-    return clips, images
+    status: str = "active"
+    items: str = "both"
+    clip_ids: tuple[int, ...] | None = None
+
+    def keeps(self, decision: str) -> bool:
+        if self.status == "all":
+            return True
+        if self.status == "active":
+            return decision != "rejected"
+        return decision == self.status
+
+    def select(self, catalog: Catalog) -> tuple[list[int], list[int]]:
+        """(clip ids, image ids), in catalog order."""
+        if self.clip_ids is not None:
+            if self.items == "images":
+                return [], []
+            rows = catalog.list_clips(ids=list(self.clip_ids))
+            return [row.id for row in rows if self.keeps(row.decision)], []
+        clips = ([row.id for row in catalog.list_clips() if self.keeps(row.decision)]
+                 if self.items != "images" else [])
+        images = ([row.id for row in catalog.list_images() if self.keeps(row.decision)]
+                  if self.items != "clips" else [])
+        return clips, images
 
 
 def caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[str, Any],
-                status: str = "active", items: str = "both",
-                clip_ids: Sequence[int] | None = None, prompts: dict[str, str] | None = None,
+                selection: CaptionSelection = CaptionSelection(),
+                prompts: dict[str, str] | None = None,
                 trigger: str | None = None, sampling: dict[str, Any] | None = None,
                 only_missing: bool = True, overwrite_manual: bool = False,
                 batch_size: int | None = None,
@@ -64,7 +77,7 @@ def caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[str, A
         The `CaptionReport` (empty when nothing matched).
     """
     progress(Progress(done=0, total=None, message="choosing what to caption"))
-    clips, images = select_items(catalog, status=status, items=items, clip_ids=clip_ids)
+    clips, images = selection.select(catalog)
     if not clips and not images:
         return CaptionReport()
     # The JobRunner records this run in the catalog already: one job row per run.

@@ -34,11 +34,12 @@ from curator.core.export.extraction import (
     round_frames,
     uniform_collapses,
 )
-from curator.core.export.plan import DatasetPlan, Section
+from curator.core.export.plan import DatasetPlan, DiffusionPipeOptions, Section
+from curator.core.trainers import Trainer
 from curator.core.trigger import starts_with_trigger
 
-MUSUBI = "musubi"
-DIFFUSION_PIPE = "diffusion-pipe"
+MUSUBI = Trainer.MUSUBI.plan_id
+DIFFUSION_PIPE = Trainer.DIFFUSION_PIPE.plan_id
 _MAX_NAMED = 8  # clips named in one aggregated warning before "and N more"
 
 
@@ -526,64 +527,78 @@ def count_diffusion_pipe(plan: DatasetPlan, members: Mapping[str, Sequence[Media
     merged: dict[tuple[Any, ...], int] = {}
     sections: list[SectionCount] = []
     for s in plan.sections:
-        result = SectionCount(s.name, s.kind, s.describe(), s.num_repeats, s.batch_size)
-        result.warnings.extend(w for w in target_warnings(s) if w.code == "target_rounded")
-        frame_buckets = dp_frame_buckets(s)
-        video_buckets = [b for b in frame_buckets if b > 1]
-        if s.is_video and s.extraction is not None and (
-                len(video_buckets) > 1 or s.extraction.effective_mode not in ("head", "full")):
-            result.warnings.append(CountWarning(
-                "one_window",
-                f"section '{s.name}': diffusion-pipe cuts one window per video (from the "
-                f"start, at the longest frame bucket that fits), not musubi-tuner's "
-                f"{s.extraction.mode} windows.", section=s.name))
-        side = round(dp_resolution_side(s.resolution), 3)
-        own: dict[tuple[Any, ...], int] = {}
-        short: list[str] = []
-        for m in _captioned(members.get(s.name, ())):
-            if isinstance(m, ImageMedia):
-                if s.is_video:
-                    continue
-                frames, size = 1, (m.width, m.height)
-            else:
-                if not s.is_video:
-                    continue
-                frames, size = dp_video_frames(m, dp.framerate), (m.width, m.height)
-            fitting = [b for b in frame_buckets if b <= frames]
-            bucket_frames = fitting[-1] if fitting else None
-            if isinstance(m, VideoMedia) and (bucket_frames is None or bucket_frames == 1):
-                smallest = video_buckets[0] if video_buckets else 1
-                short.append(m.label)
-                result.warnings.append(CountWarning(
-                    "too_short",
-                    f"clip {m.label} has {frames} frames at {dp.framerate:g} fps: "
-                    f"{smallest - frames} short of the smallest video bucket ({smallest}) of "
-                    f"section '{s.name}', so diffusion-pipe skips it.",
-                    section=s.name, item=m.key))
-                continue
-            ar = dp_nearest_ar(size, ars)
-            w, h = dp_bucket_size(ar, s.resolution)
-            key = (round(ar, 3), w, h, int(bucket_frames))
-            own[key] = own.get(key, 0) + 1
-            cached_frames = round_frames(int(bucket_frames))
-            result.media.append(MediaCount(
-                m.key, m.stem, m.label, frames, ((0, cached_frames),), (w, h),
-                (f"{ar:.3f}x{w}x{h}x{bucket_frames}",)))
-        for key in sorted(own):
-            items = own[key] * s.num_repeats
-            global_batch = dp.global_batch(images=key[3] == 1)
-            result.buckets.append(BucketCount(f"{key[0]:.3f}x{key[1]}x{key[2]}x{key[3]}",
-                                              own[key], items, items // global_batch))
-            merged[key] = merged.get(key, 0) + items
-        if not result.buckets:
-            result.warnings.append(CountWarning(
-                "empty_section", f"section '{s.name}' gives no items (side {side:g}).",
-                section=s.name))
-        sections.append(result)
+        sections.append(_dp_section(s, members.get(s.name, ()), dp, ars, merged))
     count = PlanCount(DIFFUSION_PIPE, sections, epochs=plan.epochs)
     count.warnings.extend(extra_warnings)
     every = [m for s in plan.sections for m in members.get(s.name, ())]
     count.warnings.extend(caption_warnings(every, trigger))
+    _dp_truncate(count, merged, dp)
+    count.total_batches = count.steps_per_epoch
+    return count
+
+
+def _dp_section(s: Section, section_members: Sequence[Media], dp: DiffusionPipeOptions,
+                ars: Sequence[float], merged: dict[tuple[Any, ...], int]) -> SectionCount:
+    """One section for diffusion-pipe: its windows, buckets and items (added to `merged`)."""
+    result = SectionCount(s.name, s.kind, s.describe(), s.num_repeats, s.batch_size)
+    result.warnings.extend(w for w in target_warnings(s) if w.code == "target_rounded")
+    frame_buckets = dp_frame_buckets(s)
+    video_buckets = [b for b in frame_buckets if b > 1]
+    if s.is_video and s.extraction is not None and (
+            len(video_buckets) > 1 or s.extraction.effective_mode not in ("head", "full")):
+        result.warnings.append(CountWarning(
+            "one_window",
+            f"section '{s.name}': diffusion-pipe cuts one window per video (from the "
+            f"start, at the longest frame bucket that fits), not musubi-tuner's "
+            f"{s.extraction.mode} windows.", section=s.name))
+    side = round(dp_resolution_side(s.resolution), 3)
+    own: dict[tuple[Any, ...], int] = {}
+    short: list[str] = []
+    for m in _captioned(section_members):
+        if isinstance(m, ImageMedia):
+            if s.is_video:
+                continue
+            frames, size = 1, (m.width, m.height)
+        else:
+            if not s.is_video:
+                continue
+            frames, size = dp_video_frames(m, dp.framerate), (m.width, m.height)
+        fitting = [b for b in frame_buckets if b <= frames]
+        bucket_frames = fitting[-1] if fitting else None
+        if isinstance(m, VideoMedia) and (bucket_frames is None or bucket_frames == 1):
+            smallest = video_buckets[0] if video_buckets else 1
+            short.append(m.label)
+            result.warnings.append(CountWarning(
+                "too_short",
+                f"clip {m.label} has {frames} frames at {dp.framerate:g} fps: "
+                f"{smallest - frames} short of the smallest video bucket ({smallest}) of "
+                f"section '{s.name}', so diffusion-pipe skips it.",
+                section=s.name, item=m.key))
+            continue
+        ar = dp_nearest_ar(size, ars)
+        w, h = dp_bucket_size(ar, s.resolution)
+        key = (round(ar, 3), w, h, int(bucket_frames))
+        own[key] = own.get(key, 0) + 1
+        cached_frames = round_frames(int(bucket_frames))
+        result.media.append(MediaCount(
+            m.key, m.stem, m.label, frames, ((0, cached_frames),), (w, h),
+            (f"{ar:.3f}x{w}x{h}x{bucket_frames}",)))
+    for key in sorted(own):
+        items = own[key] * s.num_repeats
+        global_batch = dp.global_batch(images=key[3] == 1)
+        result.buckets.append(BucketCount(f"{key[0]:.3f}x{key[1]}x{key[2]}x{key[3]}",
+                                          own[key], items, items // global_batch))
+        merged[key] = merged.get(key, 0) + items
+    if not result.buckets:
+        result.warnings.append(CountWarning(
+            "empty_section", f"section '{s.name}' gives no items (side {side:g}).",
+            section=s.name))
+    return result
+
+
+def _dp_truncate(count: PlanCount, merged: dict[tuple[Any, ...], int],
+                 dp: DiffusionPipeOptions) -> None:
+    """Each bucket keeps a multiple of the global batch (shared by all its directories)."""
     for key in sorted(merged):
         items = merged[key]
         global_batch = dp.global_batch(images=key[3] == 1)
@@ -601,8 +616,6 @@ def count_diffusion_pipe(plan: DatasetPlan, members: Mapping[str, Sequence[Media
                 f"the global batch of {global_batch}) and drops {items - kept} each epoch."))
         count.total_items += kept
         count.steps_per_epoch += kept // global_batch
-    count.total_batches = count.steps_per_epoch
-    return count
 
 
 def count_plan(plan: DatasetPlan, members: Mapping[str, Sequence[Media]], trainer: str, *,

@@ -274,6 +274,18 @@ def build_layout(plan: DatasetPlan, clips: Sequence[ClipLike], images: Sequence[
         layout.members[section.name] = []
         layout.folders[section.name] = folder_for(section, trainer)
 
+    _lay_out_clips(layout, clips, video_sections, fps, ars)
+    _lay_out_images(layout, images, image_sections, ars)
+
+    _decide_source_fps(layout, video_sections)
+    return layout
+
+
+def _lay_out_clips(layout: ExportLayout, clips: Sequence[ClipLike],
+                   video_sections: list[Section], fps: float | None,
+                   ars: Sequence[float]) -> None:
+    """Each clip a video section selects: its stem, frame rate, frame count and size."""
+    plan, trainer = layout.plan, layout.trainer
     used: dict[str, str] = {}  # stem → label of the item that has it
     for clip in sorted(clips, key=lambda c: (str(c.source_path), c.start_frame, c.id)):
         sections = [s for s in video_sections if s.select.matches(clip.tags, clip.source_path)]
@@ -304,6 +316,11 @@ def build_layout(plan: DatasetPlan, clips: Sequence[ClipLike], images: Sequence[
         for s in sections:
             layout.members[s.name].append(item.key)
 
+
+def _lay_out_images(layout: ExportLayout, images: Sequence[ImageLike],
+                    image_sections: list[Section], ars: Sequence[float]) -> None:
+    """Each image an image section selects: its stem, crop, size and whether it is copied."""
+    plan, trainer = layout.plan, layout.trainer
     used_images: dict[str, str] = {}
     for image in sorted(images, key=lambda i: (str(i.path), i.id)):
         sections = [s for s in image_sections if s.select.matches(image.tags, Path(image.path))]
@@ -328,9 +345,6 @@ def build_layout(plan: DatasetPlan, clips: Sequence[ClipLike], images: Sequence[
         layout.images.append(item)
         for s in sections:
             layout.members[s.name].append(item.key)
-
-    _decide_source_fps(layout, video_sections)
-    return layout
 
 
 def _unique_stem(stem: str, tag: str, label: str, used: dict[str, str],

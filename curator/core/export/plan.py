@@ -43,10 +43,11 @@ from typing import Any
 import tomli_w
 
 from curator.core.export.extraction import ARCHITECTURE_FPS, MODES, FrameExtraction
+from curator.core.trainers import PLAN_TRAINERS
 from curator.resources import resource_path
 
 KINDS = ("images", "videos")
-TRAINERS = ("musubi", "diffusion-pipe")
+TRAINERS = PLAN_TRAINERS
 PLAN_FILE = Path("plans") / "dataset.toml"  # inside the project folder
 DEFAULT_PRESET = "wan21-14b-style-24gb"
 # used with fullmatch: "$" would let a final newline through (a folder named "clips\n")
@@ -376,14 +377,7 @@ def plan_from_dict(data: dict[str, Any], *, default_name: str = "plan") -> Datas
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise PlanError(f"section names must be unique; repeated: {', '.join(duplicated)}")
-    fps_value = data.get("fps")
-    keep_source_fps = fps_value == "source"
-    if fps_value is None or keep_source_fps:
-        fps: float | None = None
-    elif isinstance(fps_value, (int, float)) and not isinstance(fps_value, bool) and fps_value > 0:
-        fps = float(fps_value)
-    else:
-        raise PlanError(f"fps must be a positive number or \"source\", not {fps_value!r}")
+    fps, keep_source_fps = _plan_fps(data.get("fps"))
     architecture = data.get("architecture", "wan")
     if architecture not in ARCHITECTURE_FPS:
         raise PlanError(f"architecture must be one of {', '.join(ARCHITECTURE_FPS)}, "
@@ -397,45 +391,8 @@ def plan_from_dict(data: dict[str, Any], *, default_name: str = "plan") -> Datas
     crf = data.get("crf", 18)
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise PlanError(f"crf must be a whole number from 0 (lossless) to 51, not {crf!r}")
-    dp_data = data.get("diffusion_pipe", {})
-    if not isinstance(dp_data, dict):
-        raise PlanError("[diffusion_pipe] must be a table")
-    _unknown(dp_data, _DP_KEYS, "[diffusion_pipe]")
-    image_micro = dp_data.get("image_micro_batch_size_per_gpu")
-    ar_buckets = dp_data.get("ar_buckets", [])
-    if not isinstance(ar_buckets, list):
-        raise PlanError("[diffusion_pipe] ar_buckets must be a list")
-    ratios = []
-    for a in ar_buckets:
-        if isinstance(a, list) and len(a) == 2 and all(isinstance(v, int) and v > 0 for v in a):
-            ratios.append(a[0] / a[1])
-        elif isinstance(a, (int, float)) and not isinstance(a, bool) and a > 0:
-            ratios.append(float(a))
-        else:
-            raise PlanError(f"[diffusion_pipe] ar_buckets: {a!r} is neither a ratio nor [W, H]")
-    framerate = dp_data.get("framerate", ARCHITECTURE_FPS[architecture])
-    if isinstance(framerate, bool) or not isinstance(framerate, (int, float)) or framerate <= 0:
-        raise PlanError("[diffusion_pipe] framerate must be a positive number")
-    dp = DiffusionPipeOptions(
-        micro_batch_size_per_gpu=_int(dp_data.get("micro_batch_size_per_gpu", 1),
-                                      "[diffusion_pipe] micro_batch_size_per_gpu"),
-        image_micro_batch_size_per_gpu=None if image_micro is None else _int(
-            image_micro, "[diffusion_pipe] image_micro_batch_size_per_gpu"),
-        gradient_accumulation_steps=_int(dp_data.get("gradient_accumulation_steps", 1),
-                                         "[diffusion_pipe] gradient_accumulation_steps"),
-        world_size=_int(dp_data.get("world_size", 1), "[diffusion_pipe] world_size"),
-        enable_ar_bucket=_bool(dp_data.get("enable_ar_bucket", True),
-                               "[diffusion_pipe] enable_ar_bucket"),
-        ar_buckets=tuple(ratios),
-        framerate=float(framerate),
-    )
-    name = data.get("name", default_name)
-    if not isinstance(name, str) or not name.strip():
-        raise PlanError("name must be a non-empty string")
-    bad = _CONTROL_RE.search(name)
-    if bad:
-        raise PlanError(f"name {name!r} holds the control character U+{ord(bad.group()):04X}; "
-                        f"a plan's name is one line of printable text")
+    dp = _diffusion_pipe_from_dict(data.get("diffusion_pipe", {}), architecture)
+    name = _plan_name(data.get("name", default_name))
     description = data.get("description", "")
     if not isinstance(description, str):
         raise PlanError("description must be a string")
@@ -457,6 +414,64 @@ def plan_from_dict(data: dict[str, Any], *, default_name: str = "plan") -> Datas
         trainer=trainer,
         diffusion_pipe=dp,
     )
+
+
+def _plan_fps(fps_value: Any) -> tuple[float | None, bool]:
+    """`fps`: a positive number, "source" (keep each clip's own), or absent."""
+    keep_source_fps = fps_value == "source"
+    if fps_value is None or keep_source_fps:
+        fps: float | None = None
+    elif isinstance(fps_value, (int, float)) and not isinstance(fps_value, bool) and fps_value > 0:
+        fps = float(fps_value)
+    else:
+        raise PlanError(f"fps must be a positive number or \"source\", not {fps_value!r}")
+    return fps, keep_source_fps
+
+
+def _diffusion_pipe_from_dict(dp_data: Any, architecture: str) -> DiffusionPipeOptions:
+    """The [diffusion_pipe] table."""
+    if not isinstance(dp_data, dict):
+        raise PlanError("[diffusion_pipe] must be a table")
+    _unknown(dp_data, _DP_KEYS, "[diffusion_pipe]")
+    image_micro = dp_data.get("image_micro_batch_size_per_gpu")
+    ar_buckets = dp_data.get("ar_buckets", [])
+    if not isinstance(ar_buckets, list):
+        raise PlanError("[diffusion_pipe] ar_buckets must be a list")
+    ratios = []
+    for a in ar_buckets:
+        if isinstance(a, list) and len(a) == 2 and all(isinstance(v, int) and v > 0 for v in a):
+            ratios.append(a[0] / a[1])
+        elif isinstance(a, (int, float)) and not isinstance(a, bool) and a > 0:
+            ratios.append(float(a))
+        else:
+            raise PlanError(f"[diffusion_pipe] ar_buckets: {a!r} is neither a ratio nor [W, H]")
+    framerate = dp_data.get("framerate", ARCHITECTURE_FPS[architecture])
+    if isinstance(framerate, bool) or not isinstance(framerate, (int, float)) or framerate <= 0:
+        raise PlanError("[diffusion_pipe] framerate must be a positive number")
+    return DiffusionPipeOptions(
+        micro_batch_size_per_gpu=_int(dp_data.get("micro_batch_size_per_gpu", 1),
+                                      "[diffusion_pipe] micro_batch_size_per_gpu"),
+        image_micro_batch_size_per_gpu=None if image_micro is None else _int(
+            image_micro, "[diffusion_pipe] image_micro_batch_size_per_gpu"),
+        gradient_accumulation_steps=_int(dp_data.get("gradient_accumulation_steps", 1),
+                                         "[diffusion_pipe] gradient_accumulation_steps"),
+        world_size=_int(dp_data.get("world_size", 1), "[diffusion_pipe] world_size"),
+        enable_ar_bucket=_bool(dp_data.get("enable_ar_bucket", True),
+                               "[diffusion_pipe] enable_ar_bucket"),
+        ar_buckets=tuple(ratios),
+        framerate=float(framerate),
+    )
+
+
+def _plan_name(name: Any) -> str:
+    """One line of printable text."""
+    if not isinstance(name, str) or not name.strip():
+        raise PlanError("name must be a non-empty string")
+    bad = _CONTROL_RE.search(name)
+    if bad:
+        raise PlanError(f"name {name!r} holds the control character U+{ord(bad.group()):04X}; "
+                        f"a plan's name is one line of printable text")
+    return name
 
 
 def load_plan(path: Path) -> DatasetPlan:

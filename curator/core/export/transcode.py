@@ -370,41 +370,53 @@ def transcode_clips(jobs: Sequence[ClipJob], settings: EncodeSettings, *,
             results.put(None)
 
     progress(Progress(done=0, total=total, message="transcoding clips"))
-    count = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
         for run in runs:
             pool.submit(work, run)
-        open_runs = len(runs)
-        error: BaseException | None = None
         try:
-            while open_runs:
-                try:
-                    item = results.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if item is None:
-                    open_runs -= 1
-                elif isinstance(item, BaseException):
-                    error = error or item
-                    stop.cancel()
-                elif isinstance(item, ItemFailure):
-                    failed.append(item)
-                    count += 1
-                    progress(Progress(done=count, total=total, item=item.path,
-                                      message="failed"))
-                else:
-                    done.append(item)
-                    count += 1
-                    if on_done is not None:
-                        on_done(item)
-                    progress(Progress(done=count, total=total,
-                                      item=labels.get(item.key) or item.path.name))
+            count, error = _collect(results, len(runs), stop, labels, total, done, failed,
+                                    on_done, progress)
         except BaseException:
             stop.cancel()  # KeyboardInterrupt in the CLI: let the workers clean up, then re-raise
             raise
     if error is not None:
         raise error
     return done, failed, cancel.cancelled and count < total
+
+
+def _collect(results: queue.Queue, open_runs: int, stop: CancelToken, labels: dict[str, str],
+             total: int, done: list[EncodedClip], failed: list[ItemFailure],
+             on_done: Callable[[EncodedClip], None] | None,
+             progress: ProgressFn) -> tuple[int, BaseException | None]:
+    """Take the workers' results on the calling thread until every run has ended.
+
+    Returns:
+        (clips finished or failed, the first error a worker raised, if any).
+    """
+    count = 0
+    error: BaseException | None = None
+    while open_runs:
+        try:
+            item = results.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if item is None:
+            open_runs -= 1
+        elif isinstance(item, BaseException):
+            error = error or item
+            stop.cancel()
+        elif isinstance(item, ItemFailure):
+            failed.append(item)
+            count += 1
+            progress(Progress(done=count, total=total, item=item.path, message="failed"))
+        else:
+            done.append(item)
+            count += 1
+            if on_done is not None:
+                on_done(item)
+            progress(Progress(done=count, total=total,
+                              item=labels.get(item.key) or item.path.name))
+    return count, error
 
 
 # --- images --------------------------------------------------------------------------------

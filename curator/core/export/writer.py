@@ -29,12 +29,12 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from curator.core.export import generations
-from curator.core.export.counting import DIFFUSION_PIPE, CountWarning, count_plan
+from curator.core.export.counting import DIFFUSION_PIPE, CountWarning, PlanCount, count_plan
 from curator.core.export.layout import (
     IMAGES_DIR,
     SECTIONS_DIR,
@@ -250,26 +250,47 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     except generations.FolderError as exc:
         raise ExportError(str(exc)) from None
     old = read_manifest(out_dir)
-    old_files: dict[str, dict[str, Any]] = old.get("files", {}) if old else {}
     staging = out_dir / STAGING_DIR
     staging.mkdir(exist_ok=True)
-    encode = EncodeSettings(plan.crf, plan.x264_preset, 1 if workers > 1 else 0)
     wanted = exported_members(layout)
     keys_wanted = {k for keys in wanted.values() for k in keys}
-    clips = [c for c in layout.clips if c.key in keys_wanted]
-    images = [i for i in layout.images if i.key in keys_wanted]
+    work = _Work(out_dir, staging, old.get("files", {}) if old else {},
+                 [c for c in layout.clips if c.key in keys_wanted],
+                 [i for i in layout.images if i.key in keys_wanted])
+    _find_reusable(work, plan, report)
+    _transcode_changed(work, plan, layout, report, workers, progress, cancel)
+    if report.cancelled:
+        return
+    _commit(catalog, plan, layout, report, work, old, root, trainer, trigger)
+    shutil.rmtree(staging, ignore_errors=True)
 
-    # 1. What can be kept: the same fingerprint in the old manifest (file still there), or a
+
+@dataclass
+class _Work:
+    """One export's files: what is kept or staged already, and what is still to make."""
+
+    out_dir: Path
+    staging: Path
+    old_files: dict[str, dict[str, Any]]
+    clips: list[ClipExport]
+    images: list[ImageExport]
+    states: dict[str, _FileState] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)  # key → where the finished file is
+    jobs: list[ClipJob] = field(default_factory=list)
+    image_jobs: list[ImageExport] = field(default_factory=list)
+    failed_keys: set[str] = field(default_factory=set)
+
+
+def _find_reusable(work: _Work, plan: DatasetPlan, report: ExportReport) -> None:
+    """Phase 1: what can be kept, and the transcodes and image writes left to do."""
+    out_dir, staging, states, sources = work.out_dir, work.staging, work.states, work.sources
+    # What can be kept: the same fingerprint in the old manifest (file still there), or a
     #    file an interrupted export already finished in the staging folder.
-    states: dict[str, _FileState] = {}
-    sources: dict[str, Path] = {}  # key → where the finished file is now
-    jobs: list[ClipJob] = []
-    image_jobs: list[ImageExport] = []
-    for item in [*clips, *images]:
+    for item in [*work.clips, *work.images]:
         rel = _media_rel(item)
         fp = item.fingerprint(plan.crf, plan.x264_preset) if isinstance(item, ClipExport) \
             else item.fingerprint()
-        kept = _kept_state(out_dir, rel, old_files.get(rel), fp)
+        kept = _kept_state(out_dir, rel, work.old_files.get(rel), fp)
         staged_name = _staged_name(item, fp, Path(rel).suffix)
         if kept is not None:
             states[item.key], sources[item.key] = kept, out_dir / rel
@@ -280,13 +301,21 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
             states[item.key], sources[item.key] = staged, staging / staged_name
             continue
         if isinstance(item, ClipExport):
-            jobs.append(ClipJob(item.key, item.source_path, item.start, item.end,
+            work.jobs.append(ClipJob(item.key, item.source_path, item.start, item.end,
                                 item.source_fps, item.out_fps, item.width, item.height,
                                 staging / staged_name, item.label, item.crop))
         else:
-            image_jobs.append(item)
+            work.image_jobs.append(item)
 
-    # 2. Transcode what changed (in parallel), then the images.
+
+def _transcode_changed(work: _Work, plan: DatasetPlan, layout: ExportLayout,
+                       report: ExportReport, workers: int, progress: ProgressFn,
+                       cancel: CancelToken) -> None:
+    """Phase 2: transcode what changed (in parallel), then write the images."""
+    staging, states, sources, jobs, image_jobs = (work.staging, work.states, work.sources,
+                                                  work.jobs, work.image_jobs)
+    failed_keys = work.failed_keys
+    encode = EncodeSettings(plan.crf, plan.x264_preset, 1 if workers > 1 else 0)
     total = len(jobs) + len(image_jobs)
     by_key = layout.by_key()
 
@@ -301,7 +330,6 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     def clip_progress(p: Progress) -> None:
         progress(Progress(done=p.done, total=total, item=p.item, message=p.message))
 
-    failed_keys: set[str] = set()
     if jobs:
         _done, failures, cancelled = transcode_clips(
             jobs, encode, workers=workers, progress=clip_progress, cancel=cancel,
@@ -328,10 +356,17 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
         return
     report.encoded = len(jobs) + len(image_jobs) - len(failed_keys)
 
-    # 3. Commit: assemble a complete new generation (hard links to the files kept and staged,
-    #    fresh captions, section links, TOML, manifest), then switch to it in one rename. The
-    #    old generation and the staging folder stay intact until then, so a process killed at
-    #    any moment leaves the previous dataset whole, and what was transcoded is reused.
+
+def _commit(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout,
+            report: ExportReport, work: _Work, old: dict[str, Any] | None, root: str | None,
+            trainer: str, trigger: str) -> None:
+    """Phase 3: assemble a complete new generation and switch to it in one rename."""
+    out_dir, clips, images, old_files = work.out_dir, work.clips, work.images, work.old_files
+    states, sources, failed_keys = work.states, work.sources, work.failed_keys
+    # Assemble a complete new generation (hard links to the files kept and staged,
+    # fresh captions, section links, TOML, manifest), then switch to it in one rename. The
+    # old generation and the staging folder stay intact until then, so a process killed at
+    # any moment leaves the previous dataset whole, and what was transcoded is reused.
     members = exported_members(layout, failed_keys)
     # Checked before anything moves: a config the trainer would reject leaves the old export.
     config, config_text, sections = build_config(layout, out_dir, root, members)
@@ -359,8 +394,33 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
                 (out_dir / cache_folder(section)).mkdir(parents=True, exist_ok=True)
     for section in plan.sections:  # a section folder exists even when it is empty
         (gen / layout.folder_of(section.name)).mkdir(parents=True, exist_ok=True)
+    counts = _recount(plan, layout, report, members, states, clips, live, trigger, trainer)
+    counts.warnings.extend(_foreign_files(gen, layout, kept_paths))
+    report.counts = counts
+    report.warnings = [ItemFailure(w.item or w.section or "", w.message)
+                       for w in counts.all_warnings()]
+    report.config, report.config_text, report.sections_in_config = (config, config_text,
+                                                                    sections)
+    assert report.config_path is not None
+    write_text_atomic(gen / report.config_path.name, config_text)
+    report.manifest_path = out_dir / MANIFEST_NAME
+    _write_manifest(gen, report, plan, layout, trainer, root, new_files, links, counts)
+    published = [name for name in (*_TRAINER_FOLDERS, report.config_path.name, MANIFEST_NAME)
+                 if (gen / name).exists()]
+    old_config = old.get("config") if old else None
+    stale = [*_TRAINER_FOLDERS, *([old_config] if old_config and _inside(out_dir, old_config)
+                                  and "/" not in old_config else [])]
+    try:
+        generations.switch(out_dir, gen, published, stale)  # the one step the trainer sees
+    except generations.FolderError as exc:
+        raise ExportError(str(exc)) from None
+    report.done = len(new_files)
 
-    # 4. Recount from the files as written (a damaged source may have given fewer frames).
+
+def _recount(plan: DatasetPlan, layout: ExportLayout, report: ExportReport,
+             members: dict[str, Any], states: dict[str, _FileState], clips: list[ClipExport],
+             live: set[str], trigger: str, trainer: str) -> PlanCount:
+    """Phase 4: count again from the files as written (a damaged source may give fewer)."""
     frames = {key: state.frames for key, state in states.items()}
     for item in clips:
         written = frames.get(item.key)
@@ -377,14 +437,13 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
     # the files left out (no caption) are named by the warnings of the dry run
     counts.warnings.extend(w for w in report.counts.warnings
                            if w.code == "no_caption" and w not in counts.warnings)
-    counts.warnings.extend(_foreign_files(gen, layout, kept_paths))
-    report.counts = counts
-    report.warnings = [ItemFailure(w.item or w.section or "", w.message)
-                       for w in counts.all_warnings()]
-    report.config, report.config_text, report.sections_in_config = (config, config_text,
-                                                                    sections)
+    return counts
+
+
+def _write_manifest(gen: Path, report: ExportReport, plan: DatasetPlan, layout: ExportLayout,
+                    trainer: str, root: str | None, new_files: dict[str, Any],
+                    links: list[str], counts: PlanCount) -> None:
     assert report.config_path is not None
-    write_text_atomic(gen / report.config_path.name, config_text)
     manifest = {
         "curator_export": MANIFEST_VERSION,
         "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -401,20 +460,8 @@ def _export_locked(catalog: CatalogLike, plan: DatasetPlan, layout: ExportLayout
         "links": sorted(set(links)),
         "counts": counts.to_json(),
     }
-    report.manifest_path = out_dir / MANIFEST_NAME
     write_text_atomic(gen / MANIFEST_NAME, json.dumps(manifest, indent=1, ensure_ascii=False,
                                                       default=str))
-    published = [name for name in (*_TRAINER_FOLDERS, report.config_path.name, MANIFEST_NAME)
-                 if (gen / name).exists()]
-    old_config = old.get("config") if old else None
-    stale = [*_TRAINER_FOLDERS, *([old_config] if old_config and _inside(out_dir, old_config)
-                                  and "/" not in old_config else [])]
-    try:
-        generations.switch(out_dir, gen, published, stale)  # the one step the trainer sees
-    except generations.FolderError as exc:
-        raise ExportError(str(exc)) from None
-    report.done = len(new_files)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _assemble(gen: Path, layout: ExportLayout, items: list[ClipExport | ImageExport],

@@ -26,6 +26,8 @@ from typing import Any
 
 import tomli_w
 
+from curator.core.trainers import Trainer
+
 from .profile import TrainingProfile, escape_controls, is_i2v, needs_clip
 
 STEP_NAMES = ("cache-latents", "cache-text", "train")
@@ -178,6 +180,13 @@ def logging_dir(profile: TrainingProfile) -> str:
 def train_args(profile: TrainingProfile) -> list[str]:
     """The options of `wan_train_network.py` (TRAINERS.md §2.4, shaped like the §2.6 example)."""
     p = profile
+    return [*_model_args(p), *_network_args(p), *_optimizer_args(p), *_timestep_args(p),
+            *_loop_args(p), *_output_args(p), *_sampling_args(p), *_logging_args(p),
+            *p.extra_train_args]
+
+
+def _model_args(p: TrainingProfile) -> list[str]:
+    """The model files, attention, precision and memory."""
     a: list[str] = ["--task", p.task, "--dit", p.dit]
     if p.dit_high_noise:
         a += ["--dit_high_noise", p.dit_high_noise]
@@ -204,15 +213,23 @@ def train_args(profile: TrainingProfile) -> list[str]:
         a.append("--gradient_checkpointing")
     if p.vae_cache_cpu:
         a.append("--vae_cache_cpu")
+    return a
 
-    a += ["--network_module", p.network_module, "--network_dim", _num(p.network_dim),
-          "--network_alpha", _num(p.network_alpha)]
+
+def _network_args(p: TrainingProfile) -> list[str]:
+    """The LoRA network."""
+    a: list[str] = ["--network_module", p.network_module, "--network_dim", _num(p.network_dim),
+                   "--network_alpha", _num(p.network_alpha)]
     if p.network_args:
         a += ["--network_args", *p.network_args]
     if p.network_weights:
         a += ["--network_weights", p.network_weights]
+    return a
 
-    a += ["--optimizer_type", p.optimizer_type]
+
+def _optimizer_args(p: TrainingProfile) -> list[str]:
+    """The optimizer and learning rate."""
+    a: list[str] = ["--optimizer_type", p.optimizer_type]
     if p.optimizer_args:
         a += ["--optimizer_args", *p.optimizer_args]
     a += ["--learning_rate", _num(p.learning_rate), "--lr_scheduler", p.lr_scheduler]
@@ -220,9 +237,13 @@ def train_args(profile: TrainingProfile) -> list[str]:
         a += ["--lr_warmup_steps", _num(p.lr_warmup_steps)]
     if p.max_grad_norm is not None:
         a += ["--max_grad_norm", _num(p.max_grad_norm)]
+    return a
 
-    a += ["--timestep_sampling", p.timestep_sampling,
-          "--discrete_flow_shift", _num(p.discrete_flow_shift)]
+
+def _timestep_args(p: TrainingProfile) -> list[str]:
+    """Timestep sampling (§0.10)."""
+    a: list[str] = ["--timestep_sampling", p.timestep_sampling,
+                   "--discrete_flow_shift", _num(p.discrete_flow_shift)]
     if p.min_timestep is not None:
         a += ["--min_timestep", _num(p.min_timestep)]
     if p.max_timestep is not None:
@@ -235,7 +256,12 @@ def train_args(profile: TrainingProfile) -> list[str]:
         boundary = p.timestep_boundary
         a += ["--timestep_boundary",
               str(int(boundary)) if float(boundary).is_integer() else str(boundary)]
+    return a
 
+
+def _loop_args(p: TrainingProfile) -> list[str]:
+    """How long it trains, and the data loader."""
+    a: list[str] = []
     if p.max_train_epochs is not None:
         a += ["--max_train_epochs", _num(p.max_train_epochs)]
     if p.max_train_steps is not None:
@@ -247,8 +273,12 @@ def train_args(profile: TrainingProfile) -> list[str]:
     a += ["--max_data_loader_n_workers", _num(p.max_data_loader_n_workers)]
     if p.persistent_data_loader_workers:
         a.append("--persistent_data_loader_workers")
+    return a
 
-    a += ["--output_dir", p.output_dir, "--output_name", p.effective_output_name]
+
+def _output_args(p: TrainingProfile) -> list[str]:
+    """Where and how often the LoRA is saved."""
+    a: list[str] = ["--output_dir", p.output_dir, "--output_name", p.effective_output_name]
     if p.save_every_n_epochs is not None:
         a += ["--save_every_n_epochs", _num(p.save_every_n_epochs)]
     if p.save_every_n_steps is not None:
@@ -260,7 +290,12 @@ def train_args(profile: TrainingProfile) -> list[str]:
         a.append("--save_state")
     if p.resume:
         a += ["--resume", p.resume]
+    return a
 
+
+def _sampling_args(p: TrainingProfile) -> list[str]:
+    """Sample prompts and their cadence."""
+    a: list[str] = []
     if p.sample_prompts:
         a += ["--sample_prompts", p.sample_prompts]
         if p.sample_every_n_epochs is not None:
@@ -269,12 +304,17 @@ def train_args(profile: TrainingProfile) -> list[str]:
             a += ["--sample_every_n_steps", _num(p.sample_every_n_steps)]
         if p.sample_at_first:
             a.append("--sample_at_first")
+    return a
 
+
+def _logging_args(p: TrainingProfile) -> list[str]:
+    """TensorBoard (or another logger)."""
+    a: list[str] = []
     if p.log_with:
         a += ["--log_with", p.log_with, "--logging_dir", logging_dir(p)]
         if p.log_prefix:
             a += ["--log_prefix", p.log_prefix]
-    return a + list(p.extra_train_args)
+    return a
 
 
 def accelerate_prefix(profile: TrainingProfile, python: str | None = None) -> list[str]:
@@ -411,7 +451,7 @@ def build_steps(profile: TrainingProfile, steps: str | Iterable[str] = "all") ->
     names = expand_steps(steps)
     if profile.trainer == "diffusion-pipe":
         return _diffusion_pipe_steps(profile, names)
-    if profile.trainer != "musubi-tuner":
+    if profile.trainer != Trainer.MUSUBI:
         raise ValueError(f"unknown trainer {profile.trainer!r}; use musubi-tuner or "
                          f"diffusion-pipe")
     python = resolve_python(profile)

@@ -21,13 +21,14 @@ from typing import Any
 
 import tomli_w
 
+from curator.core.trainers import PROFILE_TRAINERS
 from curator.resources import resource_path
 
 PROFILE_DIR = "training"
 PRESET_DIR = ("presets", "training")
 DEFAULT_PRESET = "wan21-14b-style-24gb"
 
-TRAINERS = ("musubi-tuner", "diffusion-pipe")
+TRAINERS = PROFILE_TRAINERS
 
 # TRAINERS.md §2.4: the `--task` choices of wan_train_network.py (there is no ti2v-5B).
 WAN21_TASKS = ("t2v-14B", "t2v-1.3B", "i2v-14B", "t2i-14B", "flf2v-14B")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curator.core.trainers import Trainer
+
 from .profile import (
     ATTENTION_BACKENDS,
     LOG_WITH,
@@ -544,7 +546,7 @@ def _check_trainer_dir(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> 
     elif c.check_files and not Path(p.trainer_dir).is_dir():
         c.error("trainer_dir", f"the {p.trainer} folder {p.trainer_dir} does not exist; pass "
                                f"--trainer-dir with the folder you cloned", "missing")
-    elif c.check_files and p.trainer == "musubi-tuner":
+    elif c.check_files and p.trainer == Trainer.MUSUBI:
         for step in names:
             script = Path(musubi_script(p, step))
             if not script.is_file():
@@ -570,7 +572,7 @@ def _check_launchers(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> No
     elif not shutil.which(python):
         c.error("python", f"no '{python}' on PATH; pass --python with the trainer's venv "
                           f"python", "not_on_path")
-    if p.trainer == "musubi-tuner" and "train" in names and p.accelerate:
+    if p.trainer == Trainer.MUSUBI and "train" in names and p.accelerate:
         if not (shutil.which(p.accelerate) or os.access(p.accelerate, os.X_OK)):
             c.error("accelerate", f"the accelerate command {p.accelerate} is not found; leave "
                                   f"it empty to run `python -m accelerate.commands.launch`",

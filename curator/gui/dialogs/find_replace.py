@@ -46,6 +46,7 @@ from curator.core.caption_edit import (
 )
 from curator.core.catalog import Catalog
 from curator.core.jobs import CancelToken
+from curator.gui.workers import JobHandle, JobRunner
 
 PREVIEW_ROWS = 500  # rows listed; every change is applied
 SEARCH_DELAY_MS = 250
@@ -161,7 +162,7 @@ class FindReplaceDialog(QDialog):
 
     applied = Signal(object)
 
-    def __init__(self, catalog: Catalog, job_runner: object | None = None,
+    def __init__(self, catalog: Catalog, job_runner: JobRunner | None = None,
                  parent: QWidget | None = None, *, clip_ids: Sequence[int] = ()) -> None:
         super().__init__(parent)
         self.setObjectName("findReplaceDialog")
@@ -351,9 +352,8 @@ class FindReplaceDialog(QDialog):
             return
         find = self.find_edit.text()
         title = f"Replace “{find}” in {len(changes)} caption{'s' if len(changes) != 1 else ''}"
-        start = getattr(self.job_runner, "start", None)
-        if callable(start):
-            self._job = start("caption", title, apply_replacements,
+        if self.job_runner is not None:
+            self._job = self.job_runner.start("caption", title, apply_replacements,
                               on_finished=self._on_job_finished, catalog=self.catalog,
                               changes=changes)
             self.summary.setText("Replacing…")
@@ -361,9 +361,9 @@ class FindReplaceDialog(QDialog):
             return
         self._finish(apply_replacements(self.catalog, changes))
 
-    def _on_job_finished(self, handle: object) -> None:
+    def _on_job_finished(self, handle: JobHandle) -> None:
         self._job = None
-        report = getattr(handle, "report", None)
+        report = handle.report
         self._finish(report if isinstance(report, ReplaceReport) else ReplaceReport())
 
     def _finish(self, report: ReplaceReport) -> None:

@@ -60,12 +60,12 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def origin_text(row: Any) -> str:
+def origin_text(row: ClipRow | ImageRow) -> str:
     """Who wrote an item's current caption, in words."""
-    if not getattr(row, "caption", None):
+    if not row.caption:
         return "No caption yet"
-    origin = getattr(row, "caption_origin", None)
-    if origin in (None, "manual") or getattr(row, "caption_is_manual", False):
+    origin = row.caption_origin
+    if origin in (None, "manual") or row.caption_is_manual:
         return "Written by hand"
     return f"Written by {origin}"
 

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.catalog import Catalog, ImageRow
+from curator.core.catalog import CaptionRow, Catalog, ImageRow
 from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_crop import THUMB_SIZE, CropTool, PictureLoader
 
@@ -229,10 +229,9 @@ class ImagePanel(QWidget):
         self.crop_tool.show_image(image)
         self.caption_panel.show_item("image", image)
 
-    def _on_caption_saved(self, caption: object) -> None:
-        image_id = getattr(caption, "image_id", None)
-        if image_id is not None:
-            self.model.refresh(image_id)
+    def _on_caption_saved(self, caption: CaptionRow) -> None:
+        if caption.image_id is not None:
+            self.model.refresh(caption.image_id)
         self.caption_saved.emit(caption)
 
 

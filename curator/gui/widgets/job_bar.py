@@ -3,13 +3,13 @@ stat cards, and the base class that owns the catalog and job runner."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
 from curator.core.catalog import Catalog
 from curator.gui.theme import MUTED_COLOR
-from curator.gui.workers import JobRunner
+from curator.gui.workers import JobHandle, JobRunner
 
 
 def set_bar_state(bar: QProgressBar, state: str) -> None:
@@ -100,3 +100,33 @@ class JobTab(QWidget):
     def shutdown_runner(self) -> None:
         if self._owns_runner:
             self.runner.shutdown()
+
+    def scrolled_page(self, body_name: str, minimum: QSize, area_name: str = "") -> QVBoxLayout:
+        """The tab as one scrolled page, so a short dock scrolls instead of crushing it.
+
+        Returns:
+            The page's layout (margins and spacing the tabs share); the area is `page_area`.
+        """
+        frame = QVBoxLayout(self)
+        frame.setContentsMargins(0, 0, 0, 0)
+        self.page_area = QScrollArea()
+        if area_name:
+            self.page_area.setObjectName(area_name)
+        self.page_area.setWidgetResizable(True)
+        self.page_area.setFrameShape(QFrame.Shape.NoFrame)
+        frame.addWidget(self.page_area)
+        page = QWidget()
+        page.setObjectName(body_name)
+        page.setMinimumSize(minimum)
+        self.page_area.setWidget(page)
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(6)
+        return outer
+
+    def cancel_handle(self, handle: JobHandle | None) -> bool:
+        """Ask the runner to cancel `handle`; False when there is nothing running."""
+        if handle is None:
+            return False
+        self.runner.cancel(handle)
+        return True

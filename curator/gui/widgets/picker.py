@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox
 
-from curator.core.export.plan import TRAINERS
+from curator.core.trainers import Trainer
 
-TRAINER_LABELS = {"musubi": "musubi-tuner", "diffusion-pipe": "diffusion-pipe"}
+TRAINER_LABELS = {t.plan_id: t.label for t in Trainer}
 
 
 def trainer_combo() -> QComboBox:
     """The trainers an export is written for, labelled as their projects name themselves."""
     combo = QComboBox()
     combo.setObjectName("trainerCombo")
-    for trainer in TRAINERS:
-        combo.addItem(TRAINER_LABELS.get(trainer, trainer), trainer)
+    for trainer in Trainer:
+        combo.addItem(trainer.label, trainer.plan_id)
     return combo

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.captioning import CaptionReport, CaptionResult
 from curator.core.captioning.openai_backend import DEFAULT_URL
-from curator.core.captioning.request import caption_job
+from curator.core.captioning.request import CaptionSelection, caption_job
 from curator.gui.tabs.caption.form import (
     _card,
     _combo,
@@ -147,13 +147,8 @@ class CaptionRun:
         return self.live
 
     def _selected_clip_ids(self) -> list[int]:
-        provider = self.selection_provider
-        widget = self.parentWidget()
-        # The window's browser, found up the parents (window() would stop at a floating dock).
-        while provider is None and widget is not None:
-            provider = getattr(getattr(widget, "browser", None), "selected_ids", None)
-            widget = widget.parentWidget()
-        return list(provider()) if callable(provider) else []
+        provider = self.selection_provider  # the window hands in its browser's selection
+        return list(provider()) if provider is not None else []
 
     def _raise_own_dock(self) -> None:
         """Keep this tab in front: the window raises the Jobs tab whenever a job starts."""
@@ -194,16 +189,18 @@ class CaptionRun:
                             video_mode=_combo_value(self.video_mode_combo))
             batch_size = None  # the server's: its requests in flight
         items = _combo_value(self.items_combo)
-        clip_ids = None
-        if items == "selected":
+        status = _combo_value(self.status_combo)
+        selection = CaptionSelection(status, items)
+        if items == "selected":  # the browser's clips: the same rule as `caption --ids`
             clip_ids = self._selected_clip_ids()
             if not clip_ids:
                 return {}, "No clips are selected in the browser"
+            selection = CaptionSelection(status, "clips", tuple(clip_ids))
         only_missing = self.only_missing()
         fps = self.fps_spin.value()
         values = {
             "backend": backend, "backend_settings": settings,
-            "status": _combo_value(self.status_combo), "items": items, "clip_ids": clip_ids,
+            "selection": selection,
             "prompts": {k: v for k, v in self.prompt_texts().items() if v},
             "trigger": self.trigger_edit.text().strip(),
             "sampling": {"fps": fps if fps > 0 else None,
@@ -234,9 +231,10 @@ class CaptionRun:
         name = Path(values["backend_settings"]["model"]).name or values["backend_settings"]["model"]
         self.status_label.setText(f"Loading {name}…" if values["backend"] == "transformers"
                                   else f"Connecting to {values['backend_settings']['url']}…")
-        what = dict(ITEM_CHOICES)[values["items"]].lower()
-        if values["items"] == "selected":
-            what = f"{len(values['clip_ids'])} selected clip(s)"
+        selection: CaptionSelection = values["selection"]
+        what = dict(ITEM_CHOICES)[selection.items].lower()
+        if selection.clip_ids is not None:
+            what = f"{len(selection.clip_ids)} selected clip(s)"
         self.handle = self.runner.start(
             "caption", f"Caption {what} with {name}", caption_job,
             on_finished=self._on_finished, catalog=self.catalog,
@@ -249,9 +247,8 @@ class CaptionRun:
 
     def cancel(self) -> None:
         """Stop after the item in flight; everything captioned so far is saved."""
-        if self.handle is None:
+        if not self.cancel_handle(self.handle):
             return
-        self.runner.cancel(self.handle)
         self.status_label.setText("Cancelling after the item in flight…")
         set_bar_state(self.progress_bar, "cancelled")
         self._update_buttons()

@@ -159,7 +159,7 @@ class CaptionSettings:
 
     def _fill_model_list(self) -> None:
         roots = [REPO_MODELS_DIR]
-        if self.project is not None and getattr(self.project, "root", None) is not None:
+        if self.project is not None:
             roots.insert(0, Path(self.project.root) / "models")
         text = self.model_combo.currentText()
         self.model_combo.blockSignals(True)

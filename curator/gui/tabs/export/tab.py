@@ -13,16 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QScrollArea,
     QSizePolicy,
     QTableWidgetItem,
     QTabWidget,
@@ -39,7 +37,7 @@ from curator.core.export import (
     export_dataset,
     load_preset,
 )
-from curator.core.export.live_count import CountRequest, CountResult, count_export
+from curator.core.export.live_count import CountResult, ExportRequest, count_export
 from curator.core.export.plan_edit import COLUMNS, cell_change, edit_section
 from curator.core.project import Project
 from curator.gui.latest import LatestRun
@@ -123,25 +121,14 @@ class ExportPanel(PlanEditing, JobTab):
     # --- building ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        frame = QVBoxLayout(self)
-        frame.setContentsMargins(0, 0, 0, 0)
-        self.page_area = QScrollArea()
-        self.page_area.setWidgetResizable(True)
-        self.page_area.setFrameShape(QFrame.Shape.NoFrame)
-        frame.addWidget(self.page_area)
-        page = QWidget()
-        page.setObjectName("exportPageBody")
-        page.setMinimumSize(960, 480)
-        self.page_area.setWidget(page)
-        outer = QVBoxLayout(page)
-        outer.setContentsMargins(8, 6, 8, 6)
-        outer.setSpacing(6)
+        outer = self.scrolled_page("exportPageBody", QSize(960, 480))
         outer.addLayout(self._build_plan_bar())
         outer.addLayout(self._build_output_bar())
         self.result_box = ResultBox()
-        for name in ("progress_bar", "banner", "config_edit", "copy_button", "open_button",
-                     "result_row", "train_hint"):
-            setattr(self, name, getattr(self.result_box, name))
+        box = self.result_box
+        self.progress_bar, self.banner, self.train_hint = box.progress_bar, box.banner, box.train_hint
+        self.config_edit, self.result_row = box.config_edit, box.result_row
+        self.copy_button, self.open_button = box.copy_button, box.open_button
         self.copy_button.clicked.connect(self.copy_config_path)
         self.open_button.clicked.connect(self.open_export_folder)
         outer.addWidget(self.result_box)
@@ -340,8 +327,8 @@ class ExportPanel(PlanEditing, JobTab):
             self.out_edit.setText(folder)
             self.schedule_recount()
 
-    def request(self) -> CountRequest:
-        return CountRequest(self.plan, self.trainer, self.out_dir(), self.training_root())
+    def request(self) -> ExportRequest:
+        return ExportRequest(self.plan, self.trainer, self.out_dir(), self.training_root())
 
     def schedule_recount(self) -> None:
         """Count again a moment after the last change (edits come in bursts)."""
@@ -495,9 +482,8 @@ class ExportPanel(PlanEditing, JobTab):
 
     def cancel_export(self) -> None:
         """Stop the export; what was already transcoded is kept for the next run."""
-        if self.handle is None:
+        if not self.cancel_handle(self.handle):
             return
-        self.runner.cancel(self.handle)
         self.progress_bar.setFormat("Cancelling…")
         set_bar_state(self.progress_bar, "cancelled")
         self._update_buttons()

@@ -148,9 +148,8 @@ class RunPage:
 
     def cancel(self) -> None:
         """Stop the run: SIGINT to the trainer's process group, SIGTERM if it lingers."""
-        if self.handle is None:
+        if not self.cancel_handle(self.handle):
             return
-        self.runner.cancel(self.handle)
         self.run_title.setText(f"Cancelling: SIGINT sent to the trainer; SIGTERM in "
                                f"{self.grace_s:g} s if it has not stopped")
         set_bar_state(self.progress_bar, "cancelled")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -130,20 +130,7 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
 
     def _build(self) -> None:
         # In a short dock the whole tab scrolls instead of crushing the plot and the log.
-        frame = QVBoxLayout(self)
-        frame.setContentsMargins(0, 0, 0, 0)
-        self.page_area = QScrollArea()
-        self.page_area.setObjectName("trainPage")
-        self.page_area.setWidgetResizable(True)
-        self.page_area.setFrameShape(QFrame.Shape.NoFrame)
-        frame.addWidget(self.page_area)
-        page = QWidget()
-        page.setObjectName("trainPageBody")
-        page.setMinimumSize(940, 470)
-        self.page_area.setWidget(page)
-        outer = QVBoxLayout(page)
-        outer.setContentsMargins(8, 6, 8, 6)
-        outer.setSpacing(6)
+        outer = self.scrolled_page("trainPageBody", QSize(940, 470), "trainPage")
 
         outer.addLayout(self._build_profile_bar())
 
