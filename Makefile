@@ -1,6 +1,6 @@
 # make run: set up .venv if needed, then open Curator on the embedded SQLite demo project.
 # make test: same set-up, then ruff, the import contracts, the core and CLI tests with Qt
-# blocked (they must not need it), and the whole test suite (what CI runs through .ci/run).
+# blocked (they must not need it), then the GUI tests (what CI runs through .ci/run).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -29,10 +29,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check curator tests bench main.py
 	$(VENV)/bin/lint-imports
 
+# The core and CLI tests run once, with Qt blocked; the rest (the GUI) runs after them.
 test: lint
 	$(PY) -m pytest -q -p no:cacheprovider -p tests.no_qt -p no:pytest-qt \
 		-W ignore::pytest.PytestConfigWarning tests/core tests/cli
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider \
+		--ignore=tests/core --ignore=tests/cli
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(PY) $$script || exit 1; done

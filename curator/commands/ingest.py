@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from curator.commands import add_workers_option
+from curator.core.analysis import make_frame_analyzer
 from curator.core.ingest import SCENES_MODES, ingest_paths
 
 
@@ -34,23 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _analyzer_factory():
-    try:
-        from curator.core.analysis import make_frame_analyzer
-    except ImportError:
-        return None
-    return make_frame_analyzer
-
-
 def run(args: argparse.Namespace, ctx) -> int:
     if args.min_scene_frames is not None and args.min_scene_frames < 1:
         ctx.say("error: --min-scene-frames must be at least 1")
         return 2
-    factory = None
-    if args.analyze:
-        factory = _analyzer_factory()
-        if factory is None:
-            ctx.say("warning: the analysis engine is not available; ingesting without --analyze")
+    factory = make_frame_analyzer if args.analyze else None
     report = ingest_paths(ctx.catalog, args.paths, thumbs_dir=ctx.project.thumbs_dir,
                           scenes=args.scenes, min_scene_frames=args.min_scene_frames,
                           progress=ctx.progress, analyzer_factory=factory,

@@ -15,7 +15,7 @@ from curator.cli import main
 from curator.core.caption_edit import find_replacements
 from curator.core.captioning import clean_caption
 from curator.core.catalog import Catalog
-from curator.core.trigger import missing_trigger, starts_with_trigger, with_trigger
+from curator.core.trigger import starts_with_trigger, with_trigger
 from tests.conftest import REPO_ROOT
 from tests.export_fixtures import add_image, add_source, write_clip
 
@@ -103,27 +103,3 @@ def test_export_refuses_captions_without_the_trigger_naming_each(root, tmp_path,
     allowed = cli(root, "export", str(out), "--allow-missing-trigger")
     assert allowed.returncode == 0, allowed.stderr
     assert (out / "musubi_dataset.toml").is_file()
-
-
-def test_the_window_adds_the_trigger_to_every_caption_missing_it(qtbot, root, tmp_path):
-    from curator.gui.panels.trigger_fix import TriggerFixBar
-
-    catalog = Catalog.for_project(root)
-    try:
-        add_source(catalog, write_clip(tmp_path / "b.mp4", 30, size=(64, 36), seed=5),
-                   caption="ohwx style a dog")
-        add_image(catalog, tmp_path / "still.png", caption="a still")
-        bar = TriggerFixBar(catalog)
-        qtbot.addWidget(bar)
-        qtbot.waitUntil(lambda: bar.button.text() == "Add the trigger to 2 captions",
-                        timeout=5000)
-        with qtbot.waitSignal(bar.fixed, timeout=5000) as fixed:
-            bar.button.click()
-        assert fixed.args == [2]
-        qtbot.waitUntil(lambda: not bar.isVisibleTo(None) and not bar.missing, timeout=5000)
-        assert missing_trigger(catalog) == []
-        assert [c.caption for c in catalog.list_clips()][1] == "OHWX style a dog"
-        assert catalog.list_images()[0].caption == "OHWX style a still"
-        bar.wait()
-    finally:
-        catalog.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curator.core.export.writer import MANIFEST_NAME, read_manifest
 from curator.core.trainers import Trainer
 
 from .profile import (
@@ -158,10 +159,6 @@ def export_counts(path: Path) -> dict[str, Any] | None:
     (`total_items`, `total_batches`, `steps_per_epoch`, per section). Returns None for a config
     Curator did not write, or one edited by hand after the export (its counts may be stale).
     """
-    try:
-        from curator.core.export.writer import MANIFEST_NAME, read_manifest
-    except ImportError:
-        return None
     path = Path(path)
     manifest = read_manifest(path.parent)
     counts = manifest.get("counts")

@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,6 +46,7 @@ from curator.core.caption_edit import (
 )
 from curator.core.catalog import Catalog
 from curator.core.jobs import CancelToken
+from curator.gui.latest import LatestRun
 from curator.gui.workers import JobHandle, JobRunner
 
 PREVIEW_ROWS = 500  # rows listed; every change is applied
@@ -124,27 +125,16 @@ class RichTextDelegate(QStyledItemDelegate):
         return QSize(size.width(), max(size.height(), option.fontMetrics.height() + 8))
 
 
-class _SearchRelay(QObject):
-    done = Signal(int, object, str)  # generation, list[CaptionChange], error ("" when none)
-
-
-class _SearchTask(QRunnable):
-    def __init__(self, relay: _SearchRelay, generation: int, catalog: Catalog,
-                 kwargs: dict[str, object], cancel: CancelToken) -> None:
-        super().__init__()
-        self._relay, self._generation, self._catalog = relay, generation, catalog
-        self._kwargs, self._cancel = kwargs, cancel
-
-    def run(self) -> None:
-        try:
-            changes = find_replacements(self._catalog, cancel=self._cancel, **self._kwargs)
-        except CaptionEditError as exc:
-            self._relay.done.emit(self._generation, [], str(exc))
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a crash
-            self._relay.done.emit(self._generation, [], f"{type(exc).__name__}: {exc}")
-        else:
-            if not self._cancel.cancelled:
-                self._relay.done.emit(self._generation, changes, "")
+def _search(catalog: Catalog, generation: int, kwargs: dict[str, object],
+            cancel: CancelToken) -> tuple[int, list[CaptionChange], str, bool]:
+    """One preview search (off the GUI thread): (generation, changes, error, cancelled)."""
+    try:
+        changes = find_replacements(catalog, cancel=cancel, **kwargs)
+    except CaptionEditError as exc:
+        return generation, [], str(exc), cancel.cancelled
+    except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a crash
+        return generation, [], f"{type(exc).__name__}: {exc}", cancel.cancelled
+    return generation, changes, "", cancel.cancelled
 
 
 class FindReplaceDialog(QDialog):
@@ -177,10 +167,8 @@ class FindReplaceDialog(QDialog):
         self._searching = False
         self._job = None
         self._last_note = ""
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _SearchRelay()
-        self._relay.done.connect(self._on_found)
+        self._searches = LatestRun("caption-search", self)  # the newest search wins
+        self._searches.finished.connect(self._on_found)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -290,14 +278,16 @@ class FindReplaceDialog(QDialog):
         self._searching = True
         self.summary.setText("Searching…")
         self._update_buttons()
-        self._pool.start(_SearchTask(self._relay, self._generation, self.catalog,
-                                     self.search_arguments(), self._cancel))
+        catalog, generation = self.catalog, self._generation
+        kwargs, cancel = self.search_arguments(), self._cancel
+        self._searches.submit(lambda: _search(catalog, generation, kwargs, cancel))
 
     def is_searching(self) -> bool:
         return self._searching or self._timer.isActive()
 
-    def _on_found(self, generation: int, changes: list[CaptionChange], error: str) -> None:
-        if generation != self._generation:
+    def _on_found(self, found: tuple[int, list[CaptionChange], str, bool]) -> None:
+        generation, changes, error, cancelled = found
+        if generation != self._generation or cancelled:
             return
         self._searching = False
         self._show(changes, error)
@@ -378,9 +368,9 @@ class FindReplaceDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._cancel.cancel()
-        self._pool.waitForDone()
+        self._searches.shutdown()
         super().done(result)
 
     def shutdown(self) -> None:
         self._cancel.cancel()
-        self._pool.waitForDone()
+        self._searches.shutdown()
