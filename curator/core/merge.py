@@ -20,7 +20,7 @@ changed the merged clip's range since, nothing is done and `MergeConflict` says 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -54,7 +54,7 @@ _STATE = ("decision", "reason", "decided_by", "decided_at", "caption", "caption_
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _fill(clip: Clip, source: Source) -> None:

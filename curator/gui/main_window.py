@@ -36,6 +36,7 @@ from curator.core.catalog import CaptionRow, CatalogError, ClipRow
 from curator.core.catalog.queries import ClipListItem
 from curator.core.ingest import IngestReport, ingest_paths
 from curator.core.project import Project
+from curator.gui.clip_actions import ClipActions
 from curator.gui.dialogs.project_dialog import (
     choose_project_folder,
     recent_projects,
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self._close_box: QMessageBox | None = None
         self._close_confirmed = False
         self._shown_clip: ClipRow | None = None
+        self.clip_actions = ClipActions(self)  # safe keys, split and merge (undoable)
         self._build_actions()
         self._wire()
         self.status_label = QLabel()
@@ -194,7 +196,7 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.browser.current_clip_changed.connect(self._show_clip)
-        self.browser.decide_requested.connect(self.decide)
+        self.browser.decide_requested.connect(self.clip_actions.decide_ids)
         self.browser.reject_requested.connect(self.ask_reject_reason)
         self.model.counts_changed.connect(self._show_counts)
         self.model.caption_saved.connect(self._on_table_caption_saved)
@@ -386,18 +388,8 @@ class MainWindow(QMainWindow):
         self.split(clip.id, frame)
 
     def split(self, clip_id: int, at_frame: int) -> int | None:
-        """Split a clip at a source frame; the new clip (with the caption) is shown below it."""
-        try:
-            _kept, child = self.catalog.split_clip(clip_id, at_frame)
-        except CatalogError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            return None
-        # Splits are not on the undo stack: the new clip may be decided or captioned next.
-        self.model.refresh_clips([clip_id])
-        self.model.insert_clips_after(clip_id, [child])
-        self._reshow_if_current([clip_id])
-        self.statusBar().showMessage(f"Split at frame {at_frame}: new clip {child}", 4000)
-        return child
+        """Split a clip at a source frame (undoable); the new clip is shown below it."""
+        return self.clip_actions.split(clip_id, at_frame)
 
     def find_replace_dialog(self) -> None:
         """Find and replace across captions (the selection, or every clip and image)."""
