@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from curator.core.catalog import CatalogError
+from curator.core.catalog import CatalogError, DecisionChange
 from curator.core.merge import merge_clips
-from curator.gui.edit_commands import MergeCommand, SplitCommand
+from curator.gui.dialogs.rules_dialog import RulesDialog
+from curator.gui.edit_commands import AppliedDecisionsCommand, MergeCommand, SplitCommand
 
 if TYPE_CHECKING:
     from curator.gui.main_window import MainWindow
@@ -30,6 +31,7 @@ class ClipActions(QObject):
         super().__init__(window)
         self.window = window
         self.confirm_box: QMessageBox | None = None
+        self.rules_dialog: RulesDialog | None = None
 
     def _say(self, text: str, ms: int = 6000) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -136,3 +138,27 @@ class ClipActions(QObject):
         else:
             model.remove_clips([other])
         self.window._reshow_if_current([kept])
+
+    # --- rules ---------------------------------------------------------------------------
+
+    def open_rules(self) -> RulesDialog:
+        """The auto-decide rules dialog (one at a time); its apply is one undo step."""
+        if self.rules_dialog is not None:
+            self.rules_dialog.raise_()
+            return self.rules_dialog
+        dialog = RulesDialog(self.window.catalog, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(self._rules_applied)
+        dialog.clip_activated.connect(self.window.reveal_clip)
+        dialog.destroyed.connect(lambda _o=None: setattr(self, "rules_dialog", None))
+        self.rules_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _rules_applied(self, before: list[DecisionChange], after: list[DecisionChange],
+                       text: str) -> None:
+        self.window.undo_stack.push(AppliedDecisionsCommand(
+            self.window.catalog, text, before, after, self.window._on_decisions_changed,
+            self._say))
+        self.window._on_decisions_changed([c.id for c in after])
+        self._say(f"{text} (Ctrl+Z undoes it)", 6000)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand
 
-from curator.core.catalog import Catalog, CatalogError
+from curator.core.catalog import Catalog, CatalogError, DecisionChange
 from curator.core.merge import MergeRecord, merge_clips, split_record, unmerge
 
 #: (kept clip id, other clip id, the other now exists): the window repaints / inserts / removes.
@@ -88,3 +88,36 @@ class MergeCommand(QUndoCommand):
             return
         self._pair, self._undone = (self.record.kept_id, removed), True
         self._on_changed(self.record.kept_id, removed, True)
+
+
+class AppliedDecisionsCommand(QUndoCommand):
+    """Decisions already made (the rules' apply) as one undo step; undo and redo are swaps.
+
+    `Catalog.swap_decisions` is a compare-and-set: a clip another writer decided since keeps
+    that decision and `on_refused` says how many.
+    """
+
+    def __init__(self, catalog: Catalog, text: str, before: list[DecisionChange],
+                 after: list[DecisionChange], on_changed: Callable[[list[int]], None],
+                 on_refused: Callable[[str], None]) -> None:
+        super().__init__(text)
+        self._catalog, self._before, self._after = catalog, before, after
+        self._on_changed, self._on_refused = on_changed, on_refused
+        self._pushed = False
+
+    def redo(self) -> None:
+        if self._pushed:
+            self._swap(self._before, self._after, "redone")
+        self._pushed = True
+
+    def undo(self) -> None:
+        self._swap(self._after, self._before, "undone")
+
+    def _swap(self, expected: list[DecisionChange], wanted: list[DecisionChange],
+              verb: str) -> None:
+        swap = self._catalog.swap_decisions(expected, wanted)
+        self._on_changed([c.id for c in wanted])
+        if swap.conflicts:
+            n = len(swap.conflicts)
+            self._on_refused(f"{n} clip{' was' if n == 1 else 's were'} decided elsewhere since "
+                             f"(kept as they are now): not {verb}")

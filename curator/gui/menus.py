@@ -112,6 +112,8 @@ def _jobs_menu(window: MainWindow, jobs: QMenu) -> None:
                                        menu=jobs, tip="Motion, hidden cuts, duplicates")
     add_action(window, "Analyze &selected clips again",
                lambda: window.analyze(window.browser.selected_ids(), force=True), menu=jobs)
+    add_action(window, "&Rules: pre-decide pending clips…", window.clip_actions.open_rules,
+               menu=jobs, tip="The auto-decide rules, with what each would reject now")
     jobs.addSeparator()
     add_action(window, "Cancel &all jobs", window.jobs.cancel_all, menu=jobs)
 
