@@ -8,6 +8,7 @@ the count (rejecting asks through the reason picker, which names it too).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import QMessageBox
 
 from curator.core.catalog import CatalogError, DecisionChange
 from curator.core.merge import merge_clips
+from curator.gui.dialogs.ingest_dialog import IngestDialog
 from curator.gui.dialogs.rules_dialog import RulesDialog
 from curator.gui.edit_commands import AppliedDecisionsCommand, MergeCommand, SplitCommand
 
 if TYPE_CHECKING:
     from curator.gui.main_window import MainWindow
+    from curator.gui.workers import JobHandle
 
 VERBS = {"accepted": "Accept", "rejected": "Reject", "pending": "Move back to pending"}
 
@@ -32,6 +35,7 @@ class ClipActions(QObject):
         self.window = window
         self.confirm_box: QMessageBox | None = None
         self.rules_dialog: RulesDialog | None = None
+        self.ingest_box: IngestDialog | None = None
 
     def _say(self, text: str, ms: int = 6000) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -162,3 +166,40 @@ class ClipActions(QObject):
             self._say))
         self.window._on_decisions_changed([c.id for c in after])
         self._say(f"{text} (Ctrl+Z undoes it)", 6000)
+
+    # --- ingest --------------------------------------------------------------------------
+
+    def ingest_dialog(self) -> IngestDialog:
+        """Files or folders, scene mode, analyse now; the ingest starts when accepted."""
+        start = self.window.project.root.parent if self.window.project.root else Path.home()
+        dialog = IngestDialog(start, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def accepted() -> None:
+            request = dialog.request()
+            self.window.ingest(request.paths, scenes=request.scenes, analyse=request.analyse)
+
+        dialog.accepted.connect(accepted)
+        self.ingest_box = dialog
+        dialog.open()
+        return dialog
+
+    def show_sources_as_ingested(self, handle: JobHandle | None) -> None:
+        """Reload the browser each time the ingest job reports another file done."""
+        if handle is None:
+            return
+        runner, seen = self.window.jobs, [0]
+
+        def updated(changed: object) -> None:
+            if changed is not handle:
+                return
+            if not handle.running:
+                runner.job_updated.disconnect(updated)
+                return
+            done = handle.progress.done if handle.progress is not None else 0
+            if done > seen[0]:
+                seen[0] = done
+                self.window.browser.filters.set_sources(self.window.model.source_choices())
+                self.window.browser.reload()
+
+        runner.job_updated.connect(updated)

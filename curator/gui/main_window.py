@@ -22,7 +22,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -425,15 +424,18 @@ class MainWindow(QMainWindow):
         """Start a core job on a worker thread (see `JobRunner.start`)."""
         return self.jobs.start(kind, title, job, on_finished=on_finished, **kwargs)
 
-    def ingest(self, paths: list[Path]) -> JobHandle | None:
-        """Ingest files or folders as a job; the browser shows the new clips when it ends."""
+    def ingest(self, paths: list[Path], *, scenes: str = "auto",
+               analyse: bool = True) -> JobHandle | None:
+        """Ingest files or folders as a job; each source's clips show as soon as it is done."""
         names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
         # ingest_paths records its own job row in the catalog
-        return self.run_job("ingest", f"Ingest {names}", ingest_paths,
-                            on_finished=self._on_ingested, record_in_catalog=False,
-                            catalog=self.catalog, paths=list(paths),
-                            thumbs_dir=self.project.thumbs_dir,
-                            analyzer_factory=make_frame_analyzer)
+        handle = self.run_job("ingest", f"Ingest {names}", ingest_paths,
+                              on_finished=self._on_ingested, record_in_catalog=False,
+                              catalog=self.catalog, paths=list(paths),
+                              thumbs_dir=self.project.thumbs_dir, scenes=scenes,
+                              analyzer_factory=make_frame_analyzer if analyse else None)
+        self.clip_actions.show_sources_as_ingested(handle)
+        return handle
 
     def analyze(self, clip_ids: list[int] | None, *, force: bool = False) -> JobHandle | None:
         """Measure motion and hidden cuts as a job; the browser shows the scores when done."""
@@ -455,12 +457,7 @@ class MainWindow(QMainWindow):
             8000)
 
     def ingest_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Ingest videos", str(Path.home()),
-            "Videos and images (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.png *.jpg *.jpeg "
-            "*.webp);;All files (*)")
-        if files:
-            self.ingest([Path(f) for f in files])
+        self.clip_actions.ingest_dialog()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
