@@ -19,6 +19,7 @@ from curator.core.merge import merge_clips
 from curator.gui.dialogs.ingest_dialog import IngestDialog
 from curator.gui.dialogs.rules_dialog import RulesDialog
 from curator.gui.edit_commands import AppliedDecisionsCommand, MergeCommand, SplitCommand
+from curator.gui.panels.still_saver import StillSaver
 
 if TYPE_CHECKING:
     from curator.gui.main_window import MainWindow
@@ -36,6 +37,11 @@ class ClipActions(QObject):
         self.confirm_box: QMessageBox | None = None
         self.rules_dialog: RulesDialog | None = None
         self.ingest_box: IngestDialog | None = None
+        self.stills = StillSaver(window.catalog, window.project.stills_dir, window)
+        self.stills.saved.connect(self._on_still_saved)
+        self.stills.failed.connect(lambda text: self._say(text, 8000))
+        self.stills.button.clicked.connect(self.save_still)
+        self._place_still_button()
 
     def _say(self, text: str, ms: int = 6000) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -203,3 +209,31 @@ class ClipActions(QObject):
                 self.window.browser.reload()
 
         runner.job_updated.connect(updated)
+
+    # --- stills --------------------------------------------------------------------------
+
+    def _place_still_button(self) -> None:
+        # Beside the preview's Trainer view toggle, in its transport bar.
+        preview = self.window.preview
+        for i in range(preview.layout().count()):
+            bar = preview.layout().itemAt(i).layout()
+            if bar is not None and bar.indexOf(preview.trainer_button) >= 0:
+                bar.insertWidget(bar.indexOf(preview.trainer_button), self.stills.button)
+                return
+
+    def save_still(self) -> None:
+        """The preview's frame, full resolution, into Images (off the GUI thread)."""
+        clip, frame = self.window._shown_clip, self.window.playhead()
+        if clip is None or frame is None:
+            self._say("Show a clip in the preview first", 4000)
+            return
+        self._say(f"Saving frame {frame} as a still…", 3000)
+        self.stills.save(clip.id, frame)
+
+    def _on_still_saved(self, still: object) -> None:
+        w = self.window
+        w.image_panel.reload()
+        w._update_tab_titles()
+        verb = "Saved" if getattr(still, "created", True) else "Already saved"
+        self._say(f"{verb} still: image {still.image_id} ({still.width}×{still.height}) "
+                  "in the Images tab", 6000)

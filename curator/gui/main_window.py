@@ -522,6 +522,7 @@ class MainWindow(QMainWindow):
             self._ask_before_closing(question)
             return
         self.save_ui_state()
+        self.clip_actions.stills.shutdown()
         self.jobs.shutdown()
         self.preview.shutdown()
         self.caption_panel.shutdown()
