@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QGuiApplication,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -83,7 +84,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{project.root.name} — Curator")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
-        self.resize(DEFAULT_SIZE)
+        screen = QGuiApplication.primaryScreen()  # never larger than the screen it opens on
+        self.resize(DEFAULT_SIZE.boundedTo(screen.availableSize()) if screen else DEFAULT_SIZE)
         self.target_fps = float(self.catalog.settings().target_fps or 16.0)
 
         self.jobs = JobRunner(self.catalog, self)
@@ -97,6 +99,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.browser, "Clips")
         self.image_panel = ImagePanel(self.catalog)
+        # Its splitter's three minimums (list, crop, caption) held every tab 790 px wide, the
+        # window wider than a 1280-px screen; narrower, the splitter folds a side away instead.
+        self.image_panel.setMinimumWidth(1)
         self.tabs.addTab(self.image_panel, "Images")
         self.stats_view = StatsView(self.catalog, project.root)  # counts when first shown
         self.tabs.addTab(self.stats_view, "Stats")
@@ -501,9 +506,20 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        else:  # first start: share the screen by proportion once the real size is known
+            QTimer.singleShot(0, self.fit_docks_to_window)
         if isinstance(header, QByteArray):
             self.browser.table.horizontalHeader().restoreState(header)
         self.browser.show_view(view if view in ("grid", "table") else "grid")
+
+    def fit_docks_to_window(self) -> None:
+        """Dock sizes as shares of the window: on 1280×720 fixed pixel sizes left the preview
+        ~80 px tall under a 190-px Jobs strip; on 1920×1080 they left it small beside a grid."""
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.docks["preview"]], [int(w * 0.5)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["jobs"]], [max(110, int(h * 0.16))], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["preview"], self.docks["details"]],
+                         [int(h * 0.5), int(h * 0.3)], Qt.Orientation.Vertical)
 
     def save_ui_state(self) -> None:
         s = self.settings
