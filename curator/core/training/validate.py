@@ -614,7 +614,7 @@ def _check_launchers(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> No
     src = trainer_src(p.trainer_dir)
     checked, problem = cached_python_problem(python, src) if runs else (False, None)
     if checked and problem is not None and p.trainer == "musubi-tuner":
-        c.error("python", f"the Python {python} {problem}; install the trainer's requirements "
+        c.error("python", f"the Python '{python}' {problem}; install the trainer's requirements "
                           f"into it, or {fix}", "missing_modules")
     if p.trainer == "musubi-tuner" and "train" in names and p.accelerate:
         if not (shutil.which(p.accelerate) or os.access(p.accelerate, os.X_OK)):
