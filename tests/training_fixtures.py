@@ -101,7 +101,13 @@ def received_argv(trainer_dir: Path, step: str) -> dict:
 
 
 def make_models(root: Path) -> dict[str, Path]:
-    """Empty stand-ins named like the real files (validation only checks they exist)."""
+    """Tiny real model files named like the real ones: validation reads their headers
+    (a safetensors file written by the safetensors library, a .pth that is a pickle)."""
+    import pickle
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
     root.mkdir(parents=True, exist_ok=True)
     names = {"dit": "wan2.1_t2v_14B_bf16.safetensors", "vae": "wan_2.1_vae.safetensors",
              "t5": "models_t5_umt5-xxl-enc-bf16.pth",
@@ -111,7 +117,10 @@ def make_models(root: Path) -> dict[str, Path]:
     paths = {}
     for key, name in names.items():
         paths[key] = root / name
-        paths[key].write_bytes(b"")
+        if name.endswith(".safetensors"):
+            save_file({"weight": np.zeros((2, 2), dtype=np.float32)}, str(paths[key]))
+        else:
+            paths[key].write_bytes(pickle.dumps({"weight": [0.0, 0.0]}, protocol=2))
     return paths
 
 

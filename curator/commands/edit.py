@@ -1,6 +1,8 @@
-"""Hand edits from a terminal, the same the window does: captions, history, trim, split, crop.
+"""Hand edits from a terminal, the same the window does: captions, history, trim, split, merge,
+crop.
 
-`curator caption-set`, `caption-history`, `caption-restore`, `replace`, `trim`, `split`, `crop`.
+`curator caption-set`, `caption-history`, `caption-restore`, `replace`, `trim`, `split`,
+`merge`, `crop`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 from curator.core.caption_edit import apply_replacements, find_replacements
 from curator.core.export.crop import clip_crop
 from curator.core.media.thumbnails import ensure_clip_thumbnails
+from curator.core.merge import merge_clips
 from curator.core.trigger import with_trigger
 
 
@@ -55,6 +58,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("clip", type=int)
     p.add_argument("frame", type=int, help="the first source frame of the second part")
     p.set_defaults(func=run_split)
+
+    p = subparsers.add_parser("merge", help="merge two adjacent clips of one source",
+                              description="The earlier clip is extended over the later one; the "
+                                          "later clip's caption versions are kept on it as older "
+                                          "versions.")
+    p.add_argument("a", type=int, metavar="A")
+    p.add_argument("b", type=int, metavar="B")
+    p.set_defaults(func=run_merge)
 
     p = subparsers.add_parser(
         "crop", help="set an image's or a clip's crop, e.g. a 768x768 square",
@@ -145,6 +156,17 @@ def run_split(args: argparse.Namespace, ctx) -> int:
     for clip_id in (first, second):
         ensure_clip_thumbnails(ctx.project.thumbs_dir, ctx.catalog.get_clip(clip_id))
     ctx.say(f"clip {first} keeps the start; clip {second} starts at frame {args.frame}")
+    return 0
+
+
+def run_merge(args: argparse.Namespace, ctx) -> int:
+    record = merge_clips(ctx.catalog, args.a, args.b)
+    clip = ctx.catalog.get_clip(record.kept_id)
+    ensure_clip_thumbnails(ctx.project.thumbs_dir, clip)
+    moved = len(record.moved_caption_ids)
+    ctx.say(f"clip {clip.id}: [{clip.start_frame}, {clip.end_frame}) {clip.frames} frames; "
+            f"clip {record.removed_id} merged into it"
+            + (f" ({moved} caption version(s) kept as older versions)" if moved else ""))
     return 0
 
 

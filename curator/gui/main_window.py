@@ -18,11 +18,11 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QGuiApplication,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -36,6 +36,7 @@ from curator.core.catalog import CaptionRow, CatalogError, ClipRow
 from curator.core.catalog.queries import ClipListItem
 from curator.core.ingest import IngestReport, ingest_paths
 from curator.core.project import Project
+from curator.gui.clip_actions import ClipActions
 from curator.gui.dialogs.project_dialog import (
     choose_project_folder,
     recent_projects,
@@ -83,7 +84,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{project.root.name} — Curator")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
-        self.resize(DEFAULT_SIZE)
+        screen = QGuiApplication.primaryScreen()  # never larger than the screen it opens on
+        self.resize(DEFAULT_SIZE.boundedTo(screen.availableSize()) if screen else DEFAULT_SIZE)
         self.target_fps = float(self.catalog.settings().target_fps or 16.0)
 
         self.jobs = JobRunner(self.catalog, self)
@@ -97,6 +99,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.browser, "Clips")
         self.image_panel = ImagePanel(self.catalog)
+        # Its splitter's three minimums (list, crop, caption) held every tab 790 px wide, the
+        # window wider than a 1280-px screen; narrower, the splitter folds a side away instead.
+        self.image_panel.setMinimumWidth(1)
         self.tabs.addTab(self.image_panel, "Images")
         self.stats_view = StatsView(self.catalog, project.root)  # counts when first shown
         self.tabs.addTab(self.stats_view, "Stats")
@@ -136,6 +141,7 @@ class MainWindow(QMainWindow):
         self._close_box: QMessageBox | None = None
         self._close_confirmed = False
         self._shown_clip: ClipRow | None = None
+        self.clip_actions = ClipActions(self)  # safe keys, split and merge (undoable)
         self._build_actions()
         self._wire()
         self.status_label = QLabel()
@@ -197,7 +203,7 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.browser.current_clip_changed.connect(self._show_clip)
-        self.browser.decide_requested.connect(self.decide)
+        self.browser.decide_requested.connect(self.clip_actions.decide_ids)
         self.browser.reject_requested.connect(self.ask_reject_reason)
         self.model.counts_changed.connect(self._show_counts)
         self.model.caption_saved.connect(self._on_table_caption_saved)
@@ -389,18 +395,8 @@ class MainWindow(QMainWindow):
         self.split(clip.id, frame)
 
     def split(self, clip_id: int, at_frame: int) -> int | None:
-        """Split a clip at a source frame; the new clip (with the caption) is shown below it."""
-        try:
-            _kept, child = self.catalog.split_clip(clip_id, at_frame)
-        except CatalogError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            return None
-        # Splits are not on the undo stack: the new clip may be decided or captioned next.
-        self.model.refresh_clips([clip_id])
-        self.model.insert_clips_after(clip_id, [child])
-        self._reshow_if_current([clip_id])
-        self.statusBar().showMessage(f"Split at frame {at_frame}: new clip {child}", 4000)
-        return child
+        """Split a clip at a source frame (undoable); the new clip is shown below it."""
+        return self.clip_actions.split(clip_id, at_frame)
 
     def find_replace_dialog(self) -> None:
         """Find and replace across captions (the selection, or every clip and image)."""
@@ -436,15 +432,18 @@ class MainWindow(QMainWindow):
         """Start a core job on a worker thread (see `JobRunner.start`)."""
         return self.jobs.start(kind, title, job, on_finished=on_finished, **kwargs)
 
-    def ingest(self, paths: list[Path]) -> JobHandle | None:
-        """Ingest files or folders as a job; the browser shows the new clips when it ends."""
+    def ingest(self, paths: list[Path], *, scenes: str = "auto",
+               analyse: bool = True) -> JobHandle | None:
+        """Ingest files or folders as a job; each source's clips show as soon as it is done."""
         names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
         # ingest_paths records its own job row in the catalog
-        return self.run_job("ingest", f"Ingest {names}", ingest_paths,
-                            on_finished=self._on_ingested, record_in_catalog=False,
-                            catalog=self.catalog, paths=list(paths),
-                            thumbs_dir=self.project.thumbs_dir,
-                            analyzer_factory=make_frame_analyzer)
+        handle = self.run_job("ingest", f"Ingest {names}", ingest_paths,
+                              on_finished=self._on_ingested, record_in_catalog=False,
+                              catalog=self.catalog, paths=list(paths),
+                              thumbs_dir=self.project.thumbs_dir, scenes=scenes,
+                              analyzer_factory=make_frame_analyzer if analyse else None)
+        self.clip_actions.show_sources_as_ingested(handle)
+        return handle
 
     def analyze(self, clip_ids: list[int] | None, *, force: bool = False) -> JobHandle | None:
         """Measure motion and hidden cuts as a job; the browser shows the scores when done."""
@@ -466,12 +465,7 @@ class MainWindow(QMainWindow):
             8000)
 
     def ingest_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Ingest videos", str(Path.home()),
-            "Videos and images (*.mp4 *.mkv *.mov *.avi *.webm *.m4v *.png *.jpg *.jpeg "
-            "*.webp);;All files (*)")
-        if files:
-            self.ingest([Path(f) for f in files])
+        self.clip_actions.ingest_dialog()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -515,9 +509,20 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        else:  # first start: share the screen by proportion once the real size is known
+            QTimer.singleShot(0, self.fit_docks_to_window)
         if isinstance(header, QByteArray):
             self.browser.table.horizontalHeader().restoreState(header)
         self.browser.show_view(view if view in ("grid", "table") else "grid")
+
+    def fit_docks_to_window(self) -> None:
+        """Dock sizes as shares of the window: on 1280×720 fixed pixel sizes left the preview
+        ~80 px tall under a 190-px Jobs strip; on 1920×1080 they left it small beside a grid."""
+        w, h = self.width(), self.height()
+        self.resizeDocks([self.docks["preview"]], [int(w * 0.5)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["jobs"]], [max(110, int(h * 0.16))], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["preview"], self.docks["details"]],
+                         [int(h * 0.5), int(h * 0.3)], Qt.Orientation.Vertical)
 
     def save_ui_state(self) -> None:
         s = self.settings
@@ -536,6 +541,7 @@ class MainWindow(QMainWindow):
             self._ask_before_closing(question)
             return
         self.save_ui_state()
+        self.clip_actions.stills.shutdown()
         self.jobs.shutdown()
         self.preview.shutdown()
         self.caption_panel.shutdown()

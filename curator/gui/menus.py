@@ -72,12 +72,21 @@ def _edit_menu(window: MainWindow, edit: QMenu) -> None:
 
 
 def _clip_menu(window: MainWindow, clip: QMenu) -> None:
-    window.accept_action = add_action(window, "&Accept",
-                                      lambda: window.decide_selected("accepted"), "A", menu=clip)
-    window.reject_action = add_action(window, "&Reject…", window.reject_selected, "R", menu=clip)
+    # A single letter acts on the current clip; Shift and the letter on the selection (asked).
+    acts = window.clip_actions
+    window.accept_action = add_action(window, "&Accept", lambda: acts.decide_current("accepted"),
+                                      "A", menu=clip)
+    window.reject_action = add_action(window, "&Reject…", lambda: acts.decide_current("rejected"),
+                                      "R", menu=clip)
     window.pending_action = add_action(window, "Back to &pending",
-                                       lambda: window.decide_selected("pending"),
-                                       ["U", "P"], menu=clip)
+                                       lambda: acts.decide_current("pending"), ["U", "P"],
+                                       menu=clip)
+    add_action(window, "Accept the selection…", lambda: acts.decide_selection("accepted"),
+               "Shift+A", menu=clip)
+    add_action(window, "Reject the selection…", lambda: acts.decide_selection("rejected"),
+               "Shift+R", menu=clip)
+    add_action(window, "Selection back to pending…", lambda: acts.decide_selection("pending"),
+               "Shift+U", menu=clip)
     clip.addSeparator()
     add_action(window, "&Next clip", lambda: window._move(1), "J", menu=clip)
     add_action(window, "P&revious clip", lambda: window._move(-1), "K", menu=clip)
@@ -90,6 +99,10 @@ def _clip_menu(window: MainWindow, clip: QMenu) -> None:
                                        menu=clip)
     window.split_action = add_action(window, "&Split at playhead", window.split_at_playhead, "S",
                                      menu=clip)
+    add_action(window, "Save frame as s&till", acts.save_still, "Ctrl+Alt+S", menu=clip,
+               tip="The frame shown, full resolution and lossless, into the Images tab")
+    window.merge_action = add_action(window, "&Merge with the next clip", acts.merge_selection,
+                                     "M", menu=clip, tip="Or the two selected clips")
     clip.addSeparator()
     add_action(window, "Only this &source", window.filter_to_current_source, "Ctrl+Shift+S",
                menu=clip)
@@ -101,6 +114,8 @@ def _jobs_menu(window: MainWindow, jobs: QMenu) -> None:
                                        menu=jobs, tip="Motion, hidden cuts, duplicates")
     add_action(window, "Analyze &selected clips again",
                lambda: window.analyze(window.browser.selected_ids(), force=True), menu=jobs)
+    add_action(window, "&Rules: pre-decide pending clips…", window.clip_actions.open_rules,
+               menu=jobs, tip="The auto-decide rules, with what each would reject now")
     jobs.addSeparator()
     add_action(window, "Cancel &all jobs", window.jobs.cancel_all, menu=jobs)
 

@@ -340,9 +340,13 @@ class JobRunner(QObject):
             handle.error = f"failed: {failures[-1].path}: {failures[-1].reason}"
         for failure in failures:
             handle.add_log([f"failed: {failure.path}: {failure.reason}"])
+        stopped = getattr(report, "stopped", None)  # a run that ended early says why
+        if handle.status == "failed" and isinstance(stopped, str) and stopped:
+            handle.error = handle.error or stopped
         handle.add_log([f"{time.strftime('%H:%M:%S')} {handle.status} after "
                         f"{format_eta(handle.elapsed) or '0:00'}"
-                        + (f", {len(failures)} item(s) failed" if failures else "")])
+                        + (f", {len(failures)} item(s) failed" if failures else "")
+                        + (f": {stopped}" if handle.status == "failed" and stopped else "")])
         if handle.thread is not None:
             handle.thread.wait(5000)  # its loop was told to quit as the job returned
         self._record_end(handle, report)

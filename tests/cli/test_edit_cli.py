@@ -92,3 +92,19 @@ def test_a_clips_crop_is_set_shown_cleared_and_switched_off(tmp_path, capsys):
     assert "outside" in capsys.readouterr().err
     assert main([*p, "crop", "--clip", str(clip.id), "1", "2"]) == 2  # not four numbers
     catalog.close()
+
+
+def test_merge_joins_a_split_back_and_names_a_bad_pair(tmp_path, capsys):
+    project, _ = _project_with_a_clip(tmp_path)
+    p = ["--project", str(project)]
+    assert main([*p, "split", "1", "20"]) == 0
+    assert main([*p, "caption-set", "--clip", "2", "A field at dusk."]) == 0
+    capsys.readouterr()
+    assert main([*p, "merge", "1", "2"]) == 0
+    assert "1 caption version(s) kept" in capsys.readouterr().err  # ctx.say: stderr
+    catalog = Catalog.for_project(project)
+    (clip,) = catalog.list_clips()
+    assert (clip.id, clip.start_frame) == (1, 0)
+    assert any("A field at dusk." in h.text for h in catalog.caption_history(clip_id=1))
+    assert main([*p, "merge", "1", "7"]) == 2
+    assert "no clip with id 7" in capsys.readouterr().err

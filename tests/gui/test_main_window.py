@@ -125,6 +125,8 @@ def test_bulk_decision_on_a_selection_undoes_per_clip(qtbot, make_window, filled
     press(qtbot, window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # select all
     assert len(window.browser.selected_ids()) == 9
     qtbot.mouseClick(window.browser.accept_button, Qt.MouseButton.LeftButton)
+    box = window.clip_actions.confirm_box  # a selection is decided after one question
+    qtbot.mouseClick(box.button(box.StandardButton.Yes), Qt.MouseButton.LeftButton)
     assert catalog.counts()["accepted"] == 9
     assert window.undo_stack.undoText() == "Accept 9 clips"
     window.undo_action.trigger()
@@ -183,9 +185,17 @@ def test_in_out_and_split_keys_cut_at_the_preview_playhead(qtbot, make_window, f
     assert (child.start_frame, child.end_frame, child.parent_id) == \
         (clip.start_frame + 12, clip.end_frame - 3, clip.id)
 
-    # Undoing the out point now would overlap the new clip: refused, and said so.
+    # The split is undone first (merged back); then the out point, then the in point.
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert catalog.get_clip(clip.id).end_frame == clip.start_frame + 12
+    assert catalog.get_clip(clip.id).end_frame == clip.end_frame - 3
+    assert child.id not in catalog.clip_ids()
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert catalog.get_clip(clip.id).end_frame == clip.end_frame
+
+    # Undoing the in point after a split elsewhere (the CLI) would overlap: refused, said so.
+    catalog.split_clip(clip.id, clip.start_frame + 12)
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert catalog.get_clip(clip.id).start_frame == clip.start_frame + 5
     assert "not undone" in window.statusBar().currentMessage()
 
 

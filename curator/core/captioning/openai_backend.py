@@ -416,18 +416,42 @@ class OpenAIBackend:
 
     def served_models(self) -> list[str] | None:
         """The model ids the server lists at `/v1/models`, or None when it cannot say."""
+        try:
+            return self.list_models()
+        except CaptionBackendError:
+            return None
+
+    def list_models(self, timeout: float = 10.0) -> list[str]:
+        """The model ids at `/v1/models`, asked once (no retries): a window's connection test.
+
+        Raises:
+            CaptionBackendError: the server is unreachable, refuses, or answers no model list;
+                the message says which, with the URL (secrets removed).
+        """
         headers = {"Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
+        where = redact_url(models_url(self._url))
         try:
-            status, raw, _ = self._request("GET", models_url(self._url),
-                                           min(self.timeout, 10.0), headers=headers)
-            data = json.loads(raw.decode("utf-8")) if status < 400 else None
-        except (_Retryable, ValueError):
-            return None
+            status, raw, _headers = self._request(
+                "GET", models_url(self._url), min(self.timeout, timeout), headers=headers)
+        except _Retryable as exc:
+            raise CaptionBackendError(f"{where}: {exc}") from None
+        if status in (401, 403):
+            refused = "the API key was refused" if self.api_key else "it needs an API key"
+            raise CaptionBackendError(f"{where} answered {status}: {refused} "
+                                      f"({_error_message(raw)})")
+        if status >= 400:  # not `_http_error`: its 404 handling asks this list again
+            raise CaptionBackendError(f"{where} answered {status} ({_error_message(raw)}): is "
+                                      "the URL the server's OpenAI base, ending in /v1?")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise CaptionBackendError(f"{where} answered {raw[:80]!r}, not a JSON model list: "
+                                      "is this an OpenAI-compatible server?") from None
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            return None
+            raise CaptionBackendError(f"{where} answered JSON without a model list ('data')")
         return [str(item.get("id")) for item in items if isinstance(item, dict) and "id" in item]
 
 

@@ -6,7 +6,7 @@ Choosing reads every clip row, so it happens on the job's worker thread, not in 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,58 @@ class CaptionSelection:
         images = ([row.id for row in catalog.list_images() if self.keeps(row.decision)]
                   if self.items != "clips" else [])
         return clips, images
+
+
+@dataclass(frozen=True)
+class CaptionCount:
+    """What a run would do, counted before it starts (`curator caption --dry-run` style)."""
+
+    clips: int = 0
+    images: int = 0
+    skipped: int = 0  # captioned already ("only those without a caption")
+    skipped_manual: int = 0  # written by hand, kept
+
+    @property
+    def total(self) -> int:
+        return self.clips + self.images
+
+
+def count_to_caption(catalog: Catalog, *, status: str = "active", items: str = "both",
+                     clip_ids: Sequence[int] | None = None, only_missing: bool = True,
+                     overwrite_manual: bool = False) -> CaptionCount:
+    """How many clips and images a run with these choices captions, and how many it skips.
+
+    The same selection `caption_job` makes (`CaptionSelection`, then the run's own skip rule),
+    so the number shown before starting is the number the run works on. `items='selected'`
+    means the clips in `clip_ids` only, as the Caption tab offers it.
+    """
+    from curator.core.captioning.jobs import _select
+
+    selection = (CaptionSelection(status, "clips", tuple(clip_ids or ()))
+                 if items == "selected" else CaptionSelection(status, items))
+    clips, images = selection.select(catalog)
+    report = CaptionReport()
+    chosen = _select(catalog, clips, images, only_missing, overwrite_manual, report)
+    return CaptionCount(clips=sum(1 for item in chosen if item.kind == "clip"),
+                        images=sum(1 for item in chosen if item.kind == "image"),
+                        skipped=report.skipped, skipped_manual=report.skipped_manual)
+
+
+def server_models(url: str, *, api_key_env: str | None = None, timeout: float = 10.0
+                  ) -> list[str]:
+    """The models an OpenAI-compatible server lists (GET /v1/models), asked once, no retries.
+
+    Raises:
+        CaptionBackendError: unreachable, refused, or not an OpenAI-compatible answer (why).
+    """
+    from curator.core.captioning.openai_backend import OpenAIBackend
+
+    backend = OpenAIBackend("connection test", url=url, api_key_env=api_key_env, retries=0,
+                            timeout=timeout)
+    try:
+        return backend.list_models(timeout)
+    finally:
+        backend.close()
 
 
 def caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[str, Any],

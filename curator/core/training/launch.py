@@ -74,7 +74,8 @@ class RunPlan:
 
 
 def plan_run(profile: TrainingProfile, project_root: Path, steps: str | Iterable[str] = "all",
-             *, remote: bool = False, export_root: str | Path | None = None) -> RunPlan:
+             *, remote: bool = False, export_root: str | Path | None = None,
+             audience: str = "cli") -> RunPlan:
     """Resolve paths, fill in the last export's dataset config, build and check the commands.
 
     Args:
@@ -84,6 +85,7 @@ def plan_run(profile: TrainingProfile, project_root: Path, steps: str | Iterable
         remote: the commands will run on another machine: missing files are warnings.
         export_root: the project's export folder (`ProjectSettings.export_root`), whose
             dataset config is used when the profile names none.
+        audience: "cli" or "window", the words of each fix (see `validate_profile`).
 
     Returns:
         The plan; `plan.ready` says whether it may run.
@@ -100,6 +102,6 @@ def plan_run(profile: TrainingProfile, project_root: Path, steps: str | Iterable
             profile = profile.replace(dataset_config=str(found))
     resolved = profile.resolved(root)
     built = build_steps(resolved, steps)
-    problems = validate_profile(resolved, steps, check_files=not remote)
+    problems = validate_profile(resolved, steps, check_files=not remote, audience=audience)
     return RunPlan(resolved, tuple(built), tuple(problems),
                    dataset_summary(resolved, check_files=not remote))

@@ -456,12 +456,38 @@ def _check_boundary(value: Any, problems: list[Problem], where: str) -> None:
                                 f"Wan2.2 T2V default is 875, I2V 900", code="out_of_range"))
 
 
+#: Fields holding model weights: beside existing, each must be a real file (`model_files`).
+MODEL_FIELDS = ("vae", "t5", "clip", "dit", "dit_high_noise", "network_weights")
+
+#: How a window user fixes a field (the CLI's hints name its options, e.g. "pass --vae").
+WINDOW_HINTS = {
+    "vae": "choose the VAE file in the form",
+    "t5": "choose the T5 text encoder file in the form",
+    "clip": "choose the CLIP model file in the form",
+    "dit": "choose the DiT model file in the form",
+    "dit_high_noise": "choose the high-noise DiT file in the form, or clear it",
+    "network_weights": "choose the LoRA to continue from, or clear the field",
+    "dataset_config": "export the dataset (Export tab) or choose its TOML in the form",
+    "trainer_dir": "choose the folder you cloned the trainer into",
+    "python": "choose the trainer's venv Python in the form",
+    "output_dir": "choose an output folder in the form",
+    "sample_prompts": "write the sample prompts in the form",
+}
+
+
 class _Checks:
     """Collects problems for one profile; `need_file` knows whether files are local."""
 
-    def __init__(self, check_files: bool) -> None:
+    def __init__(self, check_files: bool, audience: str = "cli") -> None:
         self.problems: list[Problem] = []
         self.check_files = check_files
+        self.audience = audience
+
+    def how(self, field_name: str, cli_hint: str) -> str:
+        """The fix in the words of whoever reads it: the CLI's option, or the window's form."""
+        if self.audience == "window":
+            return WINDOW_HINTS.get(field_name, cli_hint)
+        return cli_hint
 
     def error(self, field_name: str, message: str, code: str) -> None:
         self.problems.append(Problem(field_name, message, "error", code))
@@ -471,11 +497,17 @@ class _Checks:
 
     def need_file(self, field_name: str, value: str, label: str, how: str, *,
                   folder: bool = False) -> None:
+        how = self.how(field_name, how)
         if not value:
             self.error(field_name, f"{label} is not set; {how}", "not_set")
             return
         target = Path(value)
         if target.is_dir() if folder else target.is_file():
+            if field_name in MODEL_FIELDS and self.check_files:
+                from .model_files import model_file_problem
+
+                if (why := model_file_problem(target)) is not None:
+                    self.error(field_name, f"{label} {value} {why}; {how}", "not_a_model")
             return
         if not self.check_files:
             self.warn(field_name, f"{label} {value} is not on this machine; make sure it exists "
@@ -491,7 +523,8 @@ class _Checks:
 
 
 def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all", *,
-                     check_files: bool = True, check_dataset: bool = True) -> list[Problem]:
+                     check_files: bool = True, check_dataset: bool = True,
+                     audience: str = "cli") -> list[Problem]:
     """Everything that would make the run fail (errors) or not do what was meant (warnings).
 
     Args:
@@ -501,6 +534,8 @@ def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all
         check_files: False when the commands are exported for another machine: missing files
             become warnings there.
         check_dataset: read the dataset config and count its files.
+        audience: "cli" or "window": how each message says to fix it (an option to pass, or
+            a field of the Train tab's form).
 
     Returns:
         Problems, errors first; an empty list means ready to run.
@@ -509,7 +544,7 @@ def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all
 
     p = profile
     names = expand_steps(steps)
-    c = _Checks(check_files)
+    c = _Checks(check_files, audience)
     for field_name, message in text_problems(p):
         c.error(field_name, message, "control_character")
     if p.trainer not in TRAINERS:
@@ -538,11 +573,11 @@ def _check_trainer_dir(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> 
     from .commands import musubi_script
 
     if not p.trainer_dir:
-        c.error("trainer_dir", f"the {p.trainer} folder is not set; pass --trainer-dir or set "
-                               f"[trainer] dir in the profile", "not_set")
+        c.error("trainer_dir", f"the {p.trainer} folder is not set; " + c.how(
+            "trainer_dir", "pass --trainer-dir or set [trainer] dir in the profile"), "not_set")
     elif c.check_files and not Path(p.trainer_dir).is_dir():
-        c.error("trainer_dir", f"the {p.trainer} folder {p.trainer_dir} does not exist; pass "
-                               f"--trainer-dir with the folder you cloned", "missing")
+        c.error("trainer_dir", f"the {p.trainer} folder {p.trainer_dir} does not exist; " + c.how(
+            "trainer_dir", "pass --trainer-dir with the folder you cloned"), "missing")
     elif c.check_files and p.trainer == Trainer.MUSUBI:
         for step in names:
             script = Path(musubi_script(p, step))
@@ -560,15 +595,26 @@ def _check_trainer_dir(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> 
 def _check_launchers(c: _Checks, p: TrainingProfile, names: Sequence[str]) -> None:
     """What runs the trainer: its Python, accelerate or deepspeed, found on this machine."""
     from .commands import resolve_deepspeed, resolve_python
+    from .model_files import cached_python_problem, trainer_src
 
     python = resolve_python(p)
+    fix = c.how("python", "pass --python with the trainer's venv python")
+    runs = True
     if _is_pathlike(python):
         if not os.access(python, os.X_OK):
-            c.error("python", f"the Python {python} does not exist or cannot run; pass "
-                              f"--python with the trainer's venv python", "not_runnable")
+            runs = False
+            c.error("python", f"the Python {python} does not exist or cannot run; {fix}",
+                    "not_runnable")
     elif not shutil.which(python):
-        c.error("python", f"no '{python}' on PATH; pass --python with the trainer's venv "
-                          f"python", "not_on_path")
+        runs = False
+        c.error("python", f"no '{python}' on PATH; {fix}", "not_on_path")
+    # Starting the interpreter takes seconds: only an answer found already is used here
+    # (`model_files.python_modules_problem` asks it, off the window's GUI thread).
+    src = trainer_src(p.trainer_dir)
+    checked, problem = cached_python_problem(python, src) if runs else (False, None)
+    if checked and problem is not None and p.trainer == Trainer.MUSUBI:
+        c.error("python", f"the Python '{python}' {problem}; install the trainer's requirements "
+                          f"into it, or {fix}", "missing_modules")
     if p.trainer == Trainer.MUSUBI and "train" in names and p.accelerate:
         if not (shutil.which(p.accelerate) or os.access(p.accelerate, os.X_OK)):
             c.error("accelerate", f"the accelerate command {p.accelerate} is not found; leave "
@@ -763,7 +809,8 @@ def _check_output(c: _Checks, p: TrainingProfile) -> None:
         c.error("output_name", "the output name must be a plain file name, without '/'",
                 "not_a_file_name")
     if not p.output_dir:
-        c.error("output_dir", "the output folder is not set; pass --output-dir", "not_set")
+        c.error("output_dir", "the output folder is not set; "
+                + c.how("output_dir", "pass --output-dir"), "not_set")
     if p.log_with and p.log_with not in LOG_WITH:
         c.error("log_with", f"log_with must be one of {', '.join(LOG_WITH)} (or empty)",
                 "unknown_logger")

@@ -223,6 +223,17 @@ class ClipTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
         self.counts_changed.emit(self.counts())
 
+    def remove_clips(self, ids: list[int]) -> None:
+        """Drop rows of clips that no longer exist (merged into a neighbour)."""
+        for row in sorted((self._rows[i] for i in ids if i in self._rows), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._items[row]
+            self.total -= 1
+            self.endRemoveRows()
+        self._rows = {item.id: r for r, item in enumerate(self._items)}
+        self.total_changed.emit(self.total)
+        self.counts_changed.emit(self.counts())
+
     def insert_clips_after(self, clip_id: int, new_ids: list[int]) -> None:
         """Show clips just made from `clip_id` (a split) right below it, keeping the scroll."""
         row = self._rows.get(clip_id)

@@ -50,7 +50,17 @@ from curator.gui.models.clip_table_model import (
 from curator.gui.models.thumbnail_cache import THUMB_SIZE
 from curator.gui.panels.filter_bar import FilterBar
 
-CARD_SIZE = QSize(THUMB_SIZE.width() + 16, THUMB_SIZE.height() + 54)
+CARD_SIZE = QSize(THUMB_SIZE.width() + 16, THUMB_SIZE.height() + 72)  # name, range, status
+
+
+def frames_badge(item: ClipListItem, target_fps: float) -> str:
+    """'48 f @16fps': the frames a training export keeps, at the rate that counts them."""
+    return f"{item.frames_at(target_fps)} f @{target_fps:g}fps"
+
+
+def range_text(item: ClipListItem) -> str:
+    """'frames 120–239': where in its source a clip lies (every tile of a film has one name)."""
+    return f"frames {item.start_frame}–{item.end_frame - 1}"
 TABLE_ROW_HEIGHT = 46
 TABLE_ICON = QSize(64, 36)
 
@@ -105,7 +115,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         badge_font.setPointSizeF(max(7.0, option.font.pointSizeF() - 1.5))
         badge_font.setBold(True)
         painter.setFont(badge_font)
-        self._badge(painter, thumb_box, f"{item.frames_at(self.target_fps)} f", right=True)
+        self._badge(painter, thumb_box, frames_badge(item, self.target_fps), right=True)
         if item.caption:
             self._badge(painter, thumb_box, "T", right=False)
         self._text_badge(painter, thumb_box, item)
@@ -123,7 +133,10 @@ class ClipCardDelegate(QStyledItemDelegate):
                        else palette.color(QPalette.ColorRole.HighlightedText))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          f"{item.duration:.1f} s")
-        info_rect = text_rect.translated(0, 18)
+        range_rect = text_rect.translated(0, 18)
+        painter.drawText(range_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         range_text(item))
+        info_rect = range_rect.translated(0, 18)
         painter.setPen(color)
         painter.setBrush(color)
         dot = QRect(info_rect.left(), info_rect.center().y() - 3, 7, 7)

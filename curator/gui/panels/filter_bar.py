@@ -57,6 +57,11 @@ class FilterBar(QWidget):
         outer.addLayout(self._build_status_row())
 
         outer.addLayout(self._build_filter_row())
+        # The motion and length ranges move to a row of their own when the bar is too narrow
+        # for one row (a 1280-px screen): squeezed, the labels were drawn over each other.
+        self.range_row = QHBoxLayout()
+        self.range_row.setSpacing(6)
+        outer.addLayout(self.range_row)
         self.set_counts({"pending": 0, "accepted": 0, "rejected": 0, "captioned": 0, "total": 0})
 
     def _build_status_row(self) -> QHBoxLayout:
@@ -86,7 +91,7 @@ class FilterBar(QWidget):
         self.search.setObjectName("searchBox")
         self.search.setPlaceholderText("Search captions…  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(220)
+        self.search.setMinimumWidth(110)  # fits 1280 px beside the preview; grows to 360
         self.search.setMaximumWidth(360)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -110,24 +115,33 @@ class FilterBar(QWidget):
         self.text_filter = self._text_filter()
         row2.addWidget(self.text_filter)
         self.source_filter = QComboBox()
-        self.source_filter.setMinimumWidth(140)
+        self.source_filter.setMinimumWidth(100)
         self.source_filter.setMaximumWidth(240)
         self.source_filter.addItem("All sources", None)
         self.source_filter.currentIndexChanged.connect(lambda _i: self._emit_query())
         row2.addWidget(self.source_filter)
-        row2.addSpacing(8)
-        row2.addWidget(QLabel("Motion"))
+        self.ranges = QWidget()
+        self.ranges.setObjectName("rangeFilters")
+        # An explicit minimum: the bar may get narrower than one row needs (then the ranges
+        # move below, `_place_ranges`) instead of holding the whole window wide.
+        self.ranges.setMinimumWidth(1)
+        ranges = QHBoxLayout(self.ranges)
+        ranges.setContentsMargins(8, 0, 0, 0)
+        ranges.setSpacing(6)
+        ranges.addWidget(QLabel("Motion"))
         self.min_motion, self.max_motion = self._range(QDoubleSpinBox, 0.0, 1000.0)
-        row2.addWidget(self.min_motion)
-        row2.addWidget(QLabel("–"))
-        row2.addWidget(self.max_motion)
-        row2.addSpacing(8)
+        ranges.addWidget(self.min_motion)
+        ranges.addWidget(QLabel("–"))
+        ranges.addWidget(self.max_motion)
+        ranges.addSpacing(8)
         self.frames_label = QLabel(f"Frames @{self.target_fps:g} fps")
-        row2.addWidget(self.frames_label)
+        ranges.addWidget(self.frames_label)
         self.min_frames, self.max_frames = self._range(QSpinBox, 0, 100_000)
-        row2.addWidget(self.min_frames)
-        row2.addWidget(QLabel("–"))
-        row2.addWidget(self.max_frames)
+        ranges.addWidget(self.min_frames)
+        ranges.addWidget(QLabel("–"))
+        ranges.addWidget(self.max_frames)
+        row2.addWidget(self.ranges)
+        self.filter_row = row2
         row2.addStretch(1)
         row2.addWidget(QLabel("Order"))
         self.sort_key = QComboBox()
@@ -178,6 +192,26 @@ class FilterBar(QWidget):
             spin.valueChanged.connect(lambda _v: self._emit_query())
             spins.append(spin)
         return spins[0], spins[1]
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_ranges()
+
+    def _place_ranges(self) -> None:
+        """The ranges on the filter row when everything fits there, else on a row below."""
+        row2 = self.filter_row
+        one_row = sum(row2.itemAt(i).sizeHint().width() for i in range(row2.count())
+                      if row2.itemAt(i).widget() is not self.ranges)
+        one_row += self.ranges.sizeHint().width() + row2.spacing() * row2.count() + 16
+        below = self.range_row.indexOf(self.ranges) >= 0
+        if one_row > self.width() and not below:
+            row2.removeWidget(self.ranges)
+            self.range_row.addWidget(self.ranges)
+            self.range_row.addStretch(1)
+        elif one_row <= self.width() and below:
+            while self.range_row.count():
+                self.range_row.takeAt(0)
+            row2.insertWidget(row2.indexOf(self.source_filter) + 1, self.ranges)
 
     # --- reading and setting -------------------------------------------------------------
 

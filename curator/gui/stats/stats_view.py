@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -126,7 +127,12 @@ class StatsView(QWidget):
         waiting = QLabel("Counting…")
         waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plot_stack.addWidget(waiting)
-        self.plot_stack.addWidget(self._build_plots())
+        # Scrolled: the histograms' own minimum heights held the window ~1020 px tall.
+        plots = QScrollArea()
+        plots.setWidgetResizable(True)
+        plots.setFrameShape(QScrollArea.Shape.NoFrame)
+        plots.setWidget(self._build_plots())
+        self.plot_stack.addWidget(plots)
         splitter.addWidget(self.plot_stack)
         splitter.addWidget(self._build_side())
         splitter.setStretchFactor(0, 3)

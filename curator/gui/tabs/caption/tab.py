@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -34,6 +35,7 @@ from curator.core.catalog import Catalog
 from curator.gui.tabs.caption.form import (
     CaptionForm,
 )
+from curator.gui.tabs.caption.preflight import CaptionPreflight
 from curator.gui.tabs.caption.run import CaptionRun, _CaptionRelay
 from curator.gui.tabs.caption.settings import CaptionSettings
 from curator.gui.tabs.caption.text import (
@@ -74,6 +76,8 @@ class CaptionJobPanel(CaptionRun, CaptionSettings, CaptionForm, JobTab):
         self._save_timer.timeout.connect(self.save_settings)
 
         self._build()
+        self.preflight = CaptionPreflight(self)  # test connection; what a run will caption
+        self.run_finished.connect(lambda _h: self.preflight.recount())
         self.load_settings()
         self.runner.job_updated.connect(self._on_job_updated)
         self._update_buttons()
@@ -102,8 +106,13 @@ class CaptionJobPanel(CaptionRun, CaptionSettings, CaptionForm, JobTab):
             self.live_placeholder.setGeometry(self.live.viewport().rect())
         return super().eventFilter(watched, event)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.preflight.recount()  # decisions made meanwhile change what a run covers
+
     def shutdown(self) -> None:
         """Save pending edits; a runner this panel made is cancelled and waited for."""
+        self.preflight.shutdown()
         self.save_settings()
         self.shutdown_runner()
 

@@ -25,7 +25,13 @@ from PySide6.QtWidgets import (
 from curator.core.training.commands import resolve_python
 from curator.core.training.diagnosis import prompt_texts, state_folders
 from curator.core.training.launch import RunPlan, plan_run
+from curator.core.training.model_files import (
+    cached_python_problem,
+    python_modules_problem,
+    trainer_src,
+)
 from curator.core.training.validate import Problem, errors
+from curator.gui.latest import LatestRun
 from curator.gui.tabs.train.fields import FIELDS
 from curator.gui.tabs.train.highlight import CommandHighlighter
 from curator.gui.theme import (
@@ -95,13 +101,14 @@ class ChecksPage:
         profile = self.current_profile()
         try:
             plan = plan_run(profile, self.root, self.steps_choice(),
-                            export_root=self._export_root())
+                            export_root=self._export_root(), audience="window")
         except (ValueError, OSError) as exc:
             self.plan = None
             self._show_summary([Problem("trainer", str(exc))], None)
             self.run_button.setEnabled(False)
             return None
         self.plan = plan
+        self._ask_python(resolve_python(plan.profile), trainer_src(plan.profile.trainer_dir))
         self._show_problems(plan)
         self.commands_view.setPlainText(plan.script())
         self._show_summary(list(plan.problems), plan)
@@ -113,6 +120,17 @@ class ChecksPage:
                                  prompt_texts=prompt_texts(self.prompt_edit.toPlainText()))
         self.plan_changed.emit(plan)
         return plan
+
+    def _ask_python(self, python: str, src: str | None) -> None:
+        """Can `python` import torch and accelerate? Asked once per interpreter, off thread."""
+        if not python or cached_python_problem(python, src)[0]:
+            return
+        runner = getattr(self, "_python_check", None)
+        if runner is None:
+            runner = self._python_check = LatestRun("train-python-check", self)
+            runner.finished.connect(lambda _answer: self._schedule_replan())
+        if not runner.busy:
+            runner.submit(lambda: python_modules_problem(python, src))
 
     def _show_problems(self, plan: RunPlan) -> None:
         by_field: dict[str, list[Problem]] = {}

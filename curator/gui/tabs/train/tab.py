@@ -423,5 +423,7 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         for timer in (self._replan_timer, self._drain_timer, self._clock):
             timer.stop()
         self.gallery.shutdown()
+        if (python_check := getattr(self, "_python_check", None)) is not None:
+            python_check.shutdown()
         self.shutdown_runner()
 
