@@ -33,9 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from curator.core.analysis import text as textcheck  # noqa: E402
-from curator.core.media import iter_frames, probe  # noqa: E402
-from curator.core.media.frames import frame_to_array, iter_raw_frames  # noqa: E402
 from text_overlays import (  # noqa: E402
     CREDIT_LINES,
     JAPANESE_LINES,
@@ -45,6 +42,10 @@ from text_overlays import (  # noqa: E402
     composite,
     overlay_layer,
 )
+
+from curator.core.analysis import text as textcheck  # noqa: E402
+from curator.core.media import iter_frames, probe  # noqa: E402
+from curator.core.media.frames import frame_to_array, iter_raw_frames  # noqa: E402
 
 # Shots of the sample footage, cut at their true cuts (README of the media folder).
 SHOTS = {
