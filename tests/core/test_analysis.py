@@ -218,3 +218,20 @@ def test_megamind_holds_three_cuts_at_their_frames(megamind):
     # Its first frame is black: a lead-in to trim, not a cut.
     assert megamind["trim"] == [1, 270]
     assert [t["kind"] for t in megamind["transitions"]] == ["fade_in"]
+
+
+@pytest.mark.parametrize("shot", [(0, 98), (99, 154), (155, 200), (201, 270)])
+def test_dark_scenes_of_real_footage_are_no_letterbox(shared_media, shot):
+    """Megamind's shots are dark along one edge (a curtain, a night window): as dark as a bar
+    but textured and on one side only. Cropping them at export would cut picture away."""
+    borders = analyse(shared_media / "Megamind.avi", *shot)["borders"]
+    assert borders["crop"] is None, borders
+
+
+def test_real_footage_in_letterbox_bars_gets_the_exact_crop(shared_media, tmp_path):
+    frames = [rgb for _, rgb in iter_frames(shared_media / "Megamind.avi", 100, 140)]
+    h, w = frames[0].shape[:2]
+    boxed = np.zeros((len(frames), h + 2 * 56, w, 3), np.uint8)
+    boxed[:, 56:56 + h] = np.stack(frames)
+    path = af.write_frames(tmp_path / "megamind_letterboxed.mp4", boxed)
+    assert tuple(analyse(path)["borders"]["crop"]) == (0, 56, w, h)

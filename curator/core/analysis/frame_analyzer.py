@@ -45,6 +45,9 @@ CAMERA_STILL_MEAN = 0.3       # camera motion (mean, p95) below these: a locked-
 CAMERA_STILL_P95 = 1.0
 BAR_LEVEL = 24.0              # a border row or column is this dark on average (cropdetect's limit)
 BAR_PEAK = 40.0               # ... and nowhere brighter than this (a dark scene has highlights)
+BAR_SD = 4.0                 # ... and flat: a bar's row varies less than this (a dark scene has
+                             # texture, grain and vignetting even where it is as dark as a bar)
+BAR_PAIR_SLACK = 0.25        # opposite bars differ by at most this share of the thicker (+ 4 px)
 FLAT_SD = 4.0                 # a frame whose thumbnail varies less than this is flat (black, white)
 BLACK_LEVEL = 32.0            # a flat frame this dark is black
 DARK_MEAN, DARK_P95 = 40.0, 110.0     # a very dark frame: dim on average and in its highlights
@@ -230,12 +233,15 @@ class FrameAnalyzer:
         cols = cv2.reduce(gray, 0, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
         row_peak = cv2.reduce(gray, 1, cv2.REDUCE_MAX).ravel()
         col_peak = cv2.reduce(gray, 0, cv2.REDUCE_MAX).ravel()
+        square = cv2.multiply(gray, gray, dtype=cv2.CV_32F)
+        row_sd = _spread(cv2.reduce(square, 1, cv2.REDUCE_AVG).ravel(), rows)
+        col_sd = _spread(cv2.reduce(square, 0, cv2.REDUCE_AVG).ravel(), cols)
         sy, sx = self.source_height / h, self.source_width / w
         d = self._cols.data
-        d["bar_top"][pos] = _bar(rows, row_peak) * sy
-        d["bar_bottom"][pos] = _bar(rows[::-1], row_peak[::-1]) * sy
-        d["bar_left"][pos] = _bar(cols, col_peak) * sx
-        d["bar_right"][pos] = _bar(cols[::-1], col_peak[::-1]) * sx
+        d["bar_top"][pos] = _bar(rows, row_peak, row_sd) * sy
+        d["bar_bottom"][pos] = _bar(rows[::-1], row_peak[::-1], row_sd[::-1]) * sy
+        d["bar_left"][pos] = _bar(cols, col_peak, col_sd) * sx
+        d["bar_right"][pos] = _bar(cols[::-1], col_peak[::-1], col_sd[::-1]) * sx
 
     @staticmethod
     def _hash_region(gray: np.ndarray) -> np.ndarray:
@@ -416,6 +422,8 @@ class FrameAnalyzer:
             if px < MIN_BAR_PX or px >= size // 2:
                 px = 0
             bars[side] = px + (px % 2)  # crops cut at even pixels (4:2:0 video)
+        for a, b in (("top", "bottom"), ("left", "right")):
+            bars[a] = bars[b] = _paired(bars[a], bars[b])
         if not any(bars.values()):
             return {"top": 0, "bottom": 0, "left": 0, "right": 0, "crop": None}
         crop = [bars["left"], bars["top"], W - bars["left"] - bars["right"],
@@ -468,17 +476,35 @@ def _ncc(a: _Small, b: _Small) -> float:
     return float(np.dot(a.centred, b.centred) / (a.norm * b.norm))
 
 
-def _bar(profile: np.ndarray, peak: np.ndarray) -> float:
+def _spread(mean_square: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Standard deviation of each row (or column) from its mean square and its mean."""
+    return np.sqrt(np.maximum(0.0, mean_square - mean.astype(np.float32) ** 2))
+
+
+def _paired(a: int, b: int) -> int:
+    """One thickness for two opposite bars, or 0 when they are no pair.
+
+    Letterbox and pillarbox bars come in pairs of (nearly) equal thickness; a dark stretch on
+    one side only is a dark scene, and cropping it would cut picture away. Of a pair, the
+    thinner bar is kept for both sides, so a dark scene touching one bar is not cut either.
+    """
+    if not a or not b or abs(a - b) > 4 + BAR_PAIR_SLACK * max(a, b):
+        return 0
+    return min(a, b)
+
+
+def _bar(profile: np.ndarray, peak: np.ndarray, spread: np.ndarray) -> float:
     """Thickness (in rows, to a fraction of a row) of the dark bar at the start of a profile.
 
     Args:
         profile: mean luma of each row (or column), from the edge inwards.
         peak: brightest pixel of each row.
+        spread: standard deviation of each row (a bar is flat).
 
     The first row past the bar is often part dark, part picture after scaling down; its mean
     between the bar's and the next row's says which fraction of it is picture.
     """
-    dark = (profile <= BAR_LEVEL) & (peak <= BAR_PEAK)
+    dark = (profile <= BAR_LEVEL) & (peak <= BAR_PEAK) & (spread <= BAR_SD)
     if not dark[0]:
         return 0.0
     j = int(np.argmin(dark)) if not dark.all() else len(profile)

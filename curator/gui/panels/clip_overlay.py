@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolButton, QWidget
 
 from curator.core.catalog import Catalog, CatalogError, ClipRow
 from curator.core.export.crop import clip_crop
@@ -87,6 +87,9 @@ class CropBar(QWidget):
         row.setSpacing(4)
         self.label = QLabel()
         self.label.setObjectName("cropLabel")
+        # The sentence is cut short in a narrow preview (it is the tooltip too): it must not
+        # hold the whole window wider than a 1280-pixel screen.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.label, 1)
         self.spins = []
         for name in ("x", "y", "w", "h"):
@@ -94,7 +97,7 @@ class CropBar(QWidget):
             spin.setObjectName(f"crop_{name}")
             spin.setPrefix(f"{name} ")
             spin.setRange(0, 16384)
-            spin.setFixedWidth(76)
+            spin.setFixedWidth(72)
             row.addWidget(spin)
             self.spins.append(spin)
         self.set_button = self._button("Set", "Export this rectangle of the frame", self._set)
@@ -133,7 +136,7 @@ class CropBar(QWidget):
         text = (clip.analysis or {}).get("text") or {}
         found = f" · text: {text['kind']}" if text.get("kind") else ""
         self.label.setText(f"Export crop: {shown}{found}")
-        self.label.setToolTip(cut.warning or "")
+        self.label.setToolTip("\n".join(filter(None, (self.label.text(), cut.warning))))
 
     def _set(self) -> None:
         self._apply(tuple(spin.value() for spin in self.spins))
