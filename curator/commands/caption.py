@@ -152,16 +152,13 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
     try:
         prompts = prompts_from(args, settings)
     except PromptError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.limit is not None and args.limit < 0:
-        ctx.say("error: --limit must be 0 or more")
-        return 2
+        return ctx.fail("--limit must be 0 or more")
     try:
         sampling = sampling_from(args, stored)
     except ValueError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     name, options = backend_settings(args, stored)
     if not options.get("model"):
         ctx.say("error: no model: pass --model (a folder under models/ or a hub id for "
@@ -177,8 +174,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
     try:
         backend = make_backend(name, **options)
     except CaptionBackendError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     cancel = CancelToken()
     try:
         with _ctrl_c_cancels(cancel, ctx.say):
@@ -204,8 +200,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                 f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
                 f"alongside)")
     if report.stopped:
-        ctx.say(f"error: stopped: {report.stopped}")
-        return 2
+        return ctx.fail(f"stopped: {report.stopped}")
     if report.cancelled:
         ctx.say("cancelled: what was captioned is saved; run again to resume")
         return 130

@@ -119,8 +119,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     try:
         profile = effective_profile(args, root)
     except ProfileError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.save_profile:
         path = save_profile(root, profile, args.save_profile)
         ctx.say(f"saved profile {args.save_profile} to {path}")
@@ -140,8 +139,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.export_script:
         _print_problems(ctx, problems)
         if errors(problems):
-            ctx.say("error: the script was not written; fix the errors above")
-            return 2
+            return ctx.fail("the script was not written; fix the errors above")
         target = plan.write_script(Path(args.export_script).expanduser())
         ctx.say(f"wrote {len(steps)} step(s) to {target}")
         if not args.dry_run:
@@ -157,8 +155,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     _print_problems(ctx, problems)
     if errors(problems):
-        ctx.say("error: nothing was run; fix the errors above (or see them all with --dry-run)")
-        return 2
+        return ctx.fail("nothing was run; fix the errors above (or see them all with --dry-run)")
     if summary is not None:
         ctx.say(_describe_dataset(summary))
     report = _run_in_thread(ctx, steps, profile, grace=args.grace)
