@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from curator.core.catalog import CaptionRow, Catalog, CatalogError, ClipRow, ImageRow
 from curator.core.trigger import starts_with_trigger, with_trigger
 from curator.gui.panels.trigger_fix import TriggerFixBar
+from curator.gui.widgets.layout import flush_column
 
 SAVE_DELAY_MS = 800
 KINDS = ("clip", "image")
@@ -200,9 +201,7 @@ class CaptionPanel(QWidget):
     def _build_history(self) -> QWidget:
         """The caption's versions, newest first, with a way back to any of them."""
         history_box = QWidget()
-        history_layout = QVBoxLayout(history_box)
-        history_layout.setContentsMargins(0, 0, 0, 0)
-        history_layout.setSpacing(2)
+        history_layout = flush_column(history_box, 2)
         bar = QHBoxLayout()
         self.status = QLabel()
         self.status.setObjectName("captionStatus")

@@ -37,6 +37,7 @@ from curator.gui.tabs.caption.text import (
     QUANTIZE,
     VIDEO_MODES,
 )
+from curator.gui.widgets.layout import caption_row
 
 
 def _section(text: str) -> QLabel:
@@ -295,9 +296,7 @@ class CaptionForm:
     def _build_prompt_card(self) -> QFrame:
         card, layout = _card("promptCard")
         layout.addWidget(_section("Prompt"))
-        trigger_row = QHBoxLayout()
-        trigger_row.setSpacing(8)
-        trigger_row.addWidget(QLabel("Trigger phrase"))
+        trigger_row = caption_row("Trigger phrase", 8)
         self.trigger_edit = QLineEdit()
         self.trigger_edit.setObjectName("triggerEdit")
         self.trigger_edit.setPlaceholderText("e.g. Ghibli style.")

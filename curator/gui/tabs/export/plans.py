@@ -29,6 +29,7 @@ from curator.core.export.plan_edit import (
 )
 from curator.gui.theme import ERROR_COLOR, OK_COLOR, WARNING_COLOR
 from curator.gui.widgets.job_bar import muted
+from curator.gui.widgets.layout import caption_row
 from curator.gui.widgets.picker import trainer_combo
 
 
@@ -44,9 +45,7 @@ class PlanEditing:
     _sources: list[str]
 
     def _build_plan_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Plan"))
+        bar = caption_row("Plan")
         self.plan_combo = QComboBox()
         self.plan_combo.setObjectName("planCombo")
         self.plan_combo.setMinimumWidth(250)

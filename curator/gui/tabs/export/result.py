@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.gui.widgets.job_bar import muted
+from curator.gui.widgets.layout import caption_row
 
 
 class ResultBox(QFrame):
@@ -36,9 +36,7 @@ class ResultBox(QFrame):
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.banner)
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        row.addWidget(QLabel("Dataset config"))
+        row = caption_row("Dataset config")
         self.config_edit = QLineEdit()
         self.config_edit.setObjectName("configPath")
         self.config_edit.setReadOnly(True)

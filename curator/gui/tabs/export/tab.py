@@ -62,6 +62,7 @@ from curator.gui.widgets.job_bar import (
     show_notice,
     stat_card,
 )
+from curator.gui.widgets.layout import caption_row, flush_column
 from curator.gui.widgets.picker import TRAINER_LABELS
 from curator.gui.workers import JobHandle, JobRunner
 
@@ -141,9 +142,7 @@ class ExportPanel(PlanEditing, JobTab):
         outer.addWidget(self._build_tabs(), 1)
 
     def _build_output_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Output folder"))
+        bar = caption_row("Output folder")
         self.out_edit = QLineEdit()
         self.out_edit.setObjectName("outDir")
         self.out_edit.setPlaceholderText("the dataset folder")
@@ -177,9 +176,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _build_sections(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout = flush_column(page, 6)
         head = QHBoxLayout()
         title = QLabel("SECTIONS")
         title.setProperty("role", "section")

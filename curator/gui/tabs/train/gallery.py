@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QSlider,
     QStyle,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -68,6 +67,7 @@ from curator.gui.tabs.train.gallery_loader import (
     run_folder,
 )
 from curator.gui.theme import MUTED_COLOR
+from curator.gui.widgets.layout import flush_column
 
 # --- the panel -------------------------------------------------------------------------------
 
@@ -93,9 +93,7 @@ class CheckpointGallery(QWidget):
         self._batches = 0
         self._wanted: dict[tuple[FileKey, str], LoadTask] = {}
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout = flush_column(self, 6)
         layout.addLayout(self._build_bar())
 
         self.grid = GalleryGrid()

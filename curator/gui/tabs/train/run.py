@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,6 +41,7 @@ from curator.gui.theme import (
     WARNING_COLOR,
 )
 from curator.gui.widgets.job_bar import mono_font, set_bar_state, show_banner, stat_card
+from curator.gui.widgets.layout import flush_column
 from curator.gui.workers import JobHandle
 
 LOG_BLOCKS = 5000
@@ -56,9 +56,7 @@ class RunPage:
 
     def _build_run_tab(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(8)
+        layout = flush_column(page, 8, top=8)
         head = QHBoxLayout()
         self.run_title = QLabel("Not started")
         self.run_title.setObjectName("runTitle")

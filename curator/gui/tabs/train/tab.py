@@ -59,6 +59,7 @@ from curator.gui.theme import (
     TRAIN_STYLE,
 )
 from curator.gui.widgets.job_bar import JobTab
+from curator.gui.widgets.layout import caption_row
 from curator.gui.workers import JobHandle, JobRunner
 
 #: Lines reach the view at most this often; a burst is appended in one go.
@@ -159,9 +160,7 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         outer.addWidget(splitter, 1)
 
     def _build_profile_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Profile"))
+        bar = caption_row("Profile")
         self.profile_combo = QComboBox()
         self.profile_combo.setObjectName("profileCombo")
         self.profile_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
