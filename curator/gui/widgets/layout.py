@@ -1,8 +1,11 @@
-"""Layouts the tabs and panels build the same way: a captioned row of controls, a flush column."""
+"""Layouts and controls the tabs and panels build the same way: a captioned row of controls,
+a flush column, a named button with its tooltip and action."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 def caption_row(caption: str, spacing: int = 6) -> QHBoxLayout:
@@ -22,3 +25,12 @@ def flush_column(widget: QWidget, spacing: int, top: int = 0) -> QVBoxLayout:
     return column
 
 
+
+
+def push_button(text: str, name: str, tip: str, on_click: Callable[..., object]) -> QPushButton:
+    """A named button with its tooltip, calling `on_click` when pressed."""
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    button.clicked.connect(on_click)
+    return button

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QStackedWidget,
     QTabWidget,
@@ -37,7 +36,7 @@ from curator.gui.tabs.caption.text import (
     QUANTIZE,
     VIDEO_MODES,
 )
-from curator.gui.widgets.layout import caption_row
+from curator.gui.widgets.layout import caption_row, push_button
 
 
 def _section(text: str) -> QLabel:
@@ -237,10 +236,9 @@ class CaptionForm:
         self.trust_check.setToolTip("Runs Python code shipped with the model. Only for a model "
                                     "from a source you trust; asked again for every run, "
                                     "never saved.")
-        self.release_button = QPushButton("Unload model")
-        self.release_button.setObjectName("releaseModels")
-        self.release_button.setToolTip("Free the memory of the models kept loaded between runs")
-        self.release_button.clicked.connect(self.release_models)
+        self.release_button = push_button("Unload model", "releaseModels",
+                                          "Free the memory of the models kept loaded between runs",
+                                          self.release_models)
         extra = QHBoxLayout()
         extra.setSpacing(6)
         extra.addWidget(self.trust_check, 1)
@@ -326,10 +324,9 @@ class CaptionForm:
         self.prompt_note.setObjectName("promptNote")
         self.prompt_note.setTextFormat(Qt.TextFormat.RichText)
         under.addWidget(self.prompt_note, 1)
-        self.reset_prompt_button = QPushButton("Reset to default")
-        self.reset_prompt_button.setObjectName("resetPrompt")
-        self.reset_prompt_button.setToolTip("Put back the shipped prompt of this tab")
-        self.reset_prompt_button.clicked.connect(self.reset_prompt)
+        self.reset_prompt_button = push_button("Reset to default", "resetPrompt",
+                                               "Put back the shipped prompt of this tab",
+                                               self.reset_prompt)
         under.addWidget(self.reset_prompt_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(under)
         self.prompt_tabs.currentChanged.connect(lambda _i: self._check_prompts())

@@ -67,7 +67,7 @@ from curator.gui.tabs.train.gallery_loader import (
     run_folder,
 )
 from curator.gui.theme import MUTED_COLOR
-from curator.gui.widgets.layout import flush_column
+from curator.gui.widgets.layout import flush_column, push_button
 
 # --- the panel -------------------------------------------------------------------------------
 
@@ -132,11 +132,10 @@ class CheckpointGallery(QWidget):
     def _build_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setSpacing(6)
-        self.open_button = QPushButton("Open run folder…")
-        self.open_button.setObjectName("openRunFolder")
-        self.open_button.setToolTip("Show the samples of a finished run: pick its output folder "
-                                    "(or its sample folder)")
-        self.open_button.clicked.connect(self._ask_folder)
+        self.open_button = push_button("Open run folder…", "openRunFolder",
+                                       "Show the samples of a finished run: pick its output folder "
+                                       "(or its sample folder)",
+                                       self._ask_folder)
         self.refresh_button = QToolButton()
         self.refresh_button.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_BrowserReload))

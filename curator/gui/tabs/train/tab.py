@@ -58,8 +58,8 @@ from curator.gui.theme import (
     OK_COLOR,
     TRAIN_STYLE,
 )
-from curator.gui.widgets.job_bar import JobTab
-from curator.gui.widgets.layout import caption_row
+from curator.gui.widgets.job_bar import JobTab, muted
+from curator.gui.widgets.layout import caption_row, push_button
 from curator.gui.workers import JobHandle, JobRunner
 
 #: Lines reach the view at most this often; a burst is appended in one go.
@@ -167,15 +167,13 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         self.profile_combo.setMinimumWidth(220)
         self.profile_combo.activated.connect(lambda _i: self.load(self.profile_combo.currentData()))
         bar.addWidget(self.profile_combo)
-        self.origin_label = QLabel()
+        self.origin_label = muted(QLabel())
         self.origin_label.setObjectName("profileOrigin")
-        self.origin_label.setStyleSheet(f"color: {MUTED_COLOR};")
         bar.addWidget(self.origin_label)
-        self.save_button = QPushButton("Save profile")
-        self.save_button.setObjectName("saveProfile")
-        self.save_button.setToolTip("Keep these settings as this project's profile "
-                                    "(training/<name>.toml)")
-        self.save_button.clicked.connect(lambda: self.save_profile())
+        self.save_button = push_button("Save profile", "saveProfile",
+                                       "Keep these settings as this project's profile "
+                                       "(training/<name>.toml)",
+                                       lambda: self.save_profile())
         bar.addWidget(self.save_button)
         bar.addStretch(1)
         bar.addWidget(QLabel("Steps"))
@@ -185,11 +183,10 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
             self.steps_combo.addItem(STEP_LABELS.get(step, step), step)
         self.steps_combo.currentIndexChanged.connect(self._on_steps_changed)
         bar.addWidget(self.steps_combo)
-        self.export_button = QPushButton("Export script…")
-        self.export_button.setObjectName("exportScript")
-        self.export_button.setToolTip("Write these commands as a bash script for the machine "
-                                      "that trains")
-        self.export_button.clicked.connect(lambda: self.export_script())
+        self.export_button = push_button("Export script…", "exportScript",
+                                         "Write these commands as a bash script for the machine "
+                                         "that trains",
+                                         lambda: self.export_script())
         bar.addWidget(self.export_button)
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runButton")
