@@ -19,6 +19,7 @@ from curator.core.captioning import (
     make_backend,
     read_prompt_file,
 )
+from curator.core.captioning.options import CaptionSettings
 from curator.core.captioning.options import backend_settings as stored_backend_settings
 from curator.core.captioning.request import CaptionSelection
 from curator.core.catalog import DECISIONS
@@ -88,27 +89,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _stored(ctx: Any) -> dict[str, Any]:
-    return dict(ctx.catalog.settings().caption or {})
+def _stored(ctx: Any) -> CaptionSettings:
+    return CaptionSettings.from_json(ctx.catalog.settings().caption)
 
 
-def backend_settings(args: argparse.Namespace, stored: dict[str, Any]) -> tuple[str, dict]:
+def backend_settings(args: argparse.Namespace, stored: CaptionSettings | dict[str, Any]
+                     ) -> tuple[str, dict]:
     """The backend name and its settings: command-line options over the project's stored ones."""
     return stored_backend_settings(vars(args), stored)
 
 
-def sampling_from(args: argparse.Namespace, stored: dict[str, Any]) -> Sampling:
-    defaults = Sampling()
-
-    def pick(option: str, default: Any) -> Any:
-        value = getattr(args, option)
-        return value if value is not None else stored.get(option, default)
-
-    fps = pick("fps", defaults.fps)
-    return Sampling(fps=fps if fps else None,
-                    max_frames=int(pick("max_frames", defaults.max_frames)),
-                    max_pixels=pick("max_pixels", defaults.max_pixels),
-                    image_max_pixels=pick("image_max_pixels", defaults.image_max_pixels))
+def sampling_from(args: argparse.Namespace, stored: CaptionSettings) -> Sampling:
+    """Frames per clip and pixel budgets: the options over the project's stored ones."""
+    return stored.sampling(vars(args))
 
 
 def prompts_from(args: argparse.Namespace, settings: Any) -> Prompts:

@@ -7,7 +7,7 @@ from typing import Any
 
 from curator.core.captioning import BACKENDS
 from curator.core.captioning.expand import PROJECT_TEMPLATE, ExpandError, run_expand
-from curator.core.captioning.options import backend_settings
+from curator.core.captioning.options import CaptionSettings, backend_settings
 from curator.core.training.profile import ProfileError, load_profile
 from curator.core.training.prompts import PromptSyntaxError, add_sample_prompt
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
             profile = load_profile(args.add, ctx.project.root)
         except ProfileError as exc:
             return ctx.fail(str(exc))
-    name, options = backend_settings(vars(args), dict(settings.caption or {}))
+    name, options = backend_settings(vars(args), CaptionSettings.from_json(settings.caption))
     trigger = args.trigger if args.trigger is not None else settings.trigger
     if options.get("model"):
         ctx.say(f"loading {name} model {options['model']} ...")

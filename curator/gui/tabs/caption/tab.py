@@ -37,7 +37,7 @@ from curator.gui.tabs.caption.form import (
 )
 from curator.gui.tabs.caption.preflight import CaptionPreflight
 from curator.gui.tabs.caption.run import CaptionRun, _CaptionRelay
-from curator.gui.tabs.caption.settings import CaptionSettings
+from curator.gui.tabs.caption.settings import SettingsPage
 from curator.gui.tabs.caption.text import (
     SAVE_DELAY_MS,
 )
@@ -46,7 +46,7 @@ from curator.gui.widgets.job_bar import JobTab
 from curator.gui.workers import JobHandle, JobRunner
 
 
-class CaptionJobPanel(CaptionRun, CaptionSettings, CaptionForm, JobTab):
+class CaptionJobPanel(CaptionRun, SettingsPage, CaptionForm, JobTab):
     """Caption clips and images with a VLM; settings per project, captions appearing live."""
 
     caption_saved = Signal(object)  # SavedCaption (has clip_id / image_id)
