@@ -12,7 +12,7 @@ from pathlib import Path
 from curator.core.catalog import DB_FILENAME
 from curator.core.jobs import CancelToken
 from curator.core.training.commands import STEP_CHOICES
-from curator.core.training.launch import plan_run
+from curator.core.training.launch import TrainRequest
 from curator.core.training.profile import (
     DEFAULT_PRESET,
     ProfileError,
@@ -132,8 +132,9 @@ def run(args: argparse.Namespace, ctx) -> int:
     # A dry run previews a run here, so it checks what a run checks (a missing or non-musubi
     # trainer folder is an error, exit 1); only a script for another machine lets files be
     # missing here.
-    remote = bool(args.export_script)
-    plan = plan_run(profile, root, args.step, remote=remote, export_root=export_root)
+    request = TrainRequest(profile, root, args.step, remote=bool(args.export_script),
+                           export_root=export_root)
+    plan = request.validate()
     steps, problems, summary = list(plan.steps), list(plan.problems), plan.dataset
 
     if args.export_script:

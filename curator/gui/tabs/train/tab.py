@@ -1,8 +1,8 @@
 """The Train tab: a profile, the settings that change per run, the exact commands, a live run.
 
-Everything a run needs comes from `curator.core.training`: `plan_run` turns the profile as
-edited here into steps, problems (each with its fix, shown beside the field it is about) and the
-dataset's counts; `run_steps` runs the steps on a JobRunner thread (so the run is a job in the
+Everything a run needs comes from `curator.core.training`: a `TrainRequest` of the profile as
+edited here validates into steps, problems (each with its fix, shown beside the field it is
+about) and the dataset's counts; `run_steps` runs the steps on a JobRunner thread (so the run is a job in the
 jobs panel, cancelled through the token the runner hands it). Output lines cross to this thread
 through a `LineChannel` signal in batches; here they are parsed with the core's `ProgressParser`
 into the progress bar, the stats and the loss plot, and shown in a capped log. The Samples tab
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.project import Project
 from curator.core.training.commands import STEP_CHOICES, TrainStep
-from curator.core.training.launch import RunPlan, plan_run
+from curator.core.training.launch import RunPlan
 from curator.core.training.profile import (
     DEFAULT_PRESET,
     ProfileError,
@@ -374,10 +374,10 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
     def export_script(self, path: Path | None = None) -> Path | None:
         """Write the commands as a bash script for another machine (missing files only warn)."""
         self._write_prompts()
-        profile = self.current_profile()
+        request = self.train_request(remote=True)
+        profile = request.profile
         try:
-            plan = plan_run(profile, self.root, self.steps_choice(), remote=True,
-                            export_root=self._export_root())
+            plan = request.validate()
         except (ValueError, OSError) as exc:
             self._notice(f"Cannot build the commands: {exc}", ERROR_COLOR)
             return None
