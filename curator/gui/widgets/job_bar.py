@@ -96,6 +96,11 @@ class JobTab(QWidget):
         self.catalog = catalog
         self._owns_runner = job_runner is None
         self.runner = job_runner if job_runner is not None else JobRunner(catalog, self)
+        self.handle: JobHandle | None = None  # the tab's own job while it runs
+
+    @property
+    def running(self) -> bool:
+        return self.handle is not None
 
     def shutdown_runner(self) -> None:
         if self._owns_runner:

@@ -158,10 +158,6 @@ class CaptionRun:
         if widget is not None and self.isVisible():
             widget.raise_()
 
-    @property
-    def running(self) -> bool:
-        return self.handle is not None
-
     def snapshot(self) -> tuple[dict[str, Any], str | None]:
         """The run as plain values for `caption_job`, or a reason it cannot start."""
         backend = self.backend()

@@ -43,7 +43,7 @@ from curator.gui.tabs.caption.text import (
 )
 from curator.gui.theme import CAPTION_STYLE
 from curator.gui.widgets.job_bar import JobTab
-from curator.gui.workers import JobHandle, JobRunner
+from curator.gui.workers import JobRunner
 
 
 class CaptionJobPanel(CaptionRun, SettingsPage, CaptionForm, JobTab):
@@ -62,7 +62,6 @@ class CaptionJobPanel(CaptionRun, SettingsPage, CaptionForm, JobTab):
         super().__init__("captionJobPanel", CAPTION_STYLE, catalog=catalog,
                          job_runner=job_runner, parent=parent)
         self.project = project
-        self.handle: JobHandle | None = None
         #: Returns the clip ids selected in the browser; by default the window's browser.
         self.selection_provider: Callable[[], list[int]] | None = None
         self._loading = False

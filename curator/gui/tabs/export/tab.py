@@ -96,7 +96,6 @@ class ExportPanel(PlanEditing, JobTab):
         self._drafts: dict[str, DatasetPlan] = {}
         self.report: ExportReport | None = None  # the counts shown
         self.result: CountResult | None = None
-        self.handle: JobHandle | None = None
         self.last_export: ExportReport | None = None
         self._counts = LatestRun("export-count", self)
         self._counts.finished.connect(self._on_counted)
@@ -450,10 +449,6 @@ class ExportPanel(PlanEditing, JobTab):
             self._change_plan(plan, select=index)
 
     # --- export ------------------------------------------------------------------------------
-
-    @property
-    def running(self) -> bool:
-        return self.handle is not None
 
     def export(self) -> JobHandle | None:
         """Run `export_dataset` as an 'export' job; None when there is nothing to run."""

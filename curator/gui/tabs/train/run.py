@@ -112,10 +112,6 @@ class RunPage:
         layout.addWidget(split, 1)
         return page
 
-    @property
-    def running(self) -> bool:
-        return self.handle is not None
-
     def run(self) -> JobHandle | None:
         """Run the plan's steps as a 'train' job; None when something must be fixed first."""
         if self.handle is not None:

@@ -60,7 +60,7 @@ from curator.gui.theme import (
 )
 from curator.gui.widgets.job_bar import JobTab, muted
 from curator.gui.widgets.layout import caption_row, push_button
-from curator.gui.workers import JobHandle, JobRunner
+from curator.gui.workers import JobRunner
 
 #: Lines reach the view at most this often; a burst is appended in one go.
 DRAIN_MS = 100
@@ -93,7 +93,6 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         self.plan: RunPlan | None = None
         self.base: TrainingProfile = TrainingProfile()
         self.profile_origin = "preset"
-        self.handle: JobHandle | None = None
         self.run_plan: RunPlan | None = None
         self.grace_s = DEFAULT_GRACE_S
         self.parser: ProgressParser | None = None
