@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -149,23 +149,32 @@ class Catalog:
 
     # --- sources -------------------------------------------------------------------------
 
+    def _find(self, model: Any, to_row: Callable[[Any], Any], path: Path | None,
+              content_hash: str | None) -> Any:
+        """The first source or image (by id) with this path and/or content hash, as a row."""
+        with self.session() as s:
+            query = select(model)
+            if path is not None:
+                query = query.where(model.path == str(path))
+            if content_hash is not None:
+                query = query.where(model.content_hash == content_hash)
+            found = s.scalars(query.order_by(model.id).limit(1)).first()
+            return to_row(found) if found else None
+
+    def _get(self, model: Any, to_row: Callable[[Any], Any], item_id: int, noun: str) -> Any:
+        """One source or image by id, as a row; CatalogError naming it when there is none."""
+        with self.session() as s:
+            found = s.get(model, item_id)
+            if found is None:
+                raise CatalogError(f"no {noun} with id {item_id}")
+            return to_row(found)
+
     def find_source(self, *, path: Path | None = None, content_hash: str | None = None
                     ) -> SourceRow | None:
-        with self.session() as s:
-            query = select(Source)
-            if path is not None:
-                query = query.where(Source.path == str(path))
-            if content_hash is not None:
-                query = query.where(Source.content_hash == content_hash)
-            source = s.scalars(query.order_by(Source.id).limit(1)).first()
-            return _source_row(source) if source else None
+        return self._find(Source, _source_row, path, content_hash)
 
     def get_source(self, source_id: int) -> SourceRow:
-        with self.session() as s:
-            source = s.get(Source, source_id)
-            if source is None:
-                raise CatalogError(f"no source with id {source_id}")
-            return _source_row(source)
+        return self._get(Source, _source_row, source_id, "source")
 
     def list_sources(self) -> list[SourceRow]:
         with self.session() as s:
@@ -473,21 +482,10 @@ class Catalog:
 
     def find_image(self, *, path: Path | None = None, content_hash: str | None = None
                    ) -> ImageRow | None:
-        with self.session() as s:
-            query = select(Image)
-            if path is not None:
-                query = query.where(Image.path == str(path))
-            if content_hash is not None:
-                query = query.where(Image.content_hash == content_hash)
-            image = s.scalars(query.order_by(Image.id).limit(1)).first()
-            return _image_row(image) if image else None
+        return self._find(Image, _image_row, path, content_hash)
 
     def get_image(self, image_id: int) -> ImageRow:
-        with self.session() as s:
-            image = s.get(Image, image_id)
-            if image is None:
-                raise CatalogError(f"no image with id {image_id}")
-            return _image_row(image)
+        return self._get(Image, _image_row, image_id, "image")
 
     def list_images(self, *, status: str | None = None, ids: Iterable[int] | None = None
                     ) -> list[ImageRow]:
