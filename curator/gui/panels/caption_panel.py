@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from curator.core.catalog import CaptionRow, Catalog, CatalogError, ClipRow, ImageRow
 from curator.core.trigger import starts_with_trigger, with_trigger
 from curator.gui.panels.trigger_fix import TriggerFixBar
-from curator.gui.widgets.layout import flush_column, push_button
+from curator.gui.widgets.layout import flush_column, note_label, push_button
 
 SAVE_DELAY_MS = 800
 KINDS = ("clip", "image")
@@ -149,10 +149,7 @@ class CaptionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
-        self.details = QLabel()
-        self.details.setObjectName("captionDetails")
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = note_label("captionDetails")
         layout.addWidget(self.details)
 
         self.trigger_label = QLabel()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QSizePolicy,
     QTableWidgetItem,
     QTabWidget,
@@ -55,14 +54,13 @@ from curator.gui.theme import (
 )
 from curator.gui.widgets.job_bar import (
     JobTab,
-    mono_font,
     muted,
     set_bar_state,
     show_banner,
     show_notice,
     stat_card,
 )
-from curator.gui.widgets.layout import caption_row, flush_column
+from curator.gui.widgets.layout import caption_row, flush_column, text_view
 from curator.gui.widgets.picker import TRAINER_LABELS
 from curator.gui.workers import JobHandle, JobRunner
 
@@ -257,12 +255,7 @@ class ExportPanel(PlanEditing, JobTab):
         self.config_label = muted(QLabel())
         self.config_label.setObjectName("configLabel")
         layout.addWidget(self.config_label)
-        self.config_view = QPlainTextEdit()
-        self.config_view.setObjectName("configView")
-        self.config_view.setReadOnly(True)
-        self.config_view.setFont(mono_font())
-        self.config_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.config_view.setPlaceholderText("The dataset TOML appears here once counted.")
+        self.config_view = text_view("configView", "The dataset TOML appears here once counted.")
         layout.addWidget(self.config_view, 1)
         return page
 

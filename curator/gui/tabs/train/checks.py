@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -40,7 +39,7 @@ from curator.gui.theme import (
     OK_COLOR,
     WARNING_COLOR,
 )
-from curator.gui.widgets.job_bar import mono_font
+from curator.gui.widgets.layout import text_view
 
 PROBLEM_LIST_MAX_H = 170
 
@@ -58,11 +57,7 @@ class ChecksPage:
         self.problem_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.problem_list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         layout.addWidget(self.problem_list)
-        self.commands_view = QPlainTextEdit()
-        self.commands_view.setObjectName("commandsView")
-        self.commands_view.setReadOnly(True)
-        self.commands_view.setFont(mono_font())
-        self.commands_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.commands_view = text_view("commandsView", wrap=True)
         self._command_highlighter = CommandHighlighter(self.commands_view.document())
         layout.addWidget(self.commands_view, 1)
         row = QHBoxLayout()

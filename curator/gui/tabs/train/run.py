@@ -41,7 +41,7 @@ from curator.gui.theme import (
     WARNING_COLOR,
 )
 from curator.gui.widgets.job_bar import mono_font, set_bar_state, show_banner, stat_card
-from curator.gui.widgets.layout import flush_column
+from curator.gui.widgets.layout import flush_column, note_label
 from curator.gui.workers import JobHandle
 
 LOG_BLOCKS = 5000
@@ -88,10 +88,7 @@ class RunPage:
             self.stat_labels[key] = value
         layout.addLayout(stats)
 
-        self.banner = QLabel()
-        self.banner.setObjectName("runBanner")
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = note_label("runBanner")
         self.banner.hide()
         layout.addWidget(self.banner)
 
