@@ -55,13 +55,8 @@ class CaptionJobPanel(CaptionRun, SettingsPage, CaptionForm, JobTab):
 
     def __init__(self, project: Any = None, catalog: Catalog | None = None,
                  job_runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
-        if catalog is None:
-            if project is None:
-                raise ValueError("CaptionJobPanel needs a project or a catalog")
-            catalog = project.catalog
-        super().__init__("captionJobPanel", CAPTION_STYLE, catalog=catalog,
+        super().__init__("captionJobPanel", CAPTION_STYLE, project=project, catalog=catalog,
                          job_runner=job_runner, parent=parent)
-        self.project = project
         #: Returns the clip ids selected in the browser; by default the window's browser.
         self.selection_provider: Callable[[], list[int]] | None = None
         self._loading = False

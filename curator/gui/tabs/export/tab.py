@@ -80,10 +80,8 @@ class ExportPanel(PlanEditing, JobTab):
     def __init__(self, project: Project, catalog: Any = None,
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__("exportPanel", EXPORT_STYLE,
-                         catalog=catalog if catalog is not None else project.catalog,
+        super().__init__("exportPanel", EXPORT_STYLE, project=project, catalog=catalog,
                          job_runner=job_runner, parent=parent)
-        self.project = project
         self.root = Path(project.root)
         self.settings = settings
         self.workers: int | None = None  # parallel transcodes for an export (None: all cores)

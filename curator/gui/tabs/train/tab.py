@@ -84,10 +84,8 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
     def __init__(self, project: Project, catalog: Any = None,
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__("trainPanel", TRAIN_STYLE,
-                         catalog=catalog if catalog is not None else project.catalog,
+        super().__init__("trainPanel", TRAIN_STYLE, project=project, catalog=catalog,
                          job_runner=job_runner, parent=parent)
-        self.project = project
         self.root = Path(project.root)
         self.settings = settings
         self.plan: RunPlan | None = None
