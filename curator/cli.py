@@ -90,6 +90,11 @@ class CliContext:
         """A line for a person (stderr, so `--json` output stays parseable)."""
         print(message, file=sys.stderr)
 
+    def fail(self, message: str) -> int:
+        """Say 'error: <message>' and return the command's exit status for it, 2."""
+        self.say(f"error: {message}")
+        return 2
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -19,6 +19,7 @@ from curator.core.captioning import (
     make_backend,
     read_prompt_file,
 )
+from curator.core.captioning.options import CaptionSettings
 from curator.core.captioning.options import backend_settings as stored_backend_settings
 from curator.core.captioning.request import CaptionSelection
 from curator.core.catalog import DECISIONS
@@ -88,27 +89,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _stored(ctx: Any) -> dict[str, Any]:
-    return dict(ctx.catalog.settings().caption or {})
+def _stored(ctx: Any) -> CaptionSettings:
+    return CaptionSettings.from_json(ctx.catalog.settings().caption)
 
 
-def backend_settings(args: argparse.Namespace, stored: dict[str, Any]) -> tuple[str, dict]:
+def backend_settings(args: argparse.Namespace, stored: CaptionSettings | dict[str, Any]
+                     ) -> tuple[str, dict]:
     """The backend name and its settings: command-line options over the project's stored ones."""
     return stored_backend_settings(vars(args), stored)
 
 
-def sampling_from(args: argparse.Namespace, stored: dict[str, Any]) -> Sampling:
-    defaults = Sampling()
-
-    def pick(option: str, default: Any) -> Any:
-        value = getattr(args, option)
-        return value if value is not None else stored.get(option, default)
-
-    fps = pick("fps", defaults.fps)
-    return Sampling(fps=fps if fps else None,
-                    max_frames=int(pick("max_frames", defaults.max_frames)),
-                    max_pixels=pick("max_pixels", defaults.max_pixels),
-                    image_max_pixels=pick("image_max_pixels", defaults.image_max_pixels))
+def sampling_from(args: argparse.Namespace, stored: CaptionSettings) -> Sampling:
+    """Frames per clip and pixel budgets: the options over the project's stored ones."""
+    return stored.sampling(vars(args))
 
 
 def prompts_from(args: argparse.Namespace, settings: Any) -> Prompts:
@@ -152,16 +145,13 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
     try:
         prompts = prompts_from(args, settings)
     except PromptError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.limit is not None and args.limit < 0:
-        ctx.say("error: --limit must be 0 or more")
-        return 2
+        return ctx.fail("--limit must be 0 or more")
     try:
         sampling = sampling_from(args, stored)
     except ValueError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     name, options = backend_settings(args, stored)
     if not options.get("model"):
         ctx.say("error: no model: pass --model (a folder under models/ or a hub id for "
@@ -177,8 +167,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
     try:
         backend = make_backend(name, **options)
     except CaptionBackendError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     cancel = CancelToken()
     try:
         with _ctrl_c_cancels(cancel, ctx.say):
@@ -204,8 +193,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                 f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
                 f"alongside)")
     if report.stopped:
-        ctx.say(f"error: stopped: {report.stopped}")
-        return 2
+        return ctx.fail(f"stopped: {report.stopped}")
     if report.cancelled:
         ctx.say("cancelled: what was captioned is saved; run again to resume")
         return 130

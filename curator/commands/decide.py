@@ -79,8 +79,7 @@ def run_decide(args: argparse.Namespace, ctx) -> int:
     known = {item.id for item in listed}
     missing = [i for i in ids if i not in known]
     if missing:
-        ctx.say(f"error: no {kind} with id {', '.join(map(str, missing))}; nothing was changed")
-        return 2
+        return ctx.fail(f"no {kind} with id {', '.join(map(str, missing))}; nothing was changed")
     changes = ctx.catalog.set_decision(ids, args.decision, args.reason, by="person", kind=kind)
     if args.json:
         ctx.emit_json({"decision": args.decision, "reason": args.reason, "kind": kind, "ids": ids,

@@ -105,8 +105,7 @@ def run_export(args: argparse.Namespace, ctx) -> int:
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.epochs is not None:
         plan = plan.replace(epochs=max(1, args.epochs))
     trainer = args.trainer or plan.trainer
@@ -161,8 +160,7 @@ def run_plan_show(args: argparse.Namespace, ctx) -> int:
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.json:
         ctx.emit_json(plan.to_json())
         return 0
@@ -200,17 +198,14 @@ def run_plan_presets(args: argparse.Namespace, ctx) -> int:
 
 def run_plan_save(args: argparse.Namespace, ctx) -> int:
     if not args.plan and not args.preset:
-        ctx.say("error: give --preset NAME or --plan FILE to save as the project's plan")
-        return 2
+        return ctx.fail("give --preset NAME or --plan FILE to save as the project's plan")
     try:
         plan = _load(args, ctx)
     except PlanError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     path = project_plan_path(ctx.project.root)
     if path.exists() and not args.force:
-        ctx.say(f"error: {path} exists; add --force to replace it")
-        return 2
+        return ctx.fail(f"{path} exists; add --force to replace it")
     save_plan(plan, path)
     ctx.stdout.write(f"saved {plan.name} to {path}\n")
     return 0
@@ -244,13 +239,11 @@ def run_buckets(args: argparse.Namespace, ctx) -> int:
         elif sizes:
             aspect = sizes[0]
         else:
-            ctx.say("error: give --aspect (no accepted clips to take it from)")
-            return 2
+            return ctx.fail("give --aspect (no accepted clips to take it from)")
         options = resolution_options(aspect, args.pixels, sources=sizes,
                                      tolerance=args.tolerance)
     except ValueError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.json:
         ctx.emit_json([o.to_json() for o in options])
         return 0

@@ -37,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     if args.min_scene_frames is not None and args.min_scene_frames < 1:
-        ctx.say("error: --min-scene-frames must be at least 1")
-        return 2
+        return ctx.fail("--min-scene-frames must be at least 1")
     factory = make_frame_analyzer if args.analyze else None
     report = ingest_paths(ctx.catalog, args.paths, thumbs_dir=ctx.project.thumbs_dir,
                           scenes=args.scenes, min_scene_frames=args.min_scene_frames,

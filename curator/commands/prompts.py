@@ -7,7 +7,7 @@ from typing import Any
 
 from curator.core.captioning import BACKENDS
 from curator.core.captioning.expand import PROJECT_TEMPLATE, ExpandError, run_expand
-from curator.core.captioning.options import backend_settings
+from curator.core.captioning.options import CaptionSettings, backend_settings
 from curator.core.training.profile import ProfileError, load_profile
 from curator.core.training.prompts import PromptSyntaxError, add_sample_prompt
 
@@ -64,9 +64,8 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
         try:
             profile = load_profile(args.add, ctx.project.root)
         except ProfileError as exc:
-            ctx.say(f"error: {exc}")
-            return 2
-    name, options = backend_settings(vars(args), dict(settings.caption or {}))
+            return ctx.fail(str(exc))
+    name, options = backend_settings(vars(args), CaptionSettings.from_json(settings.caption))
     trigger = args.trigger if args.trigger is not None else settings.trigger
     if options.get("model"):
         ctx.say(f"loading {name} model {options['model']} ...")
@@ -75,8 +74,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                               trigger=trigger, project_root=ctx.project.root,
                               retries=args.retries)
     except ExpandError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     report = expanded.to_json()
     if profile is not None:
         given = {key: getattr(args, f"sample_{key}") for key in
@@ -84,8 +82,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
         try:
             path, line = add_sample_prompt(ctx.project.root, profile, expanded.prompt, **given)
         except (OSError, PromptSyntaxError) as exc:
-            ctx.say(f"error: {exc}")
-            return 2
+            return ctx.fail(str(exc))
         report["added"] = {"profile": profile.name, "file": str(path), "line": line.to_line()}
         ctx.say(f"added to {path}")
         if not profile.sample_prompts:

@@ -12,7 +12,7 @@ from pathlib import Path
 from curator.core.catalog import DB_FILENAME
 from curator.core.jobs import CancelToken
 from curator.core.training.commands import STEP_CHOICES
-from curator.core.training.launch import plan_run
+from curator.core.training.launch import TrainRequest
 from curator.core.training.profile import (
     DEFAULT_PRESET,
     ProfileError,
@@ -119,8 +119,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     try:
         profile = effective_profile(args, root)
     except ProfileError as exc:
-        ctx.say(f"error: {exc}")
-        return 2
+        return ctx.fail(str(exc))
     if args.save_profile:
         path = save_profile(root, profile, args.save_profile)
         ctx.say(f"saved profile {args.save_profile} to {path}")
@@ -133,15 +132,15 @@ def run(args: argparse.Namespace, ctx) -> int:
     # A dry run previews a run here, so it checks what a run checks (a missing or non-musubi
     # trainer folder is an error, exit 1); only a script for another machine lets files be
     # missing here.
-    remote = bool(args.export_script)
-    plan = plan_run(profile, root, args.step, remote=remote, export_root=export_root)
+    request = TrainRequest(profile, root, args.step, remote=bool(args.export_script),
+                           export_root=export_root)
+    plan = request.validate()
     steps, problems, summary = list(plan.steps), list(plan.problems), plan.dataset
 
     if args.export_script:
         _print_problems(ctx, problems)
         if errors(problems):
-            ctx.say("error: the script was not written; fix the errors above")
-            return 2
+            return ctx.fail("the script was not written; fix the errors above")
         target = plan.write_script(Path(args.export_script).expanduser())
         ctx.say(f"wrote {len(steps)} step(s) to {target}")
         if not args.dry_run:
@@ -157,8 +156,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     _print_problems(ctx, problems)
     if errors(problems):
-        ctx.say("error: nothing was run; fix the errors above (or see them all with --dry-run)")
-        return 2
+        return ctx.fail("nothing was run; fix the errors above (or see them all with --dry-run)")
     if summary is not None:
         ctx.say(_describe_dataset(summary))
     report = _run_in_thread(ctx, steps, profile, grace=args.grace)

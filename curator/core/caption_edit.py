@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import regex as _regex
-from sqlalchemy import func, select
+from sqlalchemy import func
 
+from curator.core.captioned import Captioned, iter_captioned
 from curator.core.catalog import Catalog, CatalogError
-from curator.core.catalog.models import Clip, Image, Source
 from curator.core.jobs import (
     NEVER_CANCELLED,
     CancelToken,
@@ -31,9 +31,6 @@ from curator.core.jobs import (
 from curator.core.trigger import normalize_trigger, starts_with_trigger, with_trigger
 
 SCOPES = ("clips", "images", "all")
-
-# Rows read from the catalog per query while searching: bounded memory at a million captions.
-_PAGE = 2000
 
 #: Seconds one search or replacement may take on one caption. A caption is a paragraph: a sane
 #: expression takes microseconds, while nested repeats such as `(a|aa)+$` backtrack for hours
@@ -137,39 +134,18 @@ def tidy_spaces(text: str) -> str:
 
 
 def _rows(catalog: Catalog, kind: str, prefilter: str | None,
-          ids: Sequence[int] | None) -> Iterator[tuple[int, str, str]]:
-    """(id, caption, label) of captioned clips or images, in id order, page by page."""
-    model = Clip if kind == "clip" else Image
+          ids: Sequence[int] | None) -> Iterator[Captioned]:
+    """Captioned clips or images (of `ids`, when given) that may contain `prefilter`."""
     wanted = set(ids) if ids is not None else None
-    last = 0
-    while True:
-        if kind == "clip":
-            query = select(Clip.id, Clip.caption, Source.path, Clip.start_frame,
-                           Clip.end_frame).join(Source, Source.id == Clip.source_id)
-        else:
-            query = select(Image.id, Image.caption, Image.path)
-        query = query.where(model.id > last, model.caption.is_not(None),
-                            model.caption != "")
-        if prefilter is not None:
-            # LIKE is case-blind for ASCII in SQLite: a superset of the exact matches, cheap.
-            query = query.where(func.lower(model.caption).contains(prefilter.lower(),
-                                                                   autoescape=True))
-        query = query.order_by(model.id).limit(_PAGE)
-        with catalog.session() as s:
-            rows = s.execute(query).all()
-        if not rows:
-            return
-        for row in rows:
-            last = row[0]
-            if wanted is not None and row[0] not in wanted:
-                continue
-            if kind == "clip":
-                label = f"{Path(row[2]).name} [{row[3]}, {row[4]})"
-            else:
-                label = Path(row[2]).name
-            yield row[0], row[1], label
-        if len(rows) < _PAGE:
-            return
+
+    def where(model: Any) -> list[Any]:
+        if prefilter is None:
+            return []
+        # LIKE is case-blind for ASCII in SQLite: a superset of the exact matches, cheap.
+        return [func.lower(model.caption).contains(prefilter.lower(), autoescape=True)]
+
+    return (row for row in iter_captioned(catalog, kind, where)
+            if wanted is None or row.id in wanted)
 
 
 def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool = False,
@@ -214,7 +190,8 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
     changes: list[CaptionChange] = []
     for kind in kinds:
         ids = clip_ids if kind == "clip" else image_ids
-        for item_id, caption, label in _rows(catalog, kind, prefilter, ids):
+        for row in _rows(catalog, kind, prefilter, ids):
+            item_id, caption, label = row.id, row.caption, row.label
             if cancel.cancelled:
                 return changes
             after, count = replace_in(caption, pattern, replace, regex=regex)

@@ -12,14 +12,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 
+from curator.core.captioned import iter_captioned
 from curator.core.catalog import Catalog, ClipRow, ImageRow
-from curator.core.catalog.models import Clip, Image, Source
-
-# Rows read per query while looking for captions without the trigger.
-_PAGE = 2000
 
 
 def normalize_trigger(trigger: str | None) -> str:
@@ -102,31 +100,16 @@ def missing_trigger(catalog: Catalog, trigger: str | None = None, *,
     if not trigger:
         return []
     out: list[MissingTrigger] = []
+
+    def where(model: Any) -> list[Any]:
+        # substr compares case-sensitively: a cheap superset of what breaks the rule
+        wrong = [func.substr(model.caption, 1, len(trigger)) != trigger]
+        return wrong if status is None else [*wrong, model.decision == status]
+
     for kind in ("clip", "image"):
-        model = Clip if kind == "clip" else Image
-        last = 0
-        while True:
-            if kind == "clip":
-                query = select(Clip.id, Clip.caption, Source.path, Clip.start_frame,
-                               Clip.end_frame).join(Source, Source.id == Clip.source_id)
-            else:
-                query = select(Image.id, Image.caption, Image.path)
-            # substr compares case-sensitively: a cheap superset of what breaks the rule
-            query = query.where(model.id > last, model.caption.is_not(None), model.caption != "",
-                                func.substr(model.caption, 1, len(trigger)) != trigger)
-            if status is not None:
-                query = query.where(model.decision == status)
-            with catalog.session() as s:
-                rows = s.execute(query.order_by(model.id).limit(_PAGE)).all()
-            for row in rows:
-                last = row[0]
-                if not (row[1] or "").strip() or starts_with_trigger(row[1], trigger):
-                    continue
-                path = Path(row[2])
-                label = f"{path.name} [{row[3]}, {row[4]})" if kind == "clip" else path.name
-                out.append(MissingTrigger(kind, row[0], path, label, row[1]))
-            if len(rows) < _PAGE:
-                break
+        out += [MissingTrigger(kind, row.id, row.path, row.label, row.caption)
+                for row in iter_captioned(catalog, kind, where)
+                if row.caption.strip() and not starts_with_trigger(row.caption, trigger)]
     return out
 
 

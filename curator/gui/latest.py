@@ -3,13 +3,19 @@
 `LatestRun.submit(fn)` runs `fn` on a worker thread; asked again while one runs, it keeps only
 the newest ask and starts it when the running one ends. Every answer comes back through
 `finished` on the GUI thread; the caller compares it with what it now wants.
+
+`LatestCall.start(call)` answers only the newest call (older answers are dropped on arrival),
+and reports a call that raised through `failed`: dragging a threshold asks for a count many
+times a second.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 
 class _Call(QObject):
@@ -88,3 +94,68 @@ class LatestRun(QObject):
                 pass
             self._join()
 
+
+class _Relay(QObject):
+    done = Signal(int, object, str)  # generation, result, error text ('' when none)
+
+
+class _Task(QRunnable):
+    def __init__(self, relay: _Relay, generation: int, call: Callable[[], Any]) -> None:
+        super().__init__()
+        self._relay, self._generation, self._call = relay, generation, call
+
+    def run(self) -> None:
+        try:
+            result = self._call()
+        except Exception as exc:  # noqa: BLE001 - reported to the view, never a crash
+            self._relay.done.emit(self._generation, None,
+                                  f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        else:
+            self._relay.done.emit(self._generation, result, "")
+
+
+class LatestCall(QObject):
+    """One worker thread; `start(call)` runs `call()` there and emits `finished(result)`.
+
+    Each call gets a generation number; an answer whose generation is no longer the newest is
+    dropped on arrival. Calls queued and not started are dropped too, unless `keep_queued`
+    (their work must happen, as a fix, even when nobody waits for its answer).
+
+    Signals:
+        finished: the result of the newest call.
+        failed: its error text, when it raised.
+    """
+
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, *, keep_queued: bool = False) -> None:
+        super().__init__(parent)
+        self._keep_queued = keep_queued
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_done)
+        self._generation = 0
+        self.busy = False
+
+    def start(self, call: Callable[[], Any]) -> None:
+        """Queue `call`; calls queued before it and not started yet are dropped."""
+        self._generation += 1
+        if not self._keep_queued:  # unstarted older calls: their answers would be dropped anyway
+            self._pool.clear()
+        self.busy = True
+        self._pool.start(_Task(self._relay, self._generation, call))
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until the running call ends (closing a window, tests)."""
+        return self._pool.waitForDone(msecs)
+
+    def _on_done(self, generation: int, result: object, error: str) -> None:
+        if generation != self._generation:
+            return
+        self.busy = False
+        if error:
+            self.failed.emit(error)
+        else:
+            self.finished.emit(result)

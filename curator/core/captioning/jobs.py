@@ -10,7 +10,8 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,12 +245,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
         job_id = report.job_id = _start_caption_job(catalog, backend, items, only_missing,
                                                      overwrite_manual, trigger, sampling,
                                                      rendered)
-    other = _other_caption_run(catalog, job_id)
-    if other is not None:  # two runs would caption every clip twice: the later one stops
-        report.stopped = other
-        if job_id is not None:
-            catalog.finish_job(job_id, "cancelled", log=other)
-        report.wall_seconds = time.monotonic() - started
+    if _yields_to_other_run(catalog, job_id, report, started):
         return report
     total = len(items)
     progress(Progress(done=0, total=total, message="starting"))
@@ -257,21 +253,43 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     prefetcher.start()
     finished = 0
     try:
-        finished = _caption_batches(catalog, backend, prefetcher, batch, rendered, trigger,
-                                    sampling, retries, overwrite_manual, report, on_caption,
-                                    progress, cancel, job_id)
+        with _job_closed_on_crash(catalog, job_id, report):
+            finished = _caption_batches(catalog, backend, prefetcher, batch, rendered, trigger,
+                                        sampling, retries, overwrite_manual, report, on_caption,
+                                        progress, cancel, job_id)
         report.cancelled = cancel.cancelled and finished < total
+    finally:
+        prefetcher.stop()
+    _finish_caption_job(catalog, job_id, report, started)
+    return report
+
+
+def _yields_to_other_run(catalog: Catalog, job_id: int | None, report: CaptionReport,
+                         started: float) -> bool:
+    """Whether another caption run is going: two would caption every clip twice, so the
+    later one stops (its job row closed as cancelled, the reason in `report.stopped`)."""
+    other = _other_caption_run(catalog, job_id)
+    if other is None:
+        return False
+    report.stopped = other
+    if job_id is not None:
+        catalog.finish_job(job_id, "cancelled", log=other)
+    report.wall_seconds = time.monotonic() - started
+    return True
+
+
+@contextmanager
+def _job_closed_on_crash(catalog: Catalog, job_id: int | None,
+                         report: CaptionReport) -> Iterator[None]:
+    """A crash (or Ctrl-C) must not leave the job 'running' forever; what is saved stays."""
+    try:
+        yield
     except BaseException as exc:
-        # a crash (or Ctrl-C) must not leave the job 'running' forever; what is saved stays
         if job_id is not None:
             status = "cancelled" if isinstance(exc, (KeyboardInterrupt, Cancelled)) else "failed"
             catalog.finish_job(job_id, status, result={"done": len(report.captions)},
                                log=f"{type(exc).__name__}: {exc}")
         raise
-    finally:
-        prefetcher.stop()
-    _finish_caption_job(catalog, job_id, report, started)
-    return report
 
 
 def _finish_caption_job(catalog: Catalog, job_id: int | None, report: CaptionReport,

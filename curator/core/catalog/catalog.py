@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -149,23 +149,29 @@ class Catalog:
 
     # --- sources -------------------------------------------------------------------------
 
+    def _find(self, model: Any, to_row: Callable[[Any], Any], path: Path | None,
+              content_hash: str | None) -> Any:
+        """The first source or image (by id) with this path and/or content hash, as a row."""
+        with self.session() as s:
+            query = select(model)
+            if path is not None:
+                query = query.where(model.path == str(path))
+            if content_hash is not None:
+                query = query.where(model.content_hash == content_hash)
+            found = s.scalars(query.order_by(model.id).limit(1)).first()
+            return to_row(found) if found else None
+
+    def _get(self, model: Any, to_row: Callable[[Any], Any], item_id: int, noun: str) -> Any:
+        """One source, image or job by id, as a row; CatalogError naming it when there is none."""
+        with self.session() as s:
+            return to_row(_one(s, model, item_id, noun))
+
     def find_source(self, *, path: Path | None = None, content_hash: str | None = None
                     ) -> SourceRow | None:
-        with self.session() as s:
-            query = select(Source)
-            if path is not None:
-                query = query.where(Source.path == str(path))
-            if content_hash is not None:
-                query = query.where(Source.content_hash == content_hash)
-            source = s.scalars(query.order_by(Source.id).limit(1)).first()
-            return _source_row(source) if source else None
+        return self._find(Source, _source_row, path, content_hash)
 
     def get_source(self, source_id: int) -> SourceRow:
-        with self.session() as s:
-            source = s.get(Source, source_id)
-            if source is None:
-                raise CatalogError(f"no source with id {source_id}")
-            return _source_row(source)
+        return self._get(Source, _source_row, source_id, "source")
 
     def list_sources(self) -> list[SourceRow]:
         with self.session() as s:
@@ -209,9 +215,7 @@ class Catalog:
 
     def move_source(self, source_id: int, new_path: Path, mtime: float) -> None:
         with self.session() as s:
-            source = s.get(Source, source_id)
-            if source is None:
-                raise CatalogError(f"no source with id {source_id}")
+            source = _one(s, Source, source_id, "source")
             source.path, source.mtime, source.status = str(new_path), mtime, "ok"
 
 
@@ -357,9 +361,7 @@ class Catalog:
                       cuts: int | None, motion_p95: float | None = None,
                       text_share: float | None = None) -> None:
         with self.session() as s:
-            clip = s.get(Clip, clip_id)
-            if clip is None:
-                raise CatalogError(f"no clip with id {clip_id}")
+            clip = _one(s, Clip, clip_id, "clip")
             clip.analysis, clip.motion, clip.cuts = analysis, motion, cuts
             clip.motion_p95 = motion_p95 if motion_p95 is not None else analysis.get("motion_p95")
             clip.text_share = text_share if text_share is not None else analysis.get("text_share")
@@ -372,9 +374,7 @@ class Catalog:
         whole frame even where bars were measured); (x, y, w, h): that rectangle.
         """
         with self.session() as s:
-            clip = s.get(Clip, clip_id)
-            if clip is None:
-                raise CatalogError(f"no clip with id {clip_id}")
+            clip = _one(s, Clip, clip_id, "clip")
             if crop is not None and len(crop) not in (0, 4):
                 raise CatalogError(f"clip {clip_id}: a crop is X Y W H, got {list(crop)}")
             if crop:
@@ -389,25 +389,19 @@ class Catalog:
     def save_image_text(self, image_id: int, text: dict[str, Any], text_share: float) -> None:
         """Record the text check of a still: its share (1.0 or 0.0) and the found text."""
         with self.session() as s:
-            image = s.get(Image, image_id)
-            if image is None:
-                raise CatalogError(f"no image with id {image_id}")
+            image = _one(s, Image, image_id, "image")
             image.analysis = {**(image.analysis or {}), "text": text}
             image.text_share = text_share
 
     def set_tags(self, clip_id: int, tags: Sequence[str]) -> None:
         with self.session() as s:
-            clip = s.get(Clip, clip_id)
-            if clip is None:
-                raise CatalogError(f"no clip with id {clip_id}")
+            clip = _one(s, Clip, clip_id, "clip")
             clip.tags = sorted(set(tags))
 
     def trim_clip(self, clip_id: int, start_frame: int, end_frame: int) -> ClipRow:
         """Set a clip's in/out points within its source; its analysis is dropped (stale)."""
         with self.session() as s:
-            clip = s.get(Clip, clip_id)
-            if clip is None:
-                raise CatalogError(f"no clip with id {clip_id}")
+            clip = _one(s, Clip, clip_id, "clip")
             source = s.get(Source, clip.source_id)
             if not 0 <= start_frame < end_frame <= source.frame_count:
                 raise CatalogError(
@@ -425,9 +419,7 @@ class Catalog:
         The child copies the decision and the caption (as a version of its own) of its parent.
         """
         with self.session() as s:
-            clip = s.get(Clip, clip_id)
-            if clip is None:
-                raise CatalogError(f"no clip with id {clip_id}")
+            clip = _one(s, Clip, clip_id, "clip")
             if not clip.start_frame < at_frame < clip.end_frame:
                 raise CatalogError(
                     f"clip {clip_id}: frame {at_frame} is not inside "
@@ -473,21 +465,10 @@ class Catalog:
 
     def find_image(self, *, path: Path | None = None, content_hash: str | None = None
                    ) -> ImageRow | None:
-        with self.session() as s:
-            query = select(Image)
-            if path is not None:
-                query = query.where(Image.path == str(path))
-            if content_hash is not None:
-                query = query.where(Image.content_hash == content_hash)
-            image = s.scalars(query.order_by(Image.id).limit(1)).first()
-            return _image_row(image) if image else None
+        return self._find(Image, _image_row, path, content_hash)
 
     def get_image(self, image_id: int) -> ImageRow:
-        with self.session() as s:
-            image = s.get(Image, image_id)
-            if image is None:
-                raise CatalogError(f"no image with id {image_id}")
-            return _image_row(image)
+        return self._get(Image, _image_row, image_id, "image")
 
     def list_images(self, *, status: str | None = None, ids: Iterable[int] | None = None
                     ) -> list[ImageRow]:
@@ -507,9 +488,7 @@ class Catalog:
 
     def set_image_crop(self, image_id: int, crop: tuple[int, int, int, int] | None) -> None:
         with self.session() as s:
-            image = s.get(Image, image_id)
-            if image is None:
-                raise CatalogError(f"no image with id {image_id}")
+            image = _one(s, Image, image_id, "image")
             if crop is not None:
                 x, y, w, h = crop
                 if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > image.width or y + h > image.height:
@@ -580,9 +559,7 @@ class Catalog:
     def restore_caption(self, caption_id: int) -> CaptionRow:
         """Make an old version current again, as a new version (history is never rewritten)."""
         with self.session() as s:
-            old = s.get(Caption, caption_id)
-            if old is None:
-                raise CatalogError(f"no caption version with id {caption_id}")
+            old = _one(s, Caption, caption_id, "caption version")
             clip_id, image_id, text_, origin = old.clip_id, old.image_id, old.text, old.origin
             prompt_hash, settings = old.prompt_hash, old.settings
         row = self.save_caption(text_, clip_id=clip_id, image_id=image_id, origin=origin,
@@ -689,11 +666,7 @@ class Catalog:
         return notices
 
     def get_job(self, job_id: int) -> JobRow:
-        with self.session() as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise CatalogError(f"no job with id {job_id}")
-            return _job_row(job)
+        return self._get(Job, _job_row, job_id, "job")
 
     def list_jobs(self, *, kind: str | None = None, limit: int = 100) -> list[JobRow]:
         query = select(Job).order_by(Job.id.desc()).limit(limit)
@@ -760,6 +733,14 @@ def _replace_clips(s: Session, source: Source, ranges: Sequence[tuple[int, int]]
         else:
             _fill_clip_derived(clip, source)
     return created
+
+
+def _one(s: Session, model: Any, item_id: int, noun: str) -> Any:
+    """The row `item_id` of `model` in this session; CatalogError 'no clip with id 7' if none."""
+    found = s.get(model, item_id)
+    if found is None:
+        raise CatalogError(f"no {noun} with id {item_id}")
+    return found
 
 
 def _clip_select():

@@ -3,7 +3,8 @@
 The GUI's Train tab and `curator train` call the same plain functions:
 
 - `profile`: `TrainingProfile` (TOML in `<project>/training/<name>.toml`) and the shipped presets;
-- `launch`: `plan_run(profile, project_root)`: resolved paths, steps, problems, dataset counts;
+- `launch`: `TrainRequest(...).validate()` (`plan_run`): resolved paths, steps, problems, dataset
+  counts;
 - `commands`: the argument lists for each step (musubi-tuner caching and training, diffusion-pipe);
 - `validate`: problems with a fix-it message each, found before anything runs;
 - `runner`: one trainer process in its own process group, lines streamed per stream, cancel;
@@ -13,7 +14,7 @@ The GUI's Train tab and `curator train` call the same plain functions:
 """
 
 from .commands import STEP_NAMES, TrainStep, build_steps, export_script
-from .launch import RunPlan, plan_run
+from .launch import RunPlan, TrainRequest, plan_run
 from .profile import ProfileError, TrainingProfile, list_profiles, load_profile, save_profile
 from .progress import ProgressParser, TrainProgress
 from .runner import RunRecord, run_command, run_steps
@@ -21,7 +22,7 @@ from .validate import Problem, validate_profile
 
 __all__ = [
     "STEP_NAMES", "Problem", "ProfileError", "ProgressParser", "RunPlan", "RunRecord",
-    "TrainProgress", "TrainStep", "TrainingProfile", "build_steps", "export_script",
+    "TrainProgress", "TrainRequest", "TrainStep", "TrainingProfile", "build_steps", "export_script",
     "list_profiles", "load_profile", "plan_run", "run_command", "run_steps", "save_profile",
     "validate_profile",
 ]

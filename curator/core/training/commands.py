@@ -125,6 +125,12 @@ def _num(value: float | int) -> str:
     return repr(float(value))
 
 
+def _opt(flag: str, value: float | int | None) -> list[str]:
+    """`[flag, value]` for a numeric option that is set; nothing, so the trainer's default
+    applies, when it is None."""
+    return [] if value is None else [flag, _num(value)]
+
+
 def _musubi_env(profile: TrainingProfile) -> dict[str, str]:
     env = {"PYTHONUNBUFFERED": "1"}  # the trainer's prints reach us as they happen, not per 8 KiB
     if profile.trainer_dir:
@@ -147,8 +153,7 @@ def cache_latents_argv(profile: TrainingProfile, python: str | None = None) -> l
         argv += ["--clip", p.clip]
     if p.cache_latents_batch_size:
         argv += ["--batch_size", _num(p.cache_latents_batch_size)]
-    if p.cache_num_workers is not None:
-        argv += ["--num_workers", _num(p.cache_num_workers)]
+    argv += _opt("--num_workers", p.cache_num_workers)
     if p.skip_existing:
         argv.append("--skip_existing")
     return argv + list(p.extra_cache_latents_args)
@@ -163,8 +168,7 @@ def cache_text_argv(profile: TrainingProfile, python: str | None = None) -> list
         argv += ["--batch_size", _num(p.cache_text_batch_size)]
     if p.fp8_t5:
         argv.append("--fp8_t5")
-    if p.cache_num_workers is not None:
-        argv += ["--num_workers", _num(p.cache_num_workers)]
+    argv += _opt("--num_workers", p.cache_num_workers)
     if p.skip_existing:
         argv.append("--skip_existing")
     return argv + list(p.extra_cache_text_args)
@@ -235,8 +239,7 @@ def _optimizer_args(p: TrainingProfile) -> list[str]:
     a += ["--learning_rate", _num(p.learning_rate), "--lr_scheduler", p.lr_scheduler]
     if p.lr_warmup_steps:
         a += ["--lr_warmup_steps", _num(p.lr_warmup_steps)]
-    if p.max_grad_norm is not None:
-        a += ["--max_grad_norm", _num(p.max_grad_norm)]
+    a += _opt("--max_grad_norm", p.max_grad_norm)
     return a
 
 
@@ -244,10 +247,8 @@ def _timestep_args(p: TrainingProfile) -> list[str]:
     """Timestep sampling (§0.10)."""
     a: list[str] = ["--timestep_sampling", p.timestep_sampling,
                    "--discrete_flow_shift", _num(p.discrete_flow_shift)]
-    if p.min_timestep is not None:
-        a += ["--min_timestep", _num(p.min_timestep)]
-    if p.max_timestep is not None:
-        a += ["--max_timestep", _num(p.max_timestep)]
+    a += _opt("--min_timestep", p.min_timestep)
+    a += _opt("--max_timestep", p.max_timestep)
     if p.preserve_distribution_shape:
         a.append("--preserve_distribution_shape")
     if p.timestep_boundary is not None:
@@ -262,14 +263,11 @@ def _timestep_args(p: TrainingProfile) -> list[str]:
 def _loop_args(p: TrainingProfile) -> list[str]:
     """How long it trains, and the data loader."""
     a: list[str] = []
-    if p.max_train_epochs is not None:
-        a += ["--max_train_epochs", _num(p.max_train_epochs)]
-    if p.max_train_steps is not None:
-        a += ["--max_train_steps", _num(p.max_train_steps)]
+    a += _opt("--max_train_epochs", p.max_train_epochs)
+    a += _opt("--max_train_steps", p.max_train_steps)
     if p.gradient_accumulation_steps != 1:
         a += ["--gradient_accumulation_steps", _num(p.gradient_accumulation_steps)]
-    if p.seed is not None:
-        a += ["--seed", _num(p.seed)]
+    a += _opt("--seed", p.seed)
     a += ["--max_data_loader_n_workers", _num(p.max_data_loader_n_workers)]
     if p.persistent_data_loader_workers:
         a.append("--persistent_data_loader_workers")
@@ -279,12 +277,9 @@ def _loop_args(p: TrainingProfile) -> list[str]:
 def _output_args(p: TrainingProfile) -> list[str]:
     """Where and how often the LoRA is saved."""
     a: list[str] = ["--output_dir", p.output_dir, "--output_name", p.effective_output_name]
-    if p.save_every_n_epochs is not None:
-        a += ["--save_every_n_epochs", _num(p.save_every_n_epochs)]
-    if p.save_every_n_steps is not None:
-        a += ["--save_every_n_steps", _num(p.save_every_n_steps)]
-    if p.save_last_n_epochs is not None:
-        a += ["--save_last_n_epochs", _num(p.save_last_n_epochs)]
+    a += _opt("--save_every_n_epochs", p.save_every_n_epochs)
+    a += _opt("--save_every_n_steps", p.save_every_n_steps)
+    a += _opt("--save_last_n_epochs", p.save_last_n_epochs)
     a += ["--save_precision", p.save_precision]
     if p.save_state:
         a.append("--save_state")
@@ -298,10 +293,8 @@ def _sampling_args(p: TrainingProfile) -> list[str]:
     a: list[str] = []
     if p.sample_prompts:
         a += ["--sample_prompts", p.sample_prompts]
-        if p.sample_every_n_epochs is not None:
-            a += ["--sample_every_n_epochs", _num(p.sample_every_n_epochs)]
-        if p.sample_every_n_steps is not None:
-            a += ["--sample_every_n_steps", _num(p.sample_every_n_steps)]
+        a += _opt("--sample_every_n_epochs", p.sample_every_n_epochs)
+        a += _opt("--sample_every_n_steps", p.sample_every_n_steps)
         if p.sample_at_first:
             a.append("--sample_at_first")
     return a

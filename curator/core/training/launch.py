@@ -105,3 +105,34 @@ def plan_run(profile: TrainingProfile, project_root: Path, steps: str | Iterable
     problems = validate_profile(resolved, steps, check_files=not remote, audience=audience)
     return RunPlan(resolved, tuple(built), tuple(problems),
                    dataset_summary(resolved, check_files=not remote))
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """One training run as asked for. `curator train` builds it from its options, the Train tab
+    from its form; both `validate` it into the `RunPlan` they show, write or run.
+
+    Attributes:
+        profile: the profile with the asker's overrides (paths may be relative to the project).
+        project_root: the project folder.
+        steps: `all` or step names (see `commands.STEP_NAMES`).
+        remote: the commands will run on another machine (a script): missing files only warn.
+        export_root: the project's export folder, whose dataset config is the default.
+        audience: "cli" or "window", the words of each fix.
+    """
+
+    profile: TrainingProfile
+    project_root: Path
+    steps: str | Iterable[str] = "all"
+    remote: bool = False
+    export_root: str | None = None
+    audience: str = "cli"
+
+    def validate(self) -> RunPlan:
+        """The plan: resolved paths, commands, problems, dataset counts (`plan.ready`).
+
+        Raises:
+            ValueError: an unknown step or trainer.
+        """
+        return plan_run(self.profile, self.project_root, self.steps, remote=self.remote,
+                        export_root=self.export_root, audience=self.audience)

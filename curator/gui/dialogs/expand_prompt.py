@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.captioning import BACKENDS
 from curator.core.captioning.expand import ExpandReport, expand_job
-from curator.core.captioning.options import backend_settings
+from curator.core.captioning.options import CaptionSettings, backend_settings
 from curator.core.catalog import Catalog
 from curator.core.training.prompts import (
     PromptSyntaxError,
@@ -63,7 +62,7 @@ class ExpandPromptDialog(QDialog):
         self.existing_text, self.task = existing_text, task
         settings = catalog.settings()
         self.trigger = settings.trigger
-        self.stored: dict[str, Any] = dict(settings.caption or {})
+        self.stored = CaptionSettings.from_json(settings.caption)
         self.handle: JobHandle | None = None
         self._closed = False
         self._build()
@@ -81,14 +80,14 @@ class ExpandPromptDialog(QDialog):
         for name in sorted(BACKENDS):
             self.backend_combo.addItem(name, name)
         self.backend_combo.setCurrentIndex(max(0, self.backend_combo.findData(
-            self.stored.get("backend") or "transformers")))
+            self.stored.backend_name)))
         self.backend_combo.currentIndexChanged.connect(self._update_buttons)
         form.addRow("Backend", self.backend_combo)
-        self.model_edit = QLineEdit(str(self.stored.get("model") or ""))
+        self.model_edit = QLineEdit(self.stored.model or "")
         self.model_edit.setPlaceholderText("the Caption tab's model")
         self.model_edit.textChanged.connect(self._update_buttons)
         form.addRow("Model", self.model_edit)
-        self.url_edit = QLineEdit(str(self.stored.get("url") or ""))
+        self.url_edit = QLineEdit(self.stored.url or "")
         self.url_edit.setPlaceholderText("http://gpu-box:8000/v1")
         form.addRow("Server", self.url_edit)
         trigger = html.escape(self.trigger) if self.trigger else \

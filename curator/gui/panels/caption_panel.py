@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
     QSplitter,
     QToolButton,
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 from curator.core.catalog import CaptionRow, Catalog, CatalogError, ClipRow, ImageRow
 from curator.core.trigger import starts_with_trigger, with_trigger
 from curator.gui.panels.trigger_fix import TriggerFixBar
+from curator.gui.widgets.layout import flush_column, note_label, push_button
 
 SAVE_DELAY_MS = 800
 KINDS = ("clip", "image")
@@ -149,10 +149,7 @@ class CaptionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
-        self.details = QLabel()
-        self.details.setObjectName("captionDetails")
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = note_label("captionDetails")
         layout.addWidget(self.details)
 
         self.trigger_label = QLabel()
@@ -170,10 +167,9 @@ class CaptionPanel(QWidget):
         self.warning_text = QLabel()
         self.warning_text.setWordWrap(True)
         row.addWidget(self.warning_text, 1)
-        self.add_trigger_button = QPushButton("Add trigger")
-        self.add_trigger_button.setObjectName("addTrigger")
-        self.add_trigger_button.setToolTip("Put the trigger phrase at the start and save")
-        self.add_trigger_button.clicked.connect(self.add_trigger)
+        self.add_trigger_button = push_button("Add trigger", "addTrigger",
+                                              "Put the trigger phrase at the start and save",
+                                              self.add_trigger)
         row.addWidget(self.add_trigger_button)
         self.warning.setVisible(False)
         layout.addWidget(self.warning)
@@ -200,9 +196,7 @@ class CaptionPanel(QWidget):
     def _build_history(self) -> QWidget:
         """The caption's versions, newest first, with a way back to any of them."""
         history_box = QWidget()
-        history_layout = QVBoxLayout(history_box)
-        history_layout.setContentsMargins(0, 0, 0, 0)
-        history_layout.setSpacing(2)
+        history_layout = flush_column(history_box, 2)
         bar = QHBoxLayout()
         self.status = QLabel()
         self.status.setObjectName("captionStatus")
@@ -215,10 +209,9 @@ class CaptionPanel(QWidget):
         self.history_button.setAutoRaise(True)
         self.history_button.toggled.connect(self._toggle_history)
         bar.addWidget(self.history_button)
-        self.restore_button = QPushButton("Restore")
-        self.restore_button.setObjectName("restoreCaption")
-        self.restore_button.setToolTip("Make the selected version the current caption again")
-        self.restore_button.clicked.connect(self.restore_selected)
+        self.restore_button = push_button("Restore", "restoreCaption",
+                                          "Make the selected version the current caption again",
+                                          self.restore_selected)
         bar.addWidget(self.restore_button)
         history_layout.addLayout(bar)
         self.history = QTreeWidget()

@@ -39,11 +39,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from curator.core.catalog import Catalog, CatalogError, ImageRow
+from curator.gui.widgets.layout import flush_column
 
 DEFAULT_CROP = 768
 THUMB_SIZE = QSize(128, 96)
@@ -314,9 +314,7 @@ class CropTool(QWidget):
         self._image: ImageRow | None = None
         self.loader = PictureLoader(self, threads=1)
         self.loader.loaded.connect(self._on_loaded)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        layout = flush_column(self, 4)
         self.view = CropView()
         self.view.crop_committed.connect(self.save_crop)
         self.view.crop_moved.connect(lambda _c: self._update_label())

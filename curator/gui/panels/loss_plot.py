@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QSlider,
     QSplitter,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,6 +41,7 @@ from curator.core.training.loss import (
     smooth,
     split_epochs,
 )
+from curator.gui.widgets.layout import flush_column
 
 __all__ = ["DEFAULT_SMOOTHING", "LossPlot", "format_loss", "smooth"]
 
@@ -85,9 +85,7 @@ class LossPlot(QWidget):
     # --- layout ------------------------------------------------------------------------
 
     def _build(self) -> None:
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(4)
+        box = flush_column(self, 4)
         bar = QHBoxLayout()
         self.title = QLabel("Loss")
         self.title.setObjectName("lossTitle")
@@ -175,9 +173,7 @@ class LossPlot(QWidget):
         self.distance_view.setToolTip("Kolmogorov–Smirnov distance between an epoch's losses "
                                       "and the epoch before: 0 = the same distribution")
         right = QWidget()
-        column = QVBoxLayout(right)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
+        column = flush_column(right, 0)
         column.addWidget(self.epoch_view, 1)
         column.addWidget(self.distance_view)
         return right

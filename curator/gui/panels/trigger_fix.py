@@ -1,7 +1,7 @@
 """'Add the trigger to N captions': a bar under the caption editor while captions lack it.
 
 `export` refuses captions that do not start with the project's trigger phrase; this bar
-counts them (`curator.core.trigger.missing_trigger`, on a pool thread: a scan of every caption)
+counts them (`curator.core.trigger.missing_trigger`, off the GUI thread: a scan of every caption)
 and fixes them all in one click (`add_trigger`, also off the GUI thread). The rule is the
 core's; the bar only shows the count and the button.
 """
@@ -11,31 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from curator.core.catalog import Catalog
 from curator.core.trigger import MissingTrigger, add_trigger, missing_trigger
+from curator.gui.latest import LatestCall
 
 #: A burst of caption saves is counted once, this long after the last one.
 RECOUNT_DELAY_MS = 1000
-
-
-class _Relay(QObject):
-    done = Signal(int, object)  # generation, result (or the exception)
-
-
-class _Task(QRunnable):
-    def __init__(self, relay: _Relay, generation: int, work: Callable[[], Any]) -> None:
-        super().__init__()
-        self._relay, self._generation, self._work = relay, generation, work
-
-    def run(self) -> None:
-        try:
-            result: Any = self._work()
-        except Exception as exc:  # noqa: BLE001 - shown in the bar, never lost on a pool thread
-            result = exc
-        self._relay.done.emit(self._generation, result)
 
 
 class TriggerFixBar(QFrame):
@@ -52,11 +36,10 @@ class TriggerFixBar(QFrame):
         self.setObjectName("triggerFixBar")
         self.catalog = catalog
         self.missing: list[MissingTrigger] = []
-        self._generation = 0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._on_done)
+        # a fix asked for while a count runs must still happen: queued calls are kept
+        self._calls = LatestCall(self, keep_queued=True)
+        self._calls.finished.connect(self._on_done)
+        self._calls.failed.connect(self._on_failed)
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 3, 4, 3)
         self.text = QLabel()
@@ -91,21 +74,19 @@ class TriggerFixBar(QFrame):
         self._start(lambda: add_trigger(self.catalog, items))
 
     def wait(self, timeout_ms: int = 10_000) -> bool:
-        return self._pool.waitForDone(timeout_ms)
+        return self._calls.wait(timeout_ms)
 
     def _start(self, work: Callable[[], Any]) -> None:
-        self._generation += 1
-        self._pool.start(_Task(self._relay, self._generation, work))
+        self._calls.start(work)  # the answer of an older count or fix is dropped
 
-    @Slot(int, object)
-    def _on_done(self, generation: int, result: object) -> None:
-        if generation != self._generation:  # a newer count or fix is on its way
-            return
-        if isinstance(result, Exception):
-            self.text.setText(f"Could not check the captions: {result}")
-            self.button.setEnabled(False)
-            self.setVisible(True)
-            return
+    @Slot(str)
+    def _on_failed(self, error: str) -> None:
+        self.text.setText(f"Could not check the captions: {error.splitlines()[0]}")
+        self.button.setEnabled(False)
+        self.setVisible(True)
+
+    @Slot(object)
+    def _on_done(self, result: object) -> None:
         if isinstance(result, int):  # a fix finished: count again
             self.fixed.emit(result)
             self.recount()

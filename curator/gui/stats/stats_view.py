@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 
 from curator.core.catalog import Catalog
 from curator.core.stats import DatasetStats, dataset_stats, pending_clips, plan_targets
+from curator.gui.latest import LatestCall
 from curator.gui.stats.histogram_plot import TEXT_COLOR, HistogramPlot
 from curator.gui.stats.models import SORT_ROLE, ClipIdListModel, PhraseTableModel
-from curator.gui.stats.tasks import LatestCall
 
 #: The histograms, in reading order (two columns).
 PLOTS = ("frames", "duration", "motion", "motion_p95", "text_share", "aspect", "caption_words")

@@ -3,6 +3,8 @@ stat cards, and the base class that owns the catalog and job runner."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
@@ -82,20 +84,31 @@ def stat_card(key: str, caption: str) -> tuple[QFrame, QLabel, QLabel]:
 
 
 class JobTab(QWidget):
-    """What the Caption, Export and Train tabs share: a project's catalog and a job runner.
+    """What the Caption, Export and Train tabs share: a project, its catalog and a job runner.
 
     A tab built alone (tests, a script) makes its own runner and, on `shutdown_runner`,
     cancels and waits for it; inside the window it uses the window's runner.
     """
 
-    def __init__(self, object_name: str, style: str, *, catalog: Catalog,
-                 job_runner: JobRunner | None, parent: QWidget | None = None) -> None:
+    def __init__(self, object_name: str, style: str, *, project: Any = None,
+                 catalog: Catalog | None = None, job_runner: JobRunner | None,
+                 parent: QWidget | None = None) -> None:
+        if catalog is None:
+            if project is None:
+                raise ValueError(f"{type(self).__name__} needs a project or a catalog")
+            catalog = project.catalog
         super().__init__(parent)
         self.setObjectName(object_name)
         self.setStyleSheet(style)
+        self.project = project
         self.catalog = catalog
         self._owns_runner = job_runner is None
         self.runner = job_runner if job_runner is not None else JobRunner(catalog, self)
+        self.handle: JobHandle | None = None  # the tab's own job while it runs
+
+    @property
+    def running(self) -> bool:
+        return self.handle is not None
 
     def shutdown_runner(self) -> None:
         if self._owns_runner:

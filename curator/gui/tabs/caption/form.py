@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QStackedWidget,
     QTabWidget,
@@ -37,6 +36,7 @@ from curator.gui.tabs.caption.text import (
     QUANTIZE,
     VIDEO_MODES,
 )
+from curator.gui.widgets.layout import caption_row, push_button
 
 
 def _section(text: str) -> QLabel:
@@ -96,6 +96,24 @@ def _form() -> QFormLayout:
     form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     return form
+
+
+def _form_page() -> tuple[QWidget, QFormLayout]:
+    """A backend's page of the stacked settings: a widget holding a form."""
+    page = QWidget()
+    form = _form()
+    page.setLayout(form)
+    return page, form
+
+
+def _pair(left: QWidget, caption: str, right: QWidget) -> QHBoxLayout:
+    """Two fields on one form row, the second led by its own small label (device | dtype)."""
+    row = QHBoxLayout()
+    row.setSpacing(6)
+    row.addWidget(left, 1)
+    row.addWidget(QLabel(caption))
+    row.addWidget(right, 1)
+    return row
 
 
 def _card(name: str) -> tuple[QFrame, QVBoxLayout]:
@@ -171,9 +189,7 @@ class CaptionForm:
         return card
 
     def _build_transformers_page(self) -> QWidget:
-        page = QWidget()
-        form = _form()
-        page.setLayout(form)
+        page, form = _form_page()
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setEditable(True)
@@ -201,12 +217,7 @@ class CaptionForm:
         self.device_combo.setToolTip("auto: CUDA when present, else Apple MPS, else the CPU")
         self.dtype_combo = _combo(DTYPES, "dtypeCombo")
         self.dtype_combo.setToolTip("auto: bfloat16 on a GPU that has it, float32 on the CPU")
-        device_row = QHBoxLayout()
-        device_row.setSpacing(6)
-        device_row.addWidget(self.device_combo, 1)
-        device_row.addWidget(QLabel("dtype"))
-        device_row.addWidget(self.dtype_combo, 1)
-        form.addRow("Device", device_row)
+        form.addRow("Device", _pair(self.device_combo, "dtype", self.dtype_combo))
 
         self.quantize_combo = _combo(QUANTIZE, "quantizeCombo")
         self.attention_combo = _combo(ATTENTION, "attentionCombo")
@@ -219,12 +230,7 @@ class CaptionForm:
                                "flash-attn is not installed")
         self.attention_combo.setToolTip("auto: flash-attention 2 when installed on a GPU, "
                                         "else PyTorch SDPA")
-        quant_row = QHBoxLayout()
-        quant_row.setSpacing(6)
-        quant_row.addWidget(self.quantize_combo, 1)
-        quant_row.addWidget(QLabel("attention"))
-        quant_row.addWidget(self.attention_combo, 1)
-        form.addRow("Quantize", quant_row)
+        form.addRow("Quantize", _pair(self.quantize_combo, "attention", self.attention_combo))
 
         self.threads_spin = _spin(0, 256, "threadsSpin")
         self.threads_spin.setSpecialValueText("PyTorch's choice")
@@ -236,10 +242,9 @@ class CaptionForm:
         self.trust_check.setToolTip("Runs Python code shipped with the model. Only for a model "
                                     "from a source you trust; asked again for every run, "
                                     "never saved.")
-        self.release_button = QPushButton("Unload model")
-        self.release_button.setObjectName("releaseModels")
-        self.release_button.setToolTip("Free the memory of the models kept loaded between runs")
-        self.release_button.clicked.connect(self.release_models)
+        self.release_button = push_button("Unload model", "releaseModels",
+                                          "Free the memory of the models kept loaded between runs",
+                                          self.release_models)
         extra = QHBoxLayout()
         extra.setSpacing(6)
         extra.addWidget(self.trust_check, 1)
@@ -248,9 +253,7 @@ class CaptionForm:
         return page
 
     def _build_openai_page(self) -> QWidget:
-        page = QWidget()
-        form = _form()
-        page.setLayout(form)
+        page, form = _form_page()
         self.url_edit = QLineEdit()
         self.url_edit.setObjectName("urlEdit")
         self.url_edit.setPlaceholderText(DEFAULT_URL)
@@ -280,12 +283,7 @@ class CaptionForm:
         self.concurrency_spin.setToolTip("Requests the server works on at once")
         self.timeout_spin = _spin(5, 3600, "timeoutSpin", step=10, suffix=" s")
         self.timeout_spin.setToolTip("How long to wait for one answer before trying again")
-        flight = QHBoxLayout()
-        flight.setSpacing(6)
-        flight.addWidget(self.concurrency_spin, 1)
-        flight.addWidget(QLabel("timeout"))
-        flight.addWidget(self.timeout_spin, 1)
-        form.addRow("In flight", flight)
+        form.addRow("In flight", _pair(self.concurrency_spin, "timeout", self.timeout_spin))
         self.video_mode_combo = _combo(VIDEO_MODES, "videoModeCombo")
         self.video_mode_combo.setToolTip("llama.cpp and Ollama need images; vLLM serving a "
                                          "Qwen VL model takes a whole MP4")
@@ -295,9 +293,7 @@ class CaptionForm:
     def _build_prompt_card(self) -> QFrame:
         card, layout = _card("promptCard")
         layout.addWidget(_section("Prompt"))
-        trigger_row = QHBoxLayout()
-        trigger_row.setSpacing(8)
-        trigger_row.addWidget(QLabel("Trigger phrase"))
+        trigger_row = caption_row("Trigger phrase", 8)
         self.trigger_edit = QLineEdit()
         self.trigger_edit.setObjectName("triggerEdit")
         self.trigger_edit.setPlaceholderText("e.g. Ghibli style.")
@@ -327,10 +323,9 @@ class CaptionForm:
         self.prompt_note.setObjectName("promptNote")
         self.prompt_note.setTextFormat(Qt.TextFormat.RichText)
         under.addWidget(self.prompt_note, 1)
-        self.reset_prompt_button = QPushButton("Reset to default")
-        self.reset_prompt_button.setObjectName("resetPrompt")
-        self.reset_prompt_button.setToolTip("Put back the shipped prompt of this tab")
-        self.reset_prompt_button.clicked.connect(self.reset_prompt)
+        self.reset_prompt_button = push_button("Reset to default", "resetPrompt",
+                                               "Put back the shipped prompt of this tab",
+                                               self.reset_prompt)
         under.addWidget(self.reset_prompt_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(under)
         self.prompt_tabs.currentChanged.connect(lambda _i: self._check_prompts())

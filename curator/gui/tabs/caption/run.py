@@ -43,6 +43,7 @@ from curator.gui.tabs.caption.text import (
 )
 from curator.gui.theme import ERROR_COLOR, MUTED_COLOR
 from curator.gui.widgets.job_bar import set_bar_state
+from curator.gui.widgets.layout import note_label
 from curator.gui.workers import JobHandle, crash_reason, format_eta
 
 
@@ -100,15 +101,9 @@ class CaptionRun:
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.progress_bar, 1)
         layout.addLayout(bar)
-        self.status_label = QLabel("Ready")
-        self.status_label.setObjectName("runStatus")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label = note_label("runStatus", "Ready")
         layout.addWidget(self.status_label)
-        self.error_banner = QLabel()
-        self.error_banner.setObjectName("errorBanner")
-        self.error_banner.setWordWrap(True)
-        self.error_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_banner = note_label("errorBanner")
         self.error_banner.hide()
         layout.addWidget(self.error_banner)
 
@@ -157,10 +152,6 @@ class CaptionRun:
             widget = widget.parentWidget()
         if widget is not None and self.isVisible():
             widget.raise_()
-
-    @property
-    def running(self) -> bool:
-        return self.handle is not None
 
     def snapshot(self) -> tuple[dict[str, Any], str | None]:
         """The run as plain values for `caption_job`, or a reason it cannot start."""

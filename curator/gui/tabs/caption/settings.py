@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.captioning import Sampling
 from curator.core.captioning.openai_backend import API_KEY_ENVS
+from curator.core.captioning.options import CaptionSettings
 from curator.core.captioning.prompts import TRIGGER_FIELD, default_prompt
 from curator.core.captioning.request import model_folders
 from curator.gui.tabs.caption.form import (
@@ -27,43 +28,43 @@ from curator.gui.tabs.caption.text import (
 from curator.gui.theme import OK_COLOR, WARNING_COLOR
 
 
-class CaptionSettings:
+class SettingsPage:
     """Mixed into `CaptionJobPanel`: the form's values, stored and restored."""
 
     def load_settings(self) -> None:
         """Fill the form from the project's settings (defaults where none are stored)."""
         settings = self.catalog.settings()
-        stored: dict[str, Any] = dict(settings.caption or {})
-        panel: dict[str, Any] = dict(stored.get("panel") or {})
+        stored = CaptionSettings.from_json(settings.caption)
+        panel: dict[str, Any] = dict(stored.panel)
         models: dict[str, str] = dict(panel.get("models") or {})
         sampling = Sampling()
-        backend = stored.get("backend") or "transformers"
-        if stored.get("model") and backend not in models:
-            models[backend] = stored["model"]
+        backend = stored.backend_name
+        if stored.model and backend not in models:
+            models[backend] = stored.model
         self._loading = True
         try:
             _set_combo(self.backend_combo, backend)
             self._fill_model_list()
             self.model_combo.setEditText(models.get("transformers", ""))
             self.server_model_edit.setText(models.get("openai", ""))
-            _set_combo(self.device_combo, stored.get("device") or "auto")
-            _set_combo(self.dtype_combo, stored.get("dtype") or "auto")
-            _set_combo(self.quantize_combo, stored.get("quantize") or "")
-            _set_combo(self.attention_combo, stored.get("attention") or "auto")
-            self.threads_spin.setValue(int(stored.get("threads") or 0))
-            self.url_edit.setText(stored.get("url") or "")
-            self.key_env_edit.setText(stored.get("api_key_env") or "")
-            self.concurrency_spin.setValue(int(stored.get("concurrency") or 4))
-            self.timeout_spin.setValue(int(stored.get("timeout") or 120))
-            _set_combo(self.video_mode_combo, stored.get("video_mode") or "images")
-            fps = stored.get("fps", sampling.fps)
+            _set_combo(self.device_combo, stored.device or "auto")
+            _set_combo(self.dtype_combo, stored.dtype or "auto")
+            _set_combo(self.quantize_combo, stored.quantize or "")
+            _set_combo(self.attention_combo, stored.attention or "auto")
+            self.threads_spin.setValue(int(stored.threads or 0))
+            self.url_edit.setText(stored.url or "")
+            self.key_env_edit.setText(stored.api_key_env or "")
+            self.concurrency_spin.setValue(int(stored.concurrency or 4))
+            self.timeout_spin.setValue(int(stored.timeout or 120))
+            _set_combo(self.video_mode_combo, stored.video_mode or "images")
+            fps = sampling.fps if stored.fps is None else stored.fps
             self.fps_spin.setValue(float(fps or 0.0))
-            self.max_frames_spin.setValue(int(stored.get("max_frames") or sampling.max_frames))
-            self.max_pixels_spin.setValue(int(stored.get("max_pixels") or sampling.max_pixels))
+            self.max_frames_spin.setValue(int(stored.max_frames or sampling.max_frames))
+            self.max_pixels_spin.setValue(int(stored.max_pixels or sampling.max_pixels))
             self.image_pixels_spin.setValue(
-                int(stored.get("image_max_pixels") or sampling.image_max_pixels))
-            self.max_tokens_spin.setValue(int(stored.get("max_new_tokens") or 320))
-            self.batch_spin.setValue(int(panel.get("batch_size") or stored.get("batch_size") or 1))
+                int(stored.image_max_pixels or sampling.image_max_pixels))
+            self.max_tokens_spin.setValue(int(stored.max_new_tokens or 320))
+            self.batch_spin.setValue(int(panel.get("batch_size") or stored.batch_size or 1))
             _set_combo(self.items_combo, panel.get("items") or "both")
             _set_combo(self.status_combo, panel.get("status") or "active")
             _set_combo(self.only_missing_combo, bool(panel.get("only_missing", True)))
@@ -82,9 +83,10 @@ class CaptionSettings:
         self._check_prompts()
 
     def stored_values(self) -> dict[str, Any]:
-        """The form as the project's `caption` settings (the keys `curator caption` reads)."""
+        """The form's fields of the project's `CaptionSettings` (what `curator caption` reads),
+        with the tab's own state under `panel`."""
         backend = self.backend()
-        values: dict[str, Any] = {
+        return {
             "backend": backend,
             "model": self._model_text(backend),
             "device": _combo_value(self.device_combo) or "auto",
@@ -114,7 +116,6 @@ class CaptionSettings:
                 "only_missing": self.only_missing(),
             },
         }
-        return values
 
     def prompt_texts(self) -> dict[str, str]:
         return {kind: edit.toPlainText().strip() for kind, edit in self.prompt_edits.items()}
@@ -125,14 +126,14 @@ class CaptionSettings:
         self._save_timer.stop()
         if not self._dirty:
             return
-        stored = dict(self.catalog.settings().caption or {})
-        stored.update(self.stored_values())  # keys the CLI stored (seed…) are kept
+        stored = CaptionSettings.from_json(self.catalog.settings().caption)
+        stored = stored.updated(**self.stored_values())  # what else was stored (seed…) is kept
         prompts = self.prompt_texts()
         # The shipped default is stored as None, so a better default later reaches the project.
         changes = {f"{kind}_prompt": (None if not text or text == default_prompt(kind) else text)
                    for kind, text in prompts.items()}
         try:
-            self.catalog.update_settings(caption=stored,
+            self.catalog.update_settings(caption=stored.to_json(),
                                          trigger=self.trigger_edit.text().strip(), **changes)
         except Exception as exc:  # noqa: BLE001 - a locked or closed catalog: say so, keep the form
             self._show_error(f"Could not save the caption settings: {exc}", level="warning")

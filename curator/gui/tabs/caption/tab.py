@@ -37,16 +37,16 @@ from curator.gui.tabs.caption.form import (
 )
 from curator.gui.tabs.caption.preflight import CaptionPreflight
 from curator.gui.tabs.caption.run import CaptionRun, _CaptionRelay
-from curator.gui.tabs.caption.settings import CaptionSettings
+from curator.gui.tabs.caption.settings import SettingsPage
 from curator.gui.tabs.caption.text import (
     SAVE_DELAY_MS,
 )
 from curator.gui.theme import CAPTION_STYLE
 from curator.gui.widgets.job_bar import JobTab
-from curator.gui.workers import JobHandle, JobRunner
+from curator.gui.workers import JobRunner
 
 
-class CaptionJobPanel(CaptionRun, CaptionSettings, CaptionForm, JobTab):
+class CaptionJobPanel(CaptionRun, SettingsPage, CaptionForm, JobTab):
     """Caption clips and images with a VLM; settings per project, captions appearing live."""
 
     caption_saved = Signal(object)  # SavedCaption (has clip_id / image_id)
@@ -55,14 +55,8 @@ class CaptionJobPanel(CaptionRun, CaptionSettings, CaptionForm, JobTab):
 
     def __init__(self, project: Any = None, catalog: Catalog | None = None,
                  job_runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
-        if catalog is None:
-            if project is None:
-                raise ValueError("CaptionJobPanel needs a project or a catalog")
-            catalog = project.catalog
-        super().__init__("captionJobPanel", CAPTION_STYLE, catalog=catalog,
+        super().__init__("captionJobPanel", CAPTION_STYLE, project=project, catalog=catalog,
                          job_runner=job_runner, parent=parent)
-        self.project = project
-        self.handle: JobHandle | None = None
         #: Returns the clip ids selected in the browser; by default the window's browser.
         self.selection_provider: Callable[[], list[int]] | None = None
         self._loading = False

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -25,6 +24,7 @@ from curator.core.export import Section, resolution_options
 from curator.core.export.buckets import musubi_cache_bucket
 from curator.core.export.plan_edit import buckets_text, format_size, parse_size
 from curator.gui.theme import ACCENT_COLOR, MUTED_COLOR
+from curator.gui.widgets.layout import caption_row, flush_column
 
 #: Source sizes shown in the resolution helper (the most common first).
 HELPER_SOURCES = 6
@@ -38,9 +38,7 @@ class ResolutionHelper(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sizes: SizeCounts = []
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.setSpacing(6)
+        layout = flush_column(self, 6, top=6)
         layout.addLayout(self._build_row())
         self.now = QLabel()
         self.now.setObjectName("helperNow")
@@ -66,9 +64,7 @@ class ResolutionHelper(QWidget):
         layout.addWidget(self.table, 1)
 
     def _build_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        row.addWidget(QLabel("Aspect of"))
+        row = caption_row("Aspect of")
         self.aspect_combo = QComboBox()
         self.aspect_combo.setObjectName("aspectCombo")
         self.aspect_combo.setEditable(True)

@@ -29,6 +29,7 @@ from curator.core.export.plan_edit import (
 )
 from curator.gui.theme import ERROR_COLOR, OK_COLOR, WARNING_COLOR
 from curator.gui.widgets.job_bar import muted
+from curator.gui.widgets.layout import caption_row, push_button
 from curator.gui.widgets.picker import trainer_combo
 
 
@@ -44,9 +45,7 @@ class PlanEditing:
     _sources: list[str]
 
     def _build_plan_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Plan"))
+        bar = caption_row("Plan")
         self.plan_combo = QComboBox()
         self.plan_combo.setObjectName("planCombo")
         self.plan_combo.setMinimumWidth(250)
@@ -57,11 +56,10 @@ class PlanEditing:
         self.origin_label = muted(QLabel())
         self.origin_label.setObjectName("planOrigin")
         bar.addWidget(self.origin_label)
-        self.save_button = QPushButton("Save plan")
-        self.save_button.setObjectName("savePlan")
-        self.save_button.setToolTip("Keep this plan as the project's (plans/dataset.toml); "
-                                    "`curator export` uses it too")
-        self.save_button.clicked.connect(lambda: self.save_plan())
+        self.save_button = push_button("Save plan", "savePlan",
+                                       "Keep this plan as the project's (plans/dataset.toml); "
+                                       "`curator export` uses it too",
+                                       lambda: self.save_plan())
         bar.addWidget(self.save_button)
         bar.addSpacing(14)
         bar.addWidget(QLabel("Trainer"))

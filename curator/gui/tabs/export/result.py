@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -16,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.gui.widgets.job_bar import muted
+from curator.gui.widgets.layout import caption_row, note_label
 
 
 class ResultBox(QFrame):
@@ -31,14 +30,9 @@ class ResultBox(QFrame):
         self.progress_bar.setObjectName("exportProgress")
         self.progress_bar.setRange(0, 1)
         layout.addWidget(self.progress_bar)
-        self.banner = QLabel()
-        self.banner.setObjectName("exportBanner")
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = note_label("exportBanner")
         layout.addWidget(self.banner)
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        row.addWidget(QLabel("Dataset config"))
+        row = caption_row("Dataset config")
         self.config_edit = QLineEdit()
         self.config_edit.setObjectName("configPath")
         self.config_edit.setReadOnly(True)

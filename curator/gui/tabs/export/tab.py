@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QSizePolicy,
     QTableWidgetItem,
     QTabWidget,
@@ -55,13 +54,13 @@ from curator.gui.theme import (
 )
 from curator.gui.widgets.job_bar import (
     JobTab,
-    mono_font,
     muted,
     set_bar_state,
     show_banner,
     show_notice,
     stat_card,
 )
+from curator.gui.widgets.layout import caption_row, flush_column, text_view
 from curator.gui.widgets.picker import TRAINER_LABELS
 from curator.gui.workers import JobHandle, JobRunner
 
@@ -81,10 +80,8 @@ class ExportPanel(PlanEditing, JobTab):
     def __init__(self, project: Project, catalog: Any = None,
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__("exportPanel", EXPORT_STYLE,
-                         catalog=catalog if catalog is not None else project.catalog,
+        super().__init__("exportPanel", EXPORT_STYLE, project=project, catalog=catalog,
                          job_runner=job_runner, parent=parent)
-        self.project = project
         self.root = Path(project.root)
         self.settings = settings
         self.workers: int | None = None  # parallel transcodes for an export (None: all cores)
@@ -95,7 +92,6 @@ class ExportPanel(PlanEditing, JobTab):
         self._drafts: dict[str, DatasetPlan] = {}
         self.report: ExportReport | None = None  # the counts shown
         self.result: CountResult | None = None
-        self.handle: JobHandle | None = None
         self.last_export: ExportReport | None = None
         self._counts = LatestRun("export-count", self)
         self._counts.finished.connect(self._on_counted)
@@ -141,9 +137,7 @@ class ExportPanel(PlanEditing, JobTab):
         outer.addWidget(self._build_tabs(), 1)
 
     def _build_output_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Output folder"))
+        bar = caption_row("Output folder")
         self.out_edit = QLineEdit()
         self.out_edit.setObjectName("outDir")
         self.out_edit.setPlaceholderText("the dataset folder")
@@ -177,9 +171,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _build_sections(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout = flush_column(page, 6)
         head = QHBoxLayout()
         title = QLabel("SECTIONS")
         title.setProperty("role", "section")
@@ -261,12 +253,7 @@ class ExportPanel(PlanEditing, JobTab):
         self.config_label = muted(QLabel())
         self.config_label.setObjectName("configLabel")
         layout.addWidget(self.config_label)
-        self.config_view = QPlainTextEdit()
-        self.config_view.setObjectName("configView")
-        self.config_view.setReadOnly(True)
-        self.config_view.setFont(mono_font())
-        self.config_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.config_view.setPlaceholderText("The dataset TOML appears here once counted.")
+        self.config_view = text_view("configView", "The dataset TOML appears here once counted.")
         layout.addWidget(self.config_view, 1)
         return page
 
@@ -453,10 +440,6 @@ class ExportPanel(PlanEditing, JobTab):
             self._change_plan(plan, select=index)
 
     # --- export ------------------------------------------------------------------------------
-
-    @property
-    def running(self) -> bool:
-        return self.handle is not None
 
     def export(self) -> JobHandle | None:
         """Run `export_dataset` as an 'export' job; None when there is nothing to run."""

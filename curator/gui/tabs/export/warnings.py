@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -18,6 +17,7 @@ from curator.core.export import ExportReport
 from curator.core.export.plan_edit import WARNING_FILTERS, warning_clip_id, warning_group
 from curator.gui.theme import ERROR_COLOR, WARNING_COLOR
 from curator.gui.widgets.job_bar import dot_icon, muted
+from curator.gui.widgets.layout import flush_column
 
 GROUPS = Qt.ItemDataRole.UserRole + 1
 
@@ -29,9 +29,7 @@ class WarningsView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.setSpacing(4)
+        layout = flush_column(self, 4, top=6)
         row = QHBoxLayout()
         row.setSpacing(6)
         self.summary = muted(QLabel())

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QStyle,
     QVBoxLayout,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.training.commands import resolve_python
 from curator.core.training.diagnosis import prompt_texts, state_folders
-from curator.core.training.launch import RunPlan, plan_run
+from curator.core.training.launch import RunPlan, TrainRequest
 from curator.core.training.model_files import (
     cached_python_problem,
     python_modules_problem,
@@ -40,7 +39,7 @@ from curator.gui.theme import (
     OK_COLOR,
     WARNING_COLOR,
 )
-from curator.gui.widgets.job_bar import mono_font
+from curator.gui.widgets.layout import text_view
 
 PROBLEM_LIST_MAX_H = 170
 
@@ -58,11 +57,7 @@ class ChecksPage:
         self.problem_list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.problem_list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
         layout.addWidget(self.problem_list)
-        self.commands_view = QPlainTextEdit()
-        self.commands_view.setObjectName("commandsView")
-        self.commands_view.setReadOnly(True)
-        self.commands_view.setFont(mono_font())
-        self.commands_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.commands_view = text_view("commandsView", wrap=True)
         self._command_highlighter = CommandHighlighter(self.commands_view.document())
         layout.addWidget(self.commands_view, 1)
         row = QHBoxLayout()
@@ -88,6 +83,12 @@ class ChecksPage:
     def _schedule_replan(self) -> None:
         self._replan_timer.start()
 
+    def train_request(self, *, remote: bool = False) -> TrainRequest:
+        """The form as a `TrainRequest`: this profile and steps, the export's dataset config as
+        the default, fixes worded for the window."""
+        return TrainRequest(self.current_profile(), self.root, self.steps_choice(),
+                            remote=remote, export_root=self._export_root(), audience="window")
+
     def _export_root(self) -> str | None:
         try:
             return self.catalog.settings().export_root or None
@@ -98,10 +99,8 @@ class ChecksPage:
         """Check the settings now: commands, problems beside their fields, the summary."""
         self._replan_timer.stop()
         self._write_prompts()  # the checks read the prompt file from disk, as the trainer will
-        profile = self.current_profile()
         try:
-            plan = plan_run(profile, self.root, self.steps_choice(),
-                            export_root=self._export_root(), audience="window")
+            plan = self.train_request().validate()
         except (ValueError, OSError) as exc:
             self.plan = None
             self._show_summary([Problem("trainer", str(exc))], None)

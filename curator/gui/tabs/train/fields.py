@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,6 +35,7 @@ from curator.gui.theme import (
     MUTED_COLOR,
     WARNING_COLOR,
 )
+from curator.gui.widgets.layout import flush_column
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,7 @@ class FieldEditor(QWidget):
         super().__init__(parent)
         self.spec = spec
         self.setObjectName(f"field_{spec.name}")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(1)
+        layout = flush_column(self, 1)
         row = QHBoxLayout()
         row.setSpacing(4)
         layout.addLayout(row)

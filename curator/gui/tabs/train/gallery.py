@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QSlider,
     QStyle,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -68,6 +67,7 @@ from curator.gui.tabs.train.gallery_loader import (
     run_folder,
 )
 from curator.gui.theme import MUTED_COLOR
+from curator.gui.widgets.layout import flush_column, push_button
 
 # --- the panel -------------------------------------------------------------------------------
 
@@ -93,9 +93,7 @@ class CheckpointGallery(QWidget):
         self._batches = 0
         self._wanted: dict[tuple[FileKey, str], LoadTask] = {}
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout = flush_column(self, 6)
         layout.addLayout(self._build_bar())
 
         self.grid = GalleryGrid()
@@ -134,11 +132,10 @@ class CheckpointGallery(QWidget):
     def _build_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setSpacing(6)
-        self.open_button = QPushButton("Open run folder…")
-        self.open_button.setObjectName("openRunFolder")
-        self.open_button.setToolTip("Show the samples of a finished run: pick its output folder "
-                                    "(or its sample folder)")
-        self.open_button.clicked.connect(self._ask_folder)
+        self.open_button = push_button("Open run folder…", "openRunFolder",
+                                       "Show the samples of a finished run: pick its output folder "
+                                       "(or its sample folder)",
+                                       self._ask_folder)
         self.refresh_button = QToolButton()
         self.refresh_button.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_BrowserReload))

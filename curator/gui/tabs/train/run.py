@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,6 +41,7 @@ from curator.gui.theme import (
     WARNING_COLOR,
 )
 from curator.gui.widgets.job_bar import mono_font, set_bar_state, show_banner, stat_card
+from curator.gui.widgets.layout import flush_column, note_label
 from curator.gui.workers import JobHandle
 
 LOG_BLOCKS = 5000
@@ -56,9 +56,7 @@ class RunPage:
 
     def _build_run_tab(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(8)
+        layout = flush_column(page, 8, top=8)
         head = QHBoxLayout()
         self.run_title = QLabel("Not started")
         self.run_title.setObjectName("runTitle")
@@ -90,10 +88,7 @@ class RunPage:
             self.stat_labels[key] = value
         layout.addLayout(stats)
 
-        self.banner = QLabel()
-        self.banner.setObjectName("runBanner")
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner = note_label("runBanner")
         self.banner.hide()
         layout.addWidget(self.banner)
 
@@ -113,10 +108,6 @@ class RunPage:
         split.setSizes([230, 260])
         layout.addWidget(split, 1)
         return page
-
-    @property
-    def running(self) -> bool:
-        return self.handle is not None
 
     def run(self) -> JobHandle | None:
         """Run the plan's steps as a 'train' job; None when something must be fixed first."""

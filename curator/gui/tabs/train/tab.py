@@ -1,8 +1,8 @@
 """The Train tab: a profile, the settings that change per run, the exact commands, a live run.
 
-Everything a run needs comes from `curator.core.training`: `plan_run` turns the profile as
-edited here into steps, problems (each with its fix, shown beside the field it is about) and the
-dataset's counts; `run_steps` runs the steps on a JobRunner thread (so the run is a job in the
+Everything a run needs comes from `curator.core.training`: a `TrainRequest` of the profile as
+edited here validates into steps, problems (each with its fix, shown beside the field it is
+about) and the dataset's counts; `run_steps` runs the steps on a JobRunner thread (so the run is a job in the
 jobs panel, cancelled through the token the runner hands it). Output lines cross to this thread
 through a `LineChannel` signal in batches; here they are parsed with the core's `ProgressParser`
 into the progress bar, the stats and the loss plot, and shown in a capped log. The Samples tab
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.project import Project
 from curator.core.training.commands import STEP_CHOICES, TrainStep
-from curator.core.training.launch import RunPlan, plan_run
+from curator.core.training.launch import RunPlan
 from curator.core.training.profile import (
     DEFAULT_PRESET,
     ProfileError,
@@ -58,8 +58,9 @@ from curator.gui.theme import (
     OK_COLOR,
     TRAIN_STYLE,
 )
-from curator.gui.widgets.job_bar import JobTab
-from curator.gui.workers import JobHandle, JobRunner
+from curator.gui.widgets.job_bar import JobTab, muted
+from curator.gui.widgets.layout import caption_row, push_button
+from curator.gui.workers import JobRunner
 
 #: Lines reach the view at most this often; a burst is appended in one go.
 DRAIN_MS = 100
@@ -83,16 +84,13 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
     def __init__(self, project: Project, catalog: Any = None,
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
-        super().__init__("trainPanel", TRAIN_STYLE,
-                         catalog=catalog if catalog is not None else project.catalog,
+        super().__init__("trainPanel", TRAIN_STYLE, project=project, catalog=catalog,
                          job_runner=job_runner, parent=parent)
-        self.project = project
         self.root = Path(project.root)
         self.settings = settings
         self.plan: RunPlan | None = None
         self.base: TrainingProfile = TrainingProfile()
         self.profile_origin = "preset"
-        self.handle: JobHandle | None = None
         self.run_plan: RunPlan | None = None
         self.grace_s = DEFAULT_GRACE_S
         self.parser: ProgressParser | None = None
@@ -159,24 +157,20 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         outer.addWidget(splitter, 1)
 
     def _build_profile_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Profile"))
+        bar = caption_row("Profile")
         self.profile_combo = QComboBox()
         self.profile_combo.setObjectName("profileCombo")
         self.profile_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.profile_combo.setMinimumWidth(220)
         self.profile_combo.activated.connect(lambda _i: self.load(self.profile_combo.currentData()))
         bar.addWidget(self.profile_combo)
-        self.origin_label = QLabel()
+        self.origin_label = muted(QLabel())
         self.origin_label.setObjectName("profileOrigin")
-        self.origin_label.setStyleSheet(f"color: {MUTED_COLOR};")
         bar.addWidget(self.origin_label)
-        self.save_button = QPushButton("Save profile")
-        self.save_button.setObjectName("saveProfile")
-        self.save_button.setToolTip("Keep these settings as this project's profile "
-                                    "(training/<name>.toml)")
-        self.save_button.clicked.connect(lambda: self.save_profile())
+        self.save_button = push_button("Save profile", "saveProfile",
+                                       "Keep these settings as this project's profile "
+                                       "(training/<name>.toml)",
+                                       lambda: self.save_profile())
         bar.addWidget(self.save_button)
         bar.addStretch(1)
         bar.addWidget(QLabel("Steps"))
@@ -186,11 +180,10 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
             self.steps_combo.addItem(STEP_LABELS.get(step, step), step)
         self.steps_combo.currentIndexChanged.connect(self._on_steps_changed)
         bar.addWidget(self.steps_combo)
-        self.export_button = QPushButton("Export script…")
-        self.export_button.setObjectName("exportScript")
-        self.export_button.setToolTip("Write these commands as a bash script for the machine "
-                                      "that trains")
-        self.export_button.clicked.connect(lambda: self.export_script())
+        self.export_button = push_button("Export script…", "exportScript",
+                                         "Write these commands as a bash script for the machine "
+                                         "that trains",
+                                         lambda: self.export_script())
         bar.addWidget(self.export_button)
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runButton")
@@ -378,10 +371,10 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
     def export_script(self, path: Path | None = None) -> Path | None:
         """Write the commands as a bash script for another machine (missing files only warn)."""
         self._write_prompts()
-        profile = self.current_profile()
+        request = self.train_request(remote=True)
+        profile = request.profile
         try:
-            plan = plan_run(profile, self.root, self.steps_choice(), remote=True,
-                            export_root=self._export_root())
+            plan = request.validate()
         except (ValueError, OSError) as exc:
             self._notice(f"Cannot build the commands: {exc}", ERROR_COLOR)
             return None
