@@ -39,7 +39,8 @@ from curator.core.jobs import (
 )
 from curator.core.media import MediaError, SourceInfo, content_hash
 from curator.core.media.scan import AnalyzerFactory, FrameAnalyzer, scan_video
-from curator.core.media.scenes import SceneSettings, iter_scenes
+from curator.core.media.scenes import SceneSettings
+from curator.core.media.shots import shot_ranges
 from curator.core.media.thumbnails import ensure_clip_thumbnails
 
 log = logging.getLogger(__name__)
@@ -318,7 +319,9 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
                       source_hash=digest, analyzer_factory=analyzer_factory,
                       on_frames=progress, cancel=cancel)
     info = scan.info
-    ranges = list(iter_scenes(scan.cuts, info.frame_count)) if detect else [(0, info.frame_count)]
+    # every boundary splits, its transition frames left out of both shots
+    ranges = (shot_ranges(scan.boundaries, info.frame_count, settings.min_scene_frames)
+              if detect else [(0, info.frame_count)])
     keep_clips = known is not None and known.frame_count == info.frame_count and mode != "always"
     if known is not None and not keep_clips:
         # New ranges never take away a clip someone decided, captioned, trimmed or split.
@@ -344,8 +347,9 @@ def _ingest_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_
     for warning in info.warnings:
         report.warnings.append(ItemFailure(str(path), f"{path.name}: {warning}"))
     clips = catalog.list_clips(source_id=source_id)
-    if keep_clips:
-        # same frames, new content: the old thumbnails are filed under the old hash
+    if keep_clips or scan.boundaries:
+        # same frames, new content: the old thumbnails are filed under the old hash; or
+        # clips shaped by a boundary the pass could not close a scene at (a dissolve)
         for clip in clips:
             ensure_clip_thumbnails(thumbs_dir, clip, cancel=cancel)
     if scan.analyzer is not None:

@@ -36,7 +36,8 @@ from curator.core.jobs import (
     Report,
     ignore_progress,
 )
-from curator.core.media import MediaError, iter_frames
+from curator.core.media import MediaError
+from curator.core.media.frames import frame_to_array, iter_raw_frames
 
 # Containers whose seeks `iter_frames` can trust (it checks timestamps): only there is it worth
 # splitting a source into several runs. Elsewhere (AVI...) every run decodes from frame 0.
@@ -317,10 +318,10 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
     wanted = [(c.start_frame, c.end_frame) for c in run.clips]
     counted = 0
     try:
-        for index, gray in iter_frames(run.path, run.start, run.end, width=ANALYSIS_WIDTH,
-                                       fmt="gray", cancel=cancel):
+        for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel):
             if any(a <= index < b for a, b in wanted):
-                analyzer.feed(index, gray)
+                gray = frame_to_array(frame, ANALYSIS_WIDTH, None, "gray")
+                analyzer.feed(index, gray, frame=frame)  # the frame: for the shot engine
                 counted += 1
                 if counted % 32 == 0:
                     results.put(("frames", 32))

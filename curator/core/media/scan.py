@@ -1,9 +1,9 @@
-"""The single decode pass of ingest: count frames, find cuts, grab thumbnails, feed analysis.
+"""The single decode pass of ingest: count frames, find shot boundaries, grab thumbnails, feed analysis.
 
 Each decoded frame is scaled by libswscale straight to the small sizes its readers need (far
-cheaper than any full-size conversion): a 256-pixel-wide yuv420p copy for the cut detector,
-a 256-wide gray one for the analysis engine when asked, and 256-wide RGB thumbnails for the
-few frames kept. A film is decoded exactly once.
+cheaper than any full-size conversion): a 256-pixel-wide yuv420p copy and a 48×27 RGB one for
+the shot engine, a 256-wide gray one for the analysis engine when asked, and 256-wide RGB
+thumbnails for the few frames kept. A film is decoded exactly once.
 """
 
 from __future__ import annotations
@@ -26,13 +26,8 @@ from curator.core.media.probe import (
     stream_facts,
 )
 from curator.core.media.reader import VideoReader
-from curator.core.media.scenes import (
-    WORK_WIDTH,
-    CutDetector,
-    SceneSettings,
-    SmallFrame,
-    work_height,
-)
+from curator.core.media.scenes import SceneSettings
+from curator.core.media.shots import ShotEngine, Transition
 from curator.core.media.thumbnails import ThumbnailCollector
 
 ANALYSIS_WIDTH = 256  # the gray frames handed to a FrameAnalyzer, as iter_frames(width=256) makes them
@@ -41,7 +36,7 @@ ANALYSIS_WIDTH = 256  # the gray frames handed to a FrameAnalyzer, as iter_frame
 class FrameAnalyzer(Protocol):
     """What the analysis engine plugs into the pass (see curator.core.analysis)."""
 
-    def feed(self, index: int, gray: np.ndarray) -> None: ...
+    def feed(self, index: int, gray: np.ndarray, frame: object = None) -> None: ...
 
     def finish_clip(self, start: int, end: int) -> dict: ...
 
@@ -55,7 +50,8 @@ class ScanResult:
     """What one pass over a video found."""
 
     info: SourceInfo              # with the decoded frame count
-    cuts: list[int]               # first frames of new shots (empty when not detecting)
+    cuts: list[int]               # hard cuts: first frames of new shots (empty when not detecting)
+    boundaries: list[Transition] = field(default_factory=list)  # every shot boundary found
     thumbnails: list[Path] = field(default_factory=list)
     analyzer: FrameAnalyzer | None = None
     damaged: bool = False         # frames were lost to damage (kept: those that decoded)
@@ -71,7 +67,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
 
     Args:
         path: the video.
-        detect: look for hard cuts.
+        detect: look for shot boundaries (hard cuts, dissolves, fades, wipes).
         settings: cut detector thresholds.
         thumbs_dir, source_hash: where thumbnails go; none are made when either is None.
         thumbnail_ranges: make thumbnails for these clip ranges instead of for the scenes found
@@ -82,8 +78,8 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         cancel: checked between packets.
 
     Returns:
-        The facts (decoded frame count, duration from timestamps, warnings), the cuts, the
-        thumbnails written and the fed analyzer (call its `finish_clip` per clip range).
+        The facts (decoded frame count, duration from timestamps, warnings), the boundaries,
+        the thumbnails written and the fed analyzer (call its `finish_clip` per clip range).
 
     Raises:
         MediaError: the file cannot be read, or not a single frame decodes.
@@ -98,9 +94,10 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                                  width=facts.width, height=facts.height,
                                  duration=facts.header_duration or 0.0, warnings=facts.warnings)
         analyzer = analyzer_factory(header_info) if analyzer_factory is not None else None
-        detector = CutDetector(settings) if detect else None
+        detector = ShotEngine(settings) if detect else None
+        if detector is not None and hasattr(analyzer, "share_shots"):
+            analyzer.share_shots(detector)  # analysis judges clips with the split's engine
         collector: ThumbnailCollector | None = None
-        work_h = work_height(facts.width, facts.height)
         gray_w, gray_h = fit_size(facts.width, facts.height, width=ANALYSIS_WIDTH)
         reported = 0
         index = -1
@@ -108,19 +105,13 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         for index, frame in enumerate(reader.raw_frames(cancel)):
             if index == 0:
                 # a stream may change size mid-way; the first frame's size is the one used
-                work_h = work_height(frame.width, frame.height)
                 gray_w, gray_h = fit_size(frame.width, frame.height, width=ANALYSIS_WIDTH)
                 if thumbs_dir is not None and source_hash is not None:
                     lookahead = detector.latency + 2 if detector else 0
                     collector = ThumbnailCollector(thumbs_dir, source_hash, lookahead=lookahead,
                                                    fixed_ranges=thumbnail_ranges)
             if detector is not None:
-                # Fast bilinear: a third of the area filter's cost on a 1080p frame, and the
-                # detector averages 4×4 blocks of it anyway. One swscale thread: the decoder's
-                # threads keep the cores busy, and a pool costs more than it saves here.
-                work = frame.reformat(width=WORK_WIDTH, height=work_h, format="yuv420p",
-                                      interpolation="FAST_BILINEAR", threads=1).to_ndarray()
-                detector.feed(index, SmallFrame.from_work(work, work_h))
+                detector.feed(index, frame)
                 if collector is not None:
                     while confirmed < len(detector.cuts):
                         collector.close_scene(detector.cuts[confirmed])
@@ -130,17 +121,21 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
             if analyzer is not None:
                 gray = frame.reformat(width=gray_w, height=gray_h, format="gray",
                                       interpolation="AREA", threads=1).to_ndarray()
-                analyzer.feed(index, gray)
+                analyzer.feed(index, gray, frame=frame)
             if on_frames is not None and index + 1 - reported >= 250:
                 reported = index + 1
                 on_frames(reported, facts.header_frame_count)
         frames = index + 1
         if frames == 0:
             raise MediaError(path, no_frames_reason(reader))
-        cuts = detector.finish() if detector is not None else []
+        boundaries = detector.transitions() if detector is not None else []
+        cuts = [t.start for t in boundaries if t.kind == "cut"]
         if collector is not None:
-            while confirmed < len(cuts):
-                collector.close_scene(cuts[confirmed])
+            # the detector's cuts, as the pass closed scenes with them (ingest makes the
+            # thumbnails of clips that the boundaries shaped otherwise)
+            raw = detector.cuts if detector is not None else []
+            while confirmed < len(raw):
+                collector.close_scene(raw[confirmed])
                 confirmed += 1
             collector.finish(frames)
         warnings = list(facts.warnings) + reader.finish_warnings() + count_warnings(facts, frames)
@@ -148,6 +143,6 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                        warnings=tuple(warnings))
         if on_frames is not None:
             on_frames(frames, frames)
-        return ScanResult(info=info, cuts=cuts,
+        return ScanResult(info=info, cuts=cuts, boundaries=boundaries,
                           thumbnails=list(collector.written) if collector else [],
                           analyzer=analyzer, damaged=reader.damaged)
