@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         made, clean, kept, shot_frames = made + m, clean + c, kept + k, shot_frames + s
         if t.kind == "single" and m > 1:
             split_singles += 1
+        if c < m and args.v:
+            print(f"  dirty split {t.name}: truth [{t.start},{t.end}) ranges "
+                  f"{shot_ranges(found, t.frames, 8)}")
         if args.v or (truth and not holds(t, found)) or (not truth and said):
             mark = "ok " if (truth and holds(t, found)) or (not truth and not said) else "BAD"
             print(f"  {mark} {t.name:24s} truth {t.kind}[{t.start},{t.end}) found "

@@ -65,7 +65,6 @@ ASK_FIT, ASK_ENDS, ASK_NCC, ASK_DIP = 0.1, 20.0, 0.8, 0.97
 MIX_MAX_RESIDUAL = 0.8          # a frame this far off the A-B line (share of |B-A|) is no mix
 SAME_PICTURE_NCC = 0.9           # frames correlating this well show one picture
 FLASH_FRAMES = 4                 # flat frames with no ramp, at most, for a flash
-FLASH_NCC = 0.7                  # ... between pictures this alike (the shot moved meanwhile)
 DIP_REACH = 8                    # a dip of contrast is measured against frames this far off
 DIP_SHARE = 0.25                 # ... falling under this share of theirs
 DIP_MAX_SD = 14.0                # ... and under this level
@@ -108,10 +107,10 @@ class Judgement:
     def boundary_frames(self) -> list[int]:
         """Frames whose measures straddle a shot change (kept out of motion and hashes)."""
         frames: list[int] = []
-        for t in self.boundaries:
-            frames.extend(range(t.start, max(t.end, t.start + 1)))
+        for t in self.boundaries:  # the step into the new shot's first frame too
+            frames.extend(range(t.start, t.end + 1))
         for t in self.edge_fades:
-            frames.extend(range(t["start"], t["end"]))
+            frames.extend(range(t["start"], t["end"] + 1))
         return frames
 
 
@@ -296,13 +295,12 @@ def _flat_frames(sd: np.ndarray) -> np.ndarray:
 
 def _flash(x: np.ndarray, p: int, q: int, a: int, b: int) -> bool:
     """The flat frames [a, b) (grown to [p, q) by the ramps) are a flash or a dip within a
-    shot: the picture after is the one before, or the light jumped there and back at once."""
+    shot: the picture after is the one before, or the light jumped there and back at once
+    (a flash that ends in a new shot is the cut detector's: a hard cut where it ends)."""
     n = len(x)
-    before, after = x[max(0, p - 1)], x[min(n - 1, q)]
-    if _same_picture(before, after):
+    if p == a and q == b and b - a <= FLASH_FRAMES:
         return True
-    return p == a and q == b and b - a <= FLASH_FRAMES and _same_picture(
-        before, after, FLASH_NCC)
+    return _same_picture(x[max(0, p - 1)], x[min(n - 1, q)])
 
 
 def _fade_extent(mean: np.ndarray, flat: np.ndarray, a: int, b: int) -> tuple[int, int]:
