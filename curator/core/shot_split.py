@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from curator.core.catalog import Catalog, CatalogError, ClipRow
-from curator.core.jobs import NEVER_CANCELLED, CancelToken, ItemFailure
+from curator.core.jobs import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ItemFailure,
+    Progress,
+    ProgressFn,
+    ignore_progress,
+)
 from curator.core.media.errors import MediaError
 from curator.core.media.frames import iter_raw_frames
 from curator.core.media.scenes import SceneSettings
@@ -101,6 +108,7 @@ def split_clip_at(catalog: Catalog, clip: ClipRow, ranges: Sequence[tuple[int, i
 
 def split_at_transitions(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
                          thumbs_dir: Path | None = None, min_frames: int | None = None,
+                         progress: ProgressFn = ignore_progress,
                          cancel: CancelToken = NEVER_CANCELLED) -> SplitReport:
     """Split every given clip (None: all) at the shot boundaries inside it.
 
@@ -112,9 +120,12 @@ def split_at_transitions(catalog: Catalog, clip_ids: Sequence[int] | None = None
     clips = catalog.list_clips(ids=clip_ids) if clip_ids is not None else catalog.list_clips()
     if min_frames is None:
         min_frames = catalog.settings().min_scene_frames
-    for clip in sorted(clips, key=lambda c: (str(c.source_path), c.start_frame)):
+    ordered = sorted(clips, key=lambda c: (str(c.source_path), c.start_frame))
+    for done, clip in enumerate(ordered):
         if cancel.cancelled:
             break
+        progress(Progress(done=done, total=len(ordered), item=clip.source_path.name,
+                          message=f"{done}/{len(ordered)} clips"))
         try:
             found = stored_boundaries(clip)
             if found is None:

@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
                                            menu=clip)
         self.split_action = self._action("&Split at playhead", self.split_at_playhead, "S",
                                          menu=clip)
+        self._action("Split at &transitions", self.split_at_transitions, "Ctrl+Shift+T",
+                     menu=clip, tip="Split the selected clips at every cut, dissolve or fade")
         clip.addSeparator()
         self._action("Only this &source", self.filter_to_current_source, "Ctrl+Shift+S",
                      menu=clip)
@@ -556,6 +558,11 @@ class MainWindow(QMainWindow):
         self._reshow_if_current([clip_id])
         self.statusBar().showMessage(f"Split at frame {at_frame}: new clip {child}", 4000)
         return child
+
+    def split_at_transitions(self) -> None:
+        from curator.gui import split_transitions
+
+        split_transitions.start(self, self.browser.selected_ids())
 
     def find_replace_dialog(self) -> None:
         """Find and replace across captions (the selection, or every clip and image)."""

@@ -14,7 +14,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
@@ -29,6 +29,10 @@ from curator.core.export.extraction import (
 )
 from curator.core.export.layout import build_layout
 from curator.core.export.plan import DatasetPlan, Section
+from curator.core.shot_split import stored_boundaries
+
+if TYPE_CHECKING:
+    from curator.core.catalog import ClipRow
 from curator.core.media.frames import resample_indices
 
 
@@ -215,6 +219,12 @@ def trainer_frames(clip: ClipLike, plan: DatasetPlan, section: Section, *,
         windows=tuple(distinct), duplicates=len(windows) - len(distinct))
 
 
+def transition_positions(clip: ClipRow, frames: Sequence[int]) -> list[tuple[int, int]]:
+    """The clip's analysed shot boundaries as (first, end) positions in the played `frames`."""
+    return [(position_of(frames, t.start), position_of(frames, t.end))
+            for t in stored_boundaries(clip) or []]
+
+
 # --- the timeline -------------------------------------------------------------------------
 
 WINDOW_COLORS = ("#3fb950", "#58a6ff", "#d29922", "#bc8cff", "#f778ba", "#39c5cf")
@@ -240,6 +250,7 @@ class FrameTimeline(QWidget):
         self._windows: tuple[tuple[int, int], ...] = ()
         self._loaded: int | None = None
         self._label = ""
+        self._transitions: tuple[tuple[int, int], ...] = ()
         self.setMouseTracking(False)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(self.RULER + 6)
@@ -269,6 +280,21 @@ class FrameTimeline(QWidget):
 
     def windows(self) -> tuple[tuple[int, int], ...]:
         return self._windows
+
+    def set_transitions(self, spans: Sequence[tuple[int, int]]) -> None:
+        """Mark shot boundaries: (first, end) positions; a cut has first == end."""
+        self._transitions = tuple(spans)
+        self.update()
+
+    def transitions(self) -> tuple[tuple[int, int], ...]:
+        return self._transitions
+
+    def _paint_transitions(self, painter: QPainter, ruler: QRectF) -> None:
+        """A red band over a transition's frames, a red line at a cut."""
+        for first, end in self._transitions:
+            x0, x1 = self._x(first), self._x(max(end, first))
+            painter.fillRect(QRectF(x0 - 1, ruler.top() - 2, max(2.0, x1 - x0 + 2),
+                                    ruler.height() + 4), QColor(248, 81, 73, 200))
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(400, self.minimumHeight())
@@ -328,6 +354,7 @@ class FrameTimeline(QWidget):
             for f in range(0, n + 1, step):
                 x = self._x(f)
                 painter.drawLine(QPointF(x, ruler.bottom() - 3), QPointF(x, ruler.bottom()))
+            self._paint_transitions(painter, ruler)
         y = self.RULER + 4
         lanes = self._lanes()
         lengths = sorted({w[1] for w in self._windows})

@@ -236,3 +236,29 @@ def test_grid_and_table_share_the_selection(qtbot, browser):
     assert browser.current_clip_id() == third and browser.selected_ids() == [third]
     browser.move(1)
     assert browser.current_clip_id() == browser.model.item(3).id
+
+
+def test_a_tile_holding_transitions_shows_a_badge_with_their_count(qtbot, browser,
+                                                                   filled_project):
+    from PySide6.QtGui import QImage, QPainter
+
+    from curator.gui.panels.browser_panel import paint_transition_badge
+
+    def badge_pixels(count):  # noqa: ANN001, ANN202
+        image = QImage(160, 90, QImage.Format.Format_RGB32)
+        image.fill(0)
+        painter = QPainter(image)
+        paint_transition_badge(painter, image.rect(), count)
+        painter.end()
+        return image.pixelColor(8, 78)
+
+    red = badge_pixels(2)
+    assert red.red() > 120 and red.red() > 3 * red.green()
+    assert badge_pixels(0).red() == 0 and badge_pixels(None).red() == 0
+    # the browser row carries the count the tile shows
+    clip = filled_project.catalog.list_clips()[2]
+    filled_project.catalog.save_analysis(clip.id, {}, motion=1.0, cuts=3)
+    browser.reload()
+    qtbot.waitUntil(lambda: browser.model.rowCount() > 2)
+    items = [browser.model.item(r) for r in range(browser.model.rowCount())]
+    assert next(i for i in items if i.id == clip.id).cuts == 3

@@ -277,3 +277,31 @@ def test_playback_helpers() -> None:
     assert [position_of(seq, f) for f in (0, 2, 3, 5, 9)] == [0, 1, 2, 3, 4]
     assert decode_width(480, 300, (1920, 1080)) == 512  # fits 480 wide, rounded up to 64s
     assert decode_width(4000, 3000, (1920, 1080)) is None  # the view is bigger: native size
+
+
+def test_transitions_are_drawn_on_the_timeline_and_a_key_jumps_to_the_next(
+        qtbot: QtBot, preview: PreviewPanel, filled_project: Project) -> None:
+    clip = clip_of(filled_project, "night.mp4", 60)  # [60, 86)
+    analysis = {"range": [60, 86], "cut_frames": [70],
+                "transitions": [{"kind": "dissolve", "start": 74, "end": 80},
+                                {"kind": "fade_out", "start": 84, "end": 86}]}
+    filled_project.catalog.save_analysis(clip.id, analysis, motion=1.0, cuts=2)
+    clip = filled_project.catalog.get_clip(clip.id)
+    preview.show_clip(clip)
+    wait_shown(qtbot, preview, 60)
+    # the edge fade is a trim suggestion, not a boundary
+    assert preview.timeline.transitions() == ((10, 10), (14, 20))
+    preview.setFocus()
+    qtbot.keyClick(preview, Qt.Key.Key_BracketRight)
+    assert preview.current_frame() == 70
+    qtbot.keyClick(preview, Qt.Key.Key_BracketRight)
+    assert preview.current_frame() == 74
+    qtbot.keyClick(preview, Qt.Key.Key_BracketRight)  # past the last: back to the first
+    assert preview.current_frame() == 70
+    # the timeline paints a red band where the dissolve is
+    timeline = preview.timeline
+    image = QImage(timeline.size(), QImage.Format.Format_RGB888)
+    timeline.render(image)
+    x = int(timeline._x(17))  # noqa: SLF001 - the position the band is drawn at
+    r, g, b = as_array(image)[8, x]
+    assert r > 200 and g < 120 and b < 120

@@ -54,6 +54,7 @@ from curator.gui.trainer_view import (
     playback_frames,
     position_of,
     trainer_frames,
+    transition_positions,
     video_sections,
 )
 
@@ -290,7 +291,8 @@ class PreviewPanel(QWidget):
         self.trainer_row.setVisible(False)
         layout.addWidget(self.trainer_row)
 
-        for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1))):
+        for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1)),
+                           (("]",), self.next_transition)):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -311,6 +313,7 @@ class PreviewPanel(QWidget):
             self._announced = None
             self.timeline.set_length(0)
             self.timeline.set_windows(())
+            self.timeline.set_transitions(())
             self.view.set_message("No clip selected")
             self._update_counter()
             self._update_controls()
@@ -418,6 +421,14 @@ class PreviewPanel(QWidget):
         if changed:
             self._announce()
 
+    def next_transition(self) -> None:
+        """Jump to the next shot boundary after the playhead (from the first, past the last)."""
+        spans = self.timeline.transitions()
+        if not spans:
+            return
+        later = [first for first, _end in spans if first > self._pos]
+        self.seek_position(later[0] if later else spans[0][0])
+
     def seek_frame(self, source_frame: int) -> None:
         """Put the playhead on the position showing a source frame."""
         self.seek_position(position_of(self._frames, source_frame))
@@ -502,6 +513,7 @@ class PreviewPanel(QWidget):
         self._pos = position_of(self._frames, frame)
         self.timeline.set_length(len(self._frames))
         self.timeline.set_position(self._pos)
+        self.timeline.set_transitions(transition_positions(clip, self._frames))
         if self._trainer is not None:
             t = self._trainer
             self.timeline.set_windows(t.windows, t.loaded, f"{t.fps:g} fps frames")
