@@ -18,6 +18,7 @@ from curator.core.ingest import ingest_paths
 from curator.core.media.frames import iter_raw_frames
 from curator.core.media.scenes import SceneSettings
 from curator.core.media.shots import ShotEngine, Transition, shot_ranges
+from curator.core.media.thumbnails import clip_thumbnail_paths
 from curator.core.shot_split import split_at_transitions
 from tests import analysis_fixtures as af
 from tests.media_factory import Segment, make_corrupt_middle, make_video
@@ -59,10 +60,11 @@ def test_a_fade_through_black_is_one_boundary_and_a_hard_cut_has_start_equal_end
 
 
 def test_shot_ranges_leave_the_transition_frames_out():
+    # a margin of a quarter of a gradual transition (and one frame) is left out with it
     found = [Transition("dissolve", 30, 46), Transition("cut", 80, 80)]
-    assert shot_ranges(found, 120, 8) == [(0, 30), (46, 80), (80, 120)]
+    assert shot_ranges(found, 120, 8) == [(0, 25), (51, 80), (80, 120)]
     # a piece shorter than the minimum is no shot; nothing found keeps the whole range
-    assert shot_ranges([Transition("fade", 4, 20)], 60, 8) == [(20, 60)]
+    assert shot_ranges([Transition("fade", 4, 20)], 60, 8) == [(25, 60)]
     assert shot_ranges([], 50, 8) == [(0, 50)]
 
 
@@ -84,9 +86,11 @@ def test_ingest_always_splits_a_dissolve_leaving_its_frames_out(folder, tmp_path
     start, end = clip.dissolve
     assert len(ranges) == 2
     (a0, a1), (b0, b1) = ranges
-    assert a0 == 0 and abs(a1 - start) <= 1 and abs(b0 - end) <= 1 and b1 == clip.frames
-    for c in catalog.list_clips():  # every clip got its thumbnails
-        assert (tmp_path / "thumbs").rglob("*.jpg")
+    margin = 1 + (end - start) // 4
+    assert a0 == 0 and abs(a1 - (start - margin)) <= 1 and abs(b0 - (end + margin)) <= 1
+    assert b1 == clip.frames
+    for c in catalog.list_clips():  # every clip got its thumbnails, dissolve or not
+        assert all(p.exists() for p in clip_thumbnail_paths(tmp_path / "thumbs", c))
 
 
 def test_split_at_transitions_keeps_decision_and_caption_on_both_parts(folder, tmp_path):
@@ -102,8 +106,10 @@ def test_split_at_transitions_keeps_decision_and_caption_on_both_parts(folder, t
     parts = sorted(catalog.list_clips(), key=lambda c: c.start_frame)
     start, end = clip.dissolve
     assert len(parts) == 2
-    assert parts[0].start_frame == 0 and abs(parts[0].end_frame - start) <= 1
-    assert abs(parts[1].start_frame - end) <= 1 and parts[1].end_frame == clip.frames
+    margin = 1 + (end - start) // 4
+    assert parts[0].start_frame == 0 and abs(parts[0].end_frame - (start - margin)) <= 1
+    assert abs(parts[1].start_frame - (end + margin)) <= 1
+    assert parts[1].end_frame == clip.frames
     assert all(p.decision == "accepted" and p.caption == "sks a scene" for p in parts)
     # a second run finds one shot in each part
     again = split_at_transitions(catalog, [p.id for p in parts], min_frames=8)

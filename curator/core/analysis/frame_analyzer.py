@@ -20,7 +20,6 @@ Units, chosen so a person can read them:
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from copy import deepcopy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -570,10 +571,13 @@ class ShotEngine:
 
     def judge(self, start: int, end: int) -> Judgement:
         """The boundaries strictly inside [start, end), its edge fades and flashes."""
-        self._close_segment_if_past(end)
+        decided, flashes = self._decided(end)
         out = Judgement()
-        cuts = [c for c in self.cuts if start < c < end]
-        out.flashes = sum(1 for f in self._flashes if start <= f < end)
+        # a jump out of or into a flat frame is a fade's edge (judged as a fade), not a cut
+        cuts = [c for c in decided if start < c < end
+                and not (self._flat(c - 1) or self._flat(c))]
+        out.flashes = _count_flashes([f for f in flashes if start <= f < end],
+                                     self.settings.flash_frames)
         for a, b in _fed_runs(self._tiny, start, end):
             tiny = np.stack([self._tiny[i] for i in range(a, b)])
             gradual, edges = find_gradual(tiny, verify=self.verify,
@@ -594,12 +598,29 @@ class ShotEngine:
             out.trim = [lead, tail] if lead < tail else None
         return out
 
-    def _close_segment_if_past(self, end: int) -> None:
-        if self._detector is not None and self._last >= end + self._detector.latency:
-            return  # the detector has decided every frame of the range already
-        if self._detector is not None and self._last < end - 1:
-            return  # asked before the range is fed whole: answer with what is decided
-        self._close_segment()
+    def _decided(self, end: int) -> tuple[list[int], list[int]]:
+        """Hard cuts and flashes, with every frame before `end` decided.
+
+        The live detector decides a frame some frames after seeing it; when a range ends
+        sooner (analysis finishes a clip at its last frame), a copy of it is finished, so the
+        range is judged with the frames it holds, as if the stream ended there.
+        """
+        det = self._detector
+        if det is None or self._last >= end - 1 + det.latency:
+            return self.cuts, self._flashes + self._live_flashes(det)
+        copy = deepcopy(det)
+        base = self._segment_start
+        cuts = self._cuts + [base + c for c in copy.finish()]
+        return cuts, self._flashes + self._live_flashes(copy)
+
+    def _flat(self, index: int) -> bool:
+        tiny = self._tiny.get(index)
+        return tiny is not None and float(tiny.std()) < FLAT_SD
+
+    def _live_flashes(self, det: CutDetector | None) -> list[int]:
+        if det is None:
+            return []
+        return [self._segment_start + c for c, why in det.rejected.items() if why == "flash"]
 
     def transitions(self) -> list[Transition]:
         """Every boundary of everything fed (the whole pass)."""
@@ -607,6 +628,19 @@ class ShotEngine:
         if not self._tiny:
             return [Transition("cut", c, c) for c in self.cuts]
         return self.judge(min(self._tiny), max(self._tiny) + 1).boundaries
+
+
+def _count_flashes(frames: list[int], reach: int) -> int:
+    """Flashes among the frames the cut detector turned down as one: a flash's start and its
+    end (within `reach` frames) are one flash."""
+    count, last = 0, None
+    for f in sorted(frames):
+        if last is not None and f - last <= reach + 1:
+            last = None  # the end of the flash counted at its start
+            continue
+        count += 1
+        last = f
+    return count
 
 
 def _fed_runs(tiny: dict[int, np.ndarray], start: int, end: int) -> list[tuple[int, int]]:
@@ -646,7 +680,8 @@ def _verified_cuts(tiny: dict[int, np.ndarray], cuts: list[int]) -> list[int]:
 
 def shot_ranges(boundaries: Sequence[Transition], frame_count: int,
                 min_frames: int = 1) -> list[tuple[int, int]]:
-    """The shots between boundaries, transition frames left out, each at least `min_frames`.
+    """The shots between boundaries, transition frames (and a margin) left out, each at least
+    `min_frames`.
 
     A piece shorter than `min_frames` between two boundaries is no shot of its own: it joins
     nothing (its frames belong to a transition-laden stretch) unless it is the only piece.
@@ -655,9 +690,13 @@ def shot_ranges(boundaries: Sequence[Transition], frame_count: int,
     pieces: list[tuple[int, int]] = []
     at = 0
     for t in bounds:
-        if t.start > at:
-            pieces.append((at, min(t.start, frame_count)))
-        at = max(at, t.end)
+        # The first and last frames of a long mix hold little of the other picture, so the
+        # fit may place its ends a few frames in: a margin keeps them out of both shots.
+        pad = 0 if t.kind == "cut" else 1 + (t.end - t.start) // 4
+        first, end = max(0, t.start - pad), t.end + pad
+        if first > at:
+            pieces.append((at, min(first, frame_count)))
+        at = max(at, end)
     if at < frame_count:
         pieces.append((at, frame_count))
     kept = [(a, b) for a, b in pieces if b - a >= min_frames]
