@@ -97,12 +97,14 @@ from curator.core.analysis.frame_analyzer import FrameAnalyzer
 from curator.core.media.frames import iter_raw_frames
 from pathlib import Path
 paths, frames = json.loads(sys.argv[1])
+from av.video.reformatter import VideoReformatter
 t0 = time.perf_counter()
 for path, n in zip(paths, frames):
     analyzer = FrameAnalyzer(24, 256, 192)
+    to_gray = VideoReformatter()
     for index, frame in iter_raw_frames(Path(path), 0, None):
-        gray = frame.reformat(width=256, height=192, format="gray",
-                              interpolation="AREA").to_ndarray()
+        gray = to_gray.reformat(frame, width=256, height=192, format="gray",
+                                interpolation="AREA").to_ndarray()
         try:
             analyzer.feed(index, gray, frame=frame)
         except TypeError:  # today's analyzer takes the gray frame only

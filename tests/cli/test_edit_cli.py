@@ -65,3 +65,30 @@ def test_trim_split_and_crop(tmp_path, capsys):
     assert catalog.get_image(image.id).crop == (100, 20, 768, 768)
     assert main([*p, "crop", str(image.id), "200", "100", "768", "768"]) == 2
     catalog.close()
+
+
+def test_split_at_transitions_splits_a_dissolve_and_keeps_the_hand_work(tmp_path, capsys):
+    from tests import analysis_fixtures as af
+
+    (tmp_path / "media").mkdir()
+    film = af.crossfade(tmp_path / "media")  # shot A, a 16-frame dissolve at 24, shot B
+    project = tmp_path / "proj"
+    p = ["--project", str(project)]
+    assert main([*p, "-q", "ingest", "--scenes", "never", str(film.path)]) == 0
+    assert main([*p, "caption-set", "--clip", "1", "A street."]) == 0
+    assert main([*p, "decide", "1", "--accept"]) == 0
+    capsys.readouterr()
+    assert main([*p, "split", "--at-transitions", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    [split] = report["split"]
+    start, end = film.dissolve
+    (a0, a1), (b0, b1) = split["ranges"]
+    # the dissolve's frames (and a margin) are in neither part
+    assert a0 == 0 and a1 <= start and b0 >= end and b1 == film.frames
+    assert a1 >= start - 6 and b0 <= end + 6
+    catalog = Catalog.for_project(project)
+    parts = catalog.list_clips()
+    assert len(parts) == 2
+    assert all(c.caption == "A street." and c.decision == "accepted" for c in parts)
+    catalog.close()
+    assert main([*p, "split", "1"]) == 2  # a clip without a frame: a sentence, no crash

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from av.video.reformatter import VideoReformatter
+
 from curator.core.analysis.frame_analyzer import (
     ANALYSIS_VERSION,
     ANALYSIS_WIDTH,
@@ -37,7 +39,7 @@ from curator.core.jobs import (
     ignore_progress,
 )
 from curator.core.media import MediaError
-from curator.core.media.frames import frame_to_array, iter_raw_frames
+from curator.core.media.frames import fit_size, iter_raw_frames
 
 # Containers whose seeks `iter_frames` can trust (it checks timestamps): only there is it worth
 # splitting a source into several runs. Elsewhere (AVI...) every run decodes from frame 0.
@@ -318,9 +320,12 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
     wanted = [(c.start_frame, c.end_frame) for c in run.clips]
     counted = 0
     try:
+        to_gray = VideoReformatter()  # keeps its scaler from frame to frame
         for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel):
             if any(a <= index < b for a, b in wanted):
-                gray = frame_to_array(frame, ANALYSIS_WIDTH, None, "gray")
+                w, h = fit_size(frame.width, frame.height, ANALYSIS_WIDTH, None)
+                gray = to_gray.reformat(frame, width=w, height=h, format="gray",
+                                        interpolation="AREA").to_ndarray()
                 analyzer.feed(index, gray, frame=frame)  # the frame: for the shot engine
                 counted += 1
                 if counted % 32 == 0:

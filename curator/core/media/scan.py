@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
 from curator.core.media.errors import MediaError
@@ -98,6 +99,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         if detector is not None and hasattr(analyzer, "share_shots"):
             analyzer.share_shots(detector)  # analysis judges clips with the split's engine
         collector: ThumbnailCollector | None = None
+        to_gray = VideoReformatter()  # keeps its scaler (frame.reformat builds one per frame)
         gray_w, gray_h = fit_size(facts.width, facts.height, width=ANALYSIS_WIDTH)
         reported = 0
         index = -1
@@ -119,8 +121,8 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
             if collector is not None:
                 collector.feed(index, frame)
             if analyzer is not None:
-                gray = frame.reformat(width=gray_w, height=gray_h, format="gray",
-                                      interpolation="AREA", threads=1).to_ndarray()
+                gray = to_gray.reformat(frame, width=gray_w, height=gray_h, format="gray",
+                                        interpolation="AREA", threads=1).to_ndarray()
                 analyzer.feed(index, gray, frame=frame)
             if on_frames is not None and index + 1 - reported >= 250:
                 reported = index + 1

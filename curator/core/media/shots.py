@@ -506,6 +506,10 @@ class ShotEngine:
         self._tiny: dict[int, np.ndarray] = {}
         self._last = -2
         self._work_h: int | None = None
+        # One reformatter per copy: each keeps its scaler, which `frame.reformat` would build
+        # anew for every frame (most of the cost on small frames).
+        self._to_work: Any = None
+        self._to_tiny: Any = None
 
     @property
     def cuts(self) -> list[int]:
@@ -520,11 +524,15 @@ class ShotEngine:
     def feed(self, index: int, frame: Any) -> None:
         """Take one decoded `av.VideoFrame` (its own small copies are made here)."""
         if self._work_h is None:  # the first frame's size holds even if the stream's changes
+            from av.video.reformatter import VideoReformatter
+
             self._work_h = work_height(frame.width, frame.height)
-        work = frame.reformat(width=WORK_WIDTH, height=self._work_h, format="yuv420p",
-                              interpolation="FAST_BILINEAR", threads=1).to_ndarray()
-        tiny = frame.reformat(width=TINY_W, height=TINY_H, format="rgb24",
-                              interpolation="AREA", threads=1).to_ndarray()
+            self._to_work, self._to_tiny = VideoReformatter(), VideoReformatter()
+        work = self._to_work.reformat(frame, width=WORK_WIDTH, height=self._work_h,
+                                      format="yuv420p", interpolation="FAST_BILINEAR",
+                                      threads=1).to_ndarray()
+        tiny = self._to_tiny.reformat(frame, width=TINY_W, height=TINY_H, format="rgb24",
+                                      interpolation="AREA", threads=1).to_ndarray()
         self.feed_arrays(index, work, tiny)
 
     def feed_gray(self, index: int, gray: np.ndarray) -> None:
