@@ -168,3 +168,16 @@ def test_without_the_model_the_engine_says_so_once_and_still_finds_a_dissolve(fo
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "['dissolve'] ['dissolve']"
     assert run.stderr.count("could not be loaded") == 1
+
+
+def test_merge_split_puts_a_split_clip_back_whole(folder, tmp_path):
+    clip = af.crossfade(folder)
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs", scenes="never")
+    [row] = catalog.list_clips()
+    catalog.save_caption("sks a scene", clip_id=row.id, origin="manual")
+    [split] = split_at_transitions(catalog, [row.id], min_frames=8).split
+    assert len(catalog.list_clips()) == 2
+    back = catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
+    assert (back.start_frame, back.end_frame) == (0, clip.frames)
+    assert [c.id for c in catalog.list_clips()] == [row.id] and back.caption == "sks a scene"
