@@ -137,7 +137,8 @@ def _join(rng: np.random.Generator, kind: str, length: int) -> tuple[np.ndarray,
         hold = int(rng.integers(0, 3))
         w = np.empty(length, np.float32)  # share of flat
         w[:half] = (np.arange(half) + 1) / (half + 1)
-        w[half:] = 1.0 - (np.arange(length - half) - hold + 1).clip(0) / max(1, length - half - hold + 1)
+        rise = (np.arange(length - half) - hold + 1).clip(0)
+        w[half:] = 1.0 - rise / max(1, length - half - hold + 1)
         w = w[:, None, None, None]
         src = np.concatenate([mid_a[:half], mid_b[half:]])
         mix = (1 - w) * src + w * flat

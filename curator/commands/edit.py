@@ -156,7 +156,7 @@ def _split_at_transitions(args: argparse.Namespace, ctx) -> int:  # noqa: ANN001
         ctx.emit_json(report.to_json())
     else:
         for s in report.split:
-            parts = ", ".join(f"{i} [{a}, {b})" for i, (a, b) in zip(s.parts, s.ranges))
+            parts = ", ".join(f"{i} [{a}, {b})" for i, (a, b) in zip(s.parts, s.ranges, strict=True))
             ctx.stdout.write(f"clip {s.clip_id} [{s.old_range[0]}, {s.old_range[1]}) -> {parts}\n")
         for f in report.failed:
             ctx.stdout.write(f"failed: {f.reason}\n")

@@ -1,4 +1,5 @@
-"""The single decode pass of ingest: count frames, find shot boundaries, grab thumbnails, feed analysis.
+"""The single decode pass of ingest: count frames, find shot boundaries, grab thumbnails, feed
+analysis.
 
 Each decoded frame is scaled by libswscale straight to the small sizes its readers need (far
 cheaper than any full-size conversion): a 256-pixel-wide yuv420p copy and a 48×27 RGB one for
