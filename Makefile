@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[vlm,test]"
+	$(PY) -m pip install --quiet -e ".[vlm,shots,test]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -54,9 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("end", type=int, help="first source frame after the clip (exclusive)")
     p.set_defaults(func=run_trim)
 
-    p = subparsers.add_parser("split", help="split a clip at a source frame")
-    p.add_argument("clip", type=int)
-    p.add_argument("frame", type=int, help="the first source frame of the second part")
+    p = subparsers.add_parser(
+        "split", help="split a clip at a source frame, or clips at the shot boundaries in them",
+        usage="curator split CLIP FRAME | curator split --at-transitions [CLIP ...]")
+    p.add_argument("numbers", type=int, nargs="*", metavar="CLIP FRAME",
+                   help="a clip and the first source frame of its second part; with "
+                        "--at-transitions, the clips to split (none: every clip)")
+    p.add_argument("--at-transitions", action="store_true",
+                   help="split at every cut, dissolve, fade or wipe found inside, leaving the "
+                        "transition frames out; decisions and captions are kept on each part")
+    p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_split)
 
     p = subparsers.add_parser("merge", help="merge two adjacent clips of one source",
@@ -152,10 +159,16 @@ def run_trim(args: argparse.Namespace, ctx) -> int:
 
 
 def run_split(args: argparse.Namespace, ctx) -> int:
-    first, second = ctx.catalog.split_clip(args.clip, args.frame)
+    if args.at_transitions:
+        return _split_at_transitions(args, ctx)
+    if len(args.numbers) != 2:
+        ctx.say("error: give a clip and a frame (or --at-transitions [CLIP ...])")
+        return 2
+    clip, frame = args.numbers
+    first, second = ctx.catalog.split_clip(clip, frame)
     for clip_id in (first, second):
         ensure_clip_thumbnails(ctx.project.thumbs_dir, ctx.catalog.get_clip(clip_id))
-    ctx.say(f"clip {first} keeps the start; clip {second} starts at frame {args.frame}")
+    ctx.say(f"clip {first} keeps the start; clip {second} starts at frame {frame}")
     return 0
 
 
@@ -168,6 +181,24 @@ def run_merge(args: argparse.Namespace, ctx) -> int:
             f"clip {record.removed_id} merged into it"
             + (f" ({moved} caption version(s) kept as older versions)" if moved else ""))
     return 0
+
+
+def _split_at_transitions(args: argparse.Namespace, ctx) -> int:
+    from curator.core.shot_split import split_at_transitions
+
+    report = split_at_transitions(ctx.catalog, args.numbers or None,
+                                  thumbs_dir=ctx.project.thumbs_dir)
+    if args.json:
+        ctx.emit_json(report.to_json())
+    else:
+        for s in report.split:
+            parts = ", ".join(f"{i} [{a}, {b})" for i, (a, b) in zip(s.parts, s.ranges, strict=True))
+            ctx.stdout.write(f"clip {s.clip_id} [{s.old_range[0]}, {s.old_range[1]}) -> {parts}\n")
+        for f in report.failed:
+            ctx.stdout.write(f"failed: {f.reason}\n")
+        ctx.say(f"{len(report.split)} clip(s) split, {report.unchanged} hold one shot"
+                + (f", {len(report.failed)} failed" if report.failed else ""))
+    return 1 if report.failed else 0
 
 
 def run_crop(args: argparse.Namespace, ctx) -> int:

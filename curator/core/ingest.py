@@ -46,7 +46,8 @@ from curator.core.jobs import (
 )
 from curator.core.media import MediaError, SourceInfo, content_hash
 from curator.core.media.scan import AnalyzerFactory, scan_video
-from curator.core.media.scenes import SceneSettings, iter_scenes
+from curator.core.media.scenes import SceneSettings
+from curator.core.media.shots import Transition, shot_ranges
 from curator.core.media.thumbnails import ensure_clip_thumbnails
 from curator.core.pool import (
     WorkerPool,
@@ -508,6 +509,7 @@ class _Scanned:
     info: SourceInfo
     cuts: list[int]
     damaged: bool
+    boundaries: list[Transition] = field(default_factory=list)  # cuts, dissolves, fades, wipes
     analyses: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     analysis_errors: dict[tuple[int, int], str] = field(default_factory=dict)
 
@@ -584,9 +586,10 @@ def _scan(task: _ScanTask, on_frames: Callable[[int, int | None], None] | None,
                       analyzer_factory=task.analyzer_factory, on_frames=on_frames,
                       cancel=cancel, threads=task.threads)
     frames = scan.info.frame_count
-    scanned = _Scanned(info=scan.info, cuts=list(scan.cuts), damaged=scan.damaged)
+    scanned = _Scanned(info=scan.info, cuts=list(scan.cuts), damaged=scan.damaged,
+                       boundaries=list(scan.boundaries))
     if scan.analyzer is not None:
-        ranges = set(iter_scenes(scan.cuts, frames)) if task.detect else {(0, frames)}
+        ranges = set(_shot_ranges(task, scanned))
         ranges.update(r for r in task.known_ranges if r[1] <= frames)
         for start, end in sorted(ranges):
             try:
@@ -594,6 +597,15 @@ def _scan(task: _ScanTask, on_frames: Callable[[int, int | None], None] | None,
             except (ValueError, KeyError, TypeError) as exc:
                 scanned.analysis_errors[(start, end)] = str(exc)
     return scanned
+
+
+def _shot_ranges(task: _ScanTask, scanned: _Scanned) -> list[tuple[int, int]]:
+    """The clips a decoded video gets: every boundary splits, its transition frames left out
+    of both shots (one clip when scenes are not looked for)."""
+    frames = scanned.info.frame_count
+    if not task.detect:
+        return [(0, frames)]
+    return shot_ranges(scanned.boundaries, frames, task.settings.min_scene_frames)
 
 
 def _scan_in_worker(task: _ScanTask, key: int) -> _Scanned | str | None:
@@ -610,8 +622,7 @@ def _store_video(catalog: Catalog, task: _ScanTask, scanned: _Scanned, report: I
                  *, mode: str, cancel: CancelToken) -> None:
     """Write a decoded video, its clips and their analysis to the catalog."""
     path, known, info = task.path, task.known, scanned.info
-    ranges = list(iter_scenes(scanned.cuts, info.frame_count)) if task.detect \
-        else [(0, info.frame_count)]
+    ranges = _shot_ranges(task, scanned)
     keep_clips = known is not None and known.frame_count == info.frame_count and mode != "always"
     if known is not None and not keep_clips:
         # New ranges never take away a clip someone decided, captioned, trimmed or split.
@@ -637,8 +648,9 @@ def _store_video(catalog: Catalog, task: _ScanTask, scanned: _Scanned, report: I
     for warning in info.warnings:
         report.warnings.append(ItemFailure(str(path), f"{path.name}: {warning}"))
     clips = catalog.list_clips(source_id=source_id)
-    if keep_clips:
-        # same frames, new content: the old thumbnails are filed under the old hash
+    if keep_clips or scanned.boundaries:
+        # same frames, new content: the old thumbnails are filed under the old hash; or
+        # clips shaped by a boundary the pass could not close a scene at (a dissolve)
         for clip in clips:
             ensure_clip_thumbnails(task.thumbs_dir, clip, cancel=cancel)
     if task.analyzer_factory is not None:

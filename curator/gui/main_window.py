@@ -398,6 +398,11 @@ class MainWindow(QMainWindow):
         """Split a clip at a source frame (undoable); the new clip is shown below it."""
         return self.clip_actions.split(clip_id, at_frame)
 
+    def split_at_transitions(self) -> None:
+        from curator.gui import split_transitions
+
+        split_transitions.start(self, self.browser.selected_ids())
+
     def find_replace_dialog(self) -> None:
         """Find and replace across captions (the selection, or every clip and image)."""
         from curator.gui.dialogs.find_replace import FindReplaceDialog

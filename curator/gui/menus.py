@@ -99,6 +99,8 @@ def _clip_menu(window: MainWindow, clip: QMenu) -> None:
                                        menu=clip)
     window.split_action = add_action(window, "&Split at playhead", window.split_at_playhead, "S",
                                      menu=clip)
+    add_action(window, "Split at &transitions", window.split_at_transitions, "Ctrl+Shift+T",
+               menu=clip, tip="Split the selected clips at every cut, dissolve or fade")
     add_action(window, "Save frame as s&till", acts.save_still, "Ctrl+Alt+S", menu=clip,
                tip="The frame shown, full resolution and lossless, into the Images tab")
     window.merge_action = add_action(window, "&Merge with the next clip", acts.merge_selection,

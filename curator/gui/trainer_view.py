@@ -34,6 +34,7 @@ class FrameTimeline(QWidget):
         self._windows: tuple[tuple[int, int], ...] = ()
         self._loaded: int | None = None
         self._label = ""
+        self._transitions: tuple[tuple[int, int], ...] = ()
         self.setMouseTracking(False)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumHeight(self.RULER + 6)
@@ -63,6 +64,21 @@ class FrameTimeline(QWidget):
 
     def windows(self) -> tuple[tuple[int, int], ...]:
         return self._windows
+
+    def set_transitions(self, spans: Sequence[tuple[int, int]]) -> None:
+        """Mark shot boundaries: (first, end) positions; a cut has first == end."""
+        self._transitions = tuple(spans)
+        self.update()
+
+    def transitions(self) -> tuple[tuple[int, int], ...]:
+        return self._transitions
+
+    def _paint_transitions(self, painter: QPainter, ruler: QRectF) -> None:
+        """A red band over a transition's frames, a red line at a cut."""
+        for first, end in self._transitions:
+            x0, x1 = self._x(first), self._x(max(end, first))
+            painter.fillRect(QRectF(x0 - 1, ruler.top() - 2, max(2.0, x1 - x0 + 2),
+                                    ruler.height() + 4), QColor(248, 81, 73, 200))
 
     def sizeHint(self) -> QSize:
         return QSize(400, self.minimumHeight())
@@ -122,6 +138,7 @@ class FrameTimeline(QWidget):
             for f in range(0, n + 1, step):
                 x = self._x(f)
                 painter.drawLine(QPointF(x, ruler.bottom() - 3), QPointF(x, ruler.bottom()))
+            self._paint_transitions(painter, ruler)
         y = self.RULER + 4
         lanes = self._lanes()
         lengths = sorted({w[1] for w in self._windows})

@@ -108,3 +108,28 @@ def test_merge_joins_a_split_back_and_names_a_bad_pair(tmp_path, capsys):
     assert any("A field at dusk." in h.text for h in catalog.caption_history(clip_id=1))
     assert main([*p, "merge", "1", "7"]) == 2
     assert "no clip with id 7" in capsys.readouterr().err
+def test_split_at_transitions_splits_a_dissolve_and_keeps_the_hand_work(tmp_path, capsys):
+    from tests import analysis_fixtures as af
+
+    (tmp_path / "media").mkdir()
+    film = af.crossfade(tmp_path / "media")  # shot A, a 16-frame dissolve at 24, shot B
+    project = tmp_path / "proj"
+    p = ["--project", str(project)]
+    assert main([*p, "-q", "ingest", "--scenes", "never", str(film.path)]) == 0
+    assert main([*p, "caption-set", "--clip", "1", "A street."]) == 0
+    assert main([*p, "decide", "1", "--accept"]) == 0
+    capsys.readouterr()
+    assert main([*p, "split", "--at-transitions", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    [split] = report["split"]
+    start, end = film.dissolve
+    (a0, a1), (b0, b1) = split["ranges"]
+    # the dissolve's frames (and a margin) are in neither part
+    assert a0 == 0 and a1 <= start and b0 >= end and b1 == film.frames
+    assert a1 >= start - 6 and b0 <= end + 6
+    catalog = Catalog.for_project(project)
+    parts = catalog.list_clips()
+    assert len(parts) == 2
+    assert all(c.caption == "A street." and c.decision == "accepted" for c in parts)
+    catalog.close()
+    assert main([*p, "split", "1"]) == 2  # a clip without a frame: a sentence, no crash

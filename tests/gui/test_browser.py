@@ -279,3 +279,55 @@ def test_clips_with_burned_in_text_are_filtered_and_badged(qtbot, catalog):
     differs = [(x, y) for x in range(with_text.width()) for y in range(with_text.height())
                if with_text.pixel(x, y) != without.pixel(x, y)]
     assert differs and min(y for _, y in differs) > with_text.height() // 4  # low on the tile
+
+
+def test_a_tile_holding_transitions_shows_a_badge_with_their_count(qtbot, browser,
+                                                                   filled_project):
+    from PySide6.QtGui import QImage, QPainter
+
+    from curator.gui.panels.browser_panel import paint_transition_badge
+
+    def badge_pixels(count):
+        image = QImage(160, 90, QImage.Format.Format_RGB32)
+        image.fill(0)
+        painter = QPainter(image)
+        paint_transition_badge(painter, image.rect(), count)
+        painter.end()
+        return image.pixelColor(8, 78)
+
+    red = badge_pixels(2)
+    assert red.red() > 120 and red.red() > 3 * red.green()
+    assert badge_pixels(0).red() == 0 and badge_pixels(None).red() == 0
+    # the browser row carries the count the tile shows
+    clip = filled_project.catalog.list_clips()[2]
+    filled_project.catalog.save_analysis(clip.id, {}, motion=1.0, cuts=3)
+    browser.reload()
+    qtbot.waitUntil(lambda: browser.model.rowCount() > 2)
+    items = [browser.model.item(r) for r in range(browser.model.rowCount())]
+    assert next(i for i in items if i.id == clip.id).cuts == 3
+
+
+def test_split_at_transitions_is_one_undo_step(qtbot, filled_project):
+    from PySide6.QtGui import QUndoStack
+
+    from curator.core.shot_split import ClipSplit, split_clip_at
+    from curator.gui.split_transitions import SplitTransitionsCommand
+
+    catalog = filled_project.catalog
+    clip = catalog.list_clips()[0]
+    old = (clip.start_frame, clip.end_frame)
+    ranges = [(old[0], old[0] + 8), (old[0] + 12, old[1])]
+    parts = split_clip_at(catalog, clip, ranges)  # what the job does
+    changed: list[int] = []
+    stack = QUndoStack()
+    stack.push(SplitTransitionsCommand(catalog, [ClipSplit(clip.id, old, parts, ranges)],
+                                       lambda: changed.append(1)))
+    assert len(catalog.list_clips()) == 10 and changed == []  # pushing did not split again
+    stack.undo()
+    assert (catalog.get_clip(clip.id).start_frame, catalog.get_clip(clip.id).end_frame) == old
+    assert len(catalog.list_clips()) == 9
+    stack.redo()
+    got = sorted((c.start_frame, c.end_frame) for c in catalog.list_clips()
+                 if c.source_path == clip.source_path and c.start_frame < old[1]
+                 and c.end_frame > old[0])
+    assert got == ranges and changed == [1, 1]

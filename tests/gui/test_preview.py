@@ -242,3 +242,31 @@ def test_text_boxes_and_the_export_crop_are_drawn_and_the_crop_is_changed_in_the
     preview.crop_bar.auto_button.click()
     assert catalog.get_clip(clip.id).crop is None
     assert preview.clip().export_crop == tuple(bars)
+
+
+def test_transitions_are_drawn_on_the_timeline_and_a_key_jumps_to_the_next(
+        qtbot: QtBot, preview: PreviewPanel, filled_project: Project) -> None:
+    clip = clip_of(filled_project, "night.mp4", 60)  # [60, 86)
+    analysis = {"range": [60, 86], "cut_frames": [70],
+                "transitions": [{"kind": "dissolve", "start": 74, "end": 80},
+                                {"kind": "fade_out", "start": 84, "end": 86}]}
+    filled_project.catalog.save_analysis(clip.id, analysis, motion=1.0, cuts=2)
+    clip = filled_project.catalog.get_clip(clip.id)
+    preview.show_clip(clip)
+    wait_shown(qtbot, preview, 60)
+    # the edge fade is a trim suggestion, not a boundary
+    assert preview.timeline.transitions() == ((10, 10), (14, 20))
+    preview.setFocus()
+    qtbot.keyClick(preview, Qt.Key.Key_BracketRight)
+    assert preview.current_frame() == 70
+    qtbot.keyClick(preview, Qt.Key.Key_BracketRight)
+    assert preview.current_frame() == 74
+    qtbot.keyClick(preview, Qt.Key.Key_BracketRight)  # past the last: back to the first
+    assert preview.current_frame() == 70
+    # the timeline paints a red band where the dissolve is
+    timeline = preview.timeline
+    image = QImage(timeline.size(), QImage.Format.Format_RGB888)
+    timeline.render(image)
+    x = int(timeline._x(17))
+    r, g, b = as_array(image)[8, x]
+    assert r > 200 and g < 120 and b < 120

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from av.video.reformatter import VideoReformatter
+
 from curator.core.analysis.frame_analyzer import (
     ANALYSIS_VERSION,
     ANALYSIS_WIDTH,
@@ -38,7 +40,7 @@ from curator.core.jobs import (
     ignore_progress,
 )
 from curator.core.media import MediaError
-from curator.core.media.frames import frame_to_array, iter_raw_frames
+from curator.core.media.frames import fit_size, frame_to_array, iter_raw_frames
 from curator.core.pool import default_workers
 
 # Containers whose seeks `iter_frames` can trust (it checks timestamps): only there is it worth
@@ -335,9 +337,13 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
     wanted = [(c.start_frame, c.end_frame) for c in run.clips]
     counted = 0
     try:
+        to_gray = VideoReformatter()  # keeps its scaler from frame to frame
         for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel):
             if any(a <= index < b for a, b in wanted):
-                analyzer.feed(index, frame_to_array(frame, ANALYSIS_WIDTH, None, "gray"))
+                w, h = fit_size(frame.width, frame.height, ANALYSIS_WIDTH, None)
+                gray = to_gray.reformat(frame, width=w, height=h, format="gray",
+                                        interpolation="AREA").to_ndarray()
+                analyzer.feed(index, gray, frame=frame)  # the frame: for the shot engine
                 if analyzer.wants_text(index, wanted):
                     analyzer.feed_text(index, frame_to_array(
                         frame, min(TEXT_WIDTH, frame.width), None, "gray"))

@@ -19,26 +19,23 @@ Units, chosen so a person can read them:
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
-from curator.core.analysis import transitions
 from curator.core.analysis.phash import frame_hash, hash_to_hex
 from curator.core.analysis.text import TEXT_WIDTH, TextSampler
+from curator.core.media.scenes import SceneSettings
+from curator.core.media.shots import Judgement, ShotEngine
 
 ANALYSIS_VERSION = 1
 ANALYSIS_WIDTH = 256          # frames are fed at this width (aspect kept, even height)
 MOTION_FPS = 16.0             # motion is expressed per frame of a stream at this rate (Wan's)
-SMALL_WIDTH = 64              # thumbnails for cut, dissolve and flash measures
-DISSOLVE_SCALES = (6, 12, 24)  # half-windows (frames) in which a whole dissolve is looked for
-RING = 2 * max(DISSOLVE_SCALES) + 1
+SMALL_WIDTH = 64              # thumbnails for the flat-frame measure
 
 STILL_MOTION = 0.5            # below this a frame counts as nearly still (motion units)
 CAMERA_STILL_MEAN = 0.3       # camera motion (mean, p95) below these: a locked-off camera
@@ -63,8 +60,6 @@ _COLUMNS: dict[str, Any] = {
     "fed": np.bool_,
     "mean": np.float32, "p05": np.float32, "p95": np.float32,
     "flat": np.bool_,
-    "mad1": np.float32, "ncc1": np.float32, "hd1": np.float32,  # frame t against t-1
-    "mad2": np.float32, "mad3": np.float32, "mad4": np.float32,  # t against t-2, t-3, t-4
     "motion": np.float32, "camera": np.float32, "inpic": np.float32,  # flow from t-step to t
     "hash": np.uint64,
     "bar_top": np.float32, "bar_bottom": np.float32, "bar_left": np.float32,
@@ -81,18 +76,6 @@ class SourceLike(Protocol):
     def width(self) -> int: ...
     @property
     def height(self) -> int: ...
-
-
-@dataclass
-class _Small:
-    """One thumbnail in the ring, with what comparisons need precomputed."""
-
-    index: int
-    pixels: np.ndarray   # float32, flattened
-    centred: np.ndarray  # pixels minus their mean
-    norm: float          # length of `centred`
-    coarse: np.ndarray   # a 16-px-wide version, flattened: blind to small motion
-    hist: np.ndarray     # 32-bin luma histogram, summing to 1: blind to any motion
 
 
 class _Columns:
@@ -149,8 +132,8 @@ class FrameAnalyzer:
         source_width, source_height: the source picture size (crops are given in it).
     """
 
-    def __init__(self, fps: Fraction | float, source_width: int, source_height: int,
-                 *, text: bool = True) -> None:
+    def __init__(self, fps: Fraction | float, source_width: int, source_height: int, *,
+                 text: bool = True, shots: ShotEngine | bool = True) -> None:
         self.fps = float(fps) if fps else 25.0
         # Burned-in text is looked for on its own sparse grid of larger frames (text.py).
         self.text = TextSampler(self.fps, source_width, source_height) if text else None
@@ -162,22 +145,35 @@ class FrameAnalyzer:
         # Multiply a displacement over `step` frames (at 256 px) by this to get motion units.
         self._motion_scale = self.fps / (self.step * MOTION_FPS)
         self._cols = _Columns()
-        self._ring: deque[_Small] = deque(maxlen=RING)
+        # The shot engine judges cuts and transitions; ingest hands over the one its split
+        # uses (fed by the pass itself), otherwise the analyzer feeds its own.
+        if isinstance(shots, ShotEngine):
+            self.shots: ShotEngine | None = shots
+            self._own_shots = False
+        else:
+            self.shots = ShotEngine(SceneSettings(min_scene_frames=1)) if shots else None
+            self._own_shots = bool(shots)
         self._grays: deque[tuple[int, np.ndarray]] = deque(maxlen=self.step + 1)
         self._flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self._last_index: int | None = None
-        self._dissolves: list[transitions.DissolveCandidate] = []
         self._grid_cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def share_shots(self, engine: ShotEngine) -> None:
+        """Judge clips with `engine`, which the caller feeds (ingest's split uses it too)."""
+        self.shots = engine
+        self._own_shots = False
 
     # --- feeding -----------------------------------------------------------------------
 
-    def feed(self, index: int, gray: np.ndarray) -> None:
+    def feed(self, index: int, gray: np.ndarray, frame: Any = None) -> None:
         """Take one decoded frame.
 
         Args:
             index: the frame's number in the source (frames decoded before it, from 0).
             gray: the frame as a 2-D uint8 array, 256 px wide (any width works; measures are
                 scaled to 256 px).
+            frame: the decoded `av.VideoFrame` it came from, for the shot engine's colour
+                copies; without it the engine sees the gray frame only.
 
         Raises:
             ValueError: when frames come out of order or the array is not 2-D.
@@ -188,8 +184,7 @@ class FrameAnalyzer:
             raise ValueError(f"frame {index} fed after frame {self._last_index}; "
                              f"frames must come in order")
         if self._last_index is not None and index != self._last_index + 1:
-            self._ring.clear()  # a gap: nothing may compare frames across it
-            self._grays.clear()
+            self._grays.clear()  # a gap: nothing may compare frames across it
         self._last_index = index
         cols = self._cols
         pos = cols.slot(index)
@@ -199,12 +194,14 @@ class FrameAnalyzer:
         self._exposure(pos, gray)
         if index % BORDER_EVERY == 0:  # bars hold still: a sample of the frames finds them
             self._borders(pos, gray)
-        small = self._small(index, gray)
-        d["flat"][pos] = small.norm / math.sqrt(small.pixels.size) < FLAT_SD
+        d["flat"][pos] = self._is_flat(gray)
         if not d["flat"][pos]:
             d["hash"][pos] = np.uint64(frame_hash(self._hash_region(gray)))
-        self._compare(pos, small)
-        self._ring.append(small)
+        if self._own_shots and self.shots is not None:
+            if frame is not None:
+                self.shots.feed(index, frame)
+            else:
+                self.shots.feed_gray(index, gray)
         self._motion(pos, index, gray)
 
     def wants_text(self, index: int, ranges: Sequence[tuple[int, int]] = ()) -> bool:
@@ -250,38 +247,12 @@ class FrameAnalyzer:
         h, w = gray.shape
         return gray[int(h * 0.125):int(h * 0.875), int(w * 0.05):int(w * 0.95)]
 
-    def _small(self, index: int, gray: np.ndarray) -> _Small:
+    @staticmethod
+    def _is_flat(gray: np.ndarray) -> bool:
         h, w = gray.shape
         sh = max(2, int(round(h * SMALL_WIDTH / w / 2)) * 2)
         pixels = cv2.resize(gray, (SMALL_WIDTH, sh), interpolation=cv2.INTER_AREA)
-        pixels = pixels.astype(np.float32).ravel()
-        centred = pixels - pixels.mean()
-        coarse = cv2.resize(gray, (SMALL_WIDTH // 4, max(1, sh // 4)),
-                            interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
-        hist = np.bincount((pixels * (32 / 256)).astype(np.intp), minlength=32)[:32]
-        hist = hist.astype(np.float32) / pixels.size
-        return _Small(index, pixels, centred, float(np.sqrt(np.dot(centred, centred))), coarse,
-                      hist)
-
-    def _compare(self, pos: int, cur: _Small) -> None:
-        d = self._cols.data
-        ring = self._ring
-        n = len(ring)
-        for back, name in ((1, "mad1"), (2, "mad2"), (3, "mad3"), (4, "mad4")):
-            if n >= back and ring[-back].index == cur.index - back:
-                d[name][pos] = _mad(ring[-back].pixels, cur.pixels)
-                if back == 1:
-                    d["ncc1"][pos] = _ncc(ring[-1], cur)
-                    d["hd1"][pos] = 0.5 * float(np.abs(ring[-1].hist - cur.hist).sum())
-        for k in DISSOLVE_SCALES:
-            if n < 2 * k:
-                break
-            first = ring[-2 * k]
-            if first.index != cur.index - 2 * k:
-                break
-            cand = transitions.dissolve_candidate(first, cur, k, [*ring, cur])
-            if cand is not None:
-                self._dissolves.append(cand)
+        return float(pixels.std()) < FLAT_SD
 
     def _motion(self, pos: int, index: int, gray: np.ndarray) -> None:
         grays = self._grays
@@ -334,14 +305,7 @@ class FrameAnalyzer:
         fed = c.view("fed", start, end)
         flat = c.view("flat", start, end)
         mean = c.view("mean", start, end)
-        found = transitions.find_transitions(
-            start=start, end=end, fed=fed, flat=flat, mean=mean,
-            mad1=c.view("mad1", start, end), ncc1=c.view("ncc1", start, end),
-            hd1=c.view("hd1", start, end),
-            mad_back={2: c.view("mad2", start, end), 3: c.view("mad3", start, end),
-                      4: c.view("mad4", start, end)},
-            dissolves=[d for d in self._dissolves if start <= d.first and d.last < end],
-            hashes=c.view("hash", start, end))
+        found = self.shots.judge(start, end) if self.shots is not None else Judgement()
         analysis: dict[str, Any] = {
             "version": ANALYSIS_VERSION,
             "range": [start, end],
@@ -352,7 +316,10 @@ class FrameAnalyzer:
         analysis.update(self._motion_summary(start, end, found))
         analysis["cuts"] = found.count  # what the catalog's `cuts` column holds
         analysis["cut_frames"] = found.cut_frames
-        analysis["transitions"] = found.transitions
+        # gradual boundaries, then the edge fades (trim suggestions, not boundaries)
+        analysis["transitions"] = sorted(
+            [t.to_json() for t in found.boundaries if t.kind != "cut"] + found.edge_fades,
+            key=lambda t: t["start"])
         analysis["flashes"] = found.flashes
         analysis["trim"] = found.trim
         analysis["flicker"] = _flicker(mean, flat, found.boundary_frames, start)
@@ -364,7 +331,7 @@ class FrameAnalyzer:
         analysis["text_share"] = text.get("share") if text else None
         return analysis
 
-    def _motion_summary(self, start: int, end: int, found: transitions.Found) -> dict[str, Any]:
+    def _motion_summary(self, start: int, end: int, found: Judgement) -> dict[str, Any]:
         c = self._cols
         motion = c.view("motion", start, end)
         camera = c.view("camera", start, end)
@@ -430,7 +397,7 @@ class FrameAnalyzer:
                 H - bars["top"] - bars["bottom"]]
         return {**bars, "crop": crop}
 
-    def _pick_hashes(self, start: int, end: int, found: transitions.Found) -> list[str]:
+    def _pick_hashes(self, start: int, end: int, found: Judgement) -> list[str]:
         c = self._cols
         hashes = c.view("hash", start, end)
         ok = hashes != 0
@@ -463,18 +430,6 @@ def make_frame_analyzer(source_info: SourceLike) -> FrameAnalyzer:
 
 
 # --- measures on arrays --------------------------------------------------------------------
-
-def _mad(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference of two thumbnails, in gray levels."""
-    return float(np.mean(np.abs(a - b)))
-
-
-def _ncc(a: _Small, b: _Small) -> float:
-    """Normalised cross-correlation: 1 for the same picture at any brightness and contrast."""
-    if a.norm < 1e-3 or b.norm < 1e-3:
-        return 1.0 if a.norm < 1e-3 and b.norm < 1e-3 else 0.0
-    return float(np.dot(a.centred, b.centred) / (a.norm * b.norm))
-
 
 def _spread(mean_square: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Standard deviation of each row (or column) from its mean square and its mean."""

@@ -445,6 +445,20 @@ class Catalog:
                               settings={"copied_from_clip": clip.id}, created_at=_now()))
             return clip.id, child.id
 
+    def merge_split(self, clip_id: int, part_ids: Sequence[int], old_range: tuple[int, int]
+                    ) -> ClipRow:
+        """Undo a split: remove the parts (and their caption versions), give the clip its range
+        back. Its analysis is dropped (stale), as after any trim."""
+        with self.session() as s:
+            for part_id in part_ids:
+                part = s.get(Clip, part_id)
+                if part is None or part.source_id != s.get(Clip, clip_id).source_id:
+                    raise CatalogError(f"clip {part_id} is not a part of clip {clip_id}")
+                for caption in s.scalars(select(Caption).where(Caption.clip_id == part_id)):
+                    s.delete(caption)
+                s.delete(part)
+        return self.trim_clip(clip_id, *old_range)
+
     # --- images --------------------------------------------------------------------------
 
     def upsert_image(self, *, path: Path, size: int, mtime: float, content_hash: str, width: int,

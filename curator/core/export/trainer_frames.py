@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from curator.core.export.buckets import cover_size, musubi_cache_bucket
 from curator.core.export.counting import MUSUBI
@@ -36,6 +36,7 @@ from curator.core.export.plan import (
     load_project_plan,
 )
 from curator.core.media.frames import resample_indices
+from curator.core.shot_split import stored_boundaries
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ def position_of(frames: Sequence[int], source_frame: int) -> int:
     if not frames:
         return 0
     return max(0, bisect.bisect_right(frames, source_frame) - 1)
+
+
+def transition_positions(clip: Any, frames: Sequence[int]) -> list[tuple[int, int]]:
+    """A clip's analysed shot boundaries as (first, end) positions in the played `frames`."""
+    return [(position_of(frames, t.start), position_of(frames, t.end))
+            for t in stored_boundaries(clip) or []]
 
 
 # --- buckets and windows ------------------------------------------------------------------

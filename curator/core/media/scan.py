@@ -1,9 +1,10 @@
-"""The single decode pass of ingest: count frames, find cuts, grab thumbnails, feed analysis.
+"""The single decode pass of ingest: count frames, find shot boundaries, grab thumbnails, feed
+analysis.
 
 Each decoded frame is scaled by libswscale straight to the small sizes its readers need (far
-cheaper than any full-size conversion): a 256-pixel-wide yuv420p copy for the cut detector,
-a 256-wide gray one for the analysis engine when asked, and 256-wide RGB thumbnails for the
-few frames kept. A film is decoded exactly once.
+cheaper than any full-size conversion): a 256-pixel-wide yuv420p copy and a 48×27 RGB one for
+the shot engine, a 256-wide gray one for the analysis engine when asked, and 256-wide RGB
+thumbnails for the few frames kept. A film is decoded exactly once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
 from curator.core.media.errors import MediaError
@@ -28,11 +30,9 @@ from curator.core.media.probe import (
 from curator.core.media.reader import VideoReader
 from curator.core.media.scenes import (
     WORK_WIDTH,
-    CutDetector,
     SceneSettings,
-    SmallFrame,
-    work_height,
 )
+from curator.core.media.shots import ShotEngine, Transition
 from curator.core.media.thumbnails import THUMB_WIDTH, ThumbnailCollector
 
 ANALYSIS_WIDTH = 256  # the gray frames handed to a FrameAnalyzer, as iter_frames(width=256) makes them
@@ -41,7 +41,7 @@ ANALYSIS_WIDTH = 256  # the gray frames handed to a FrameAnalyzer, as iter_frame
 class FrameAnalyzer(Protocol):
     """What the analysis engine plugs into the pass (see curator.core.analysis)."""
 
-    def feed(self, index: int, gray: np.ndarray) -> None: ...
+    def feed(self, index: int, gray: np.ndarray, frame: object = None) -> None: ...
 
     text_width: int  # how wide the frames `feed_text` takes are
 
@@ -61,7 +61,8 @@ class ScanResult:
     """What one pass over a video found."""
 
     info: SourceInfo              # with the decoded frame count
-    cuts: list[int]               # first frames of new shots (empty when not detecting)
+    cuts: list[int]               # hard cuts: first frames of new shots (empty when not detecting)
+    boundaries: list[Transition] = field(default_factory=list)  # every shot boundary found
     thumbnails: list[Path] = field(default_factory=list)
     analyzer: FrameAnalyzer | None = None
     damaged: bool = False         # frames were lost to damage (kept: those that decoded)
@@ -77,7 +78,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
 
     Args:
         path: the video.
-        detect: look for hard cuts.
+        detect: look for shot boundaries (hard cuts, dissolves, fades, wipes).
         settings: cut detector thresholds.
         thumbs_dir, source_hash: where thumbnails go; none are made when either is None.
         thumbnail_ranges: make thumbnails for these clip ranges instead of for the scenes found
@@ -89,8 +90,8 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         threads: the decoder's threads (`VideoReader`); 1 in a pool of one process per core.
 
     Returns:
-        The facts (decoded frame count, duration from timestamps, warnings), the cuts, the
-        thumbnails written and the fed analyzer (call its `finish_clip` per clip range).
+        The facts (decoded frame count, duration from timestamps, warnings), the boundaries,
+        the thumbnails written and the fed analyzer (call its `finish_clip` per clip range).
 
     Raises:
         MediaError: the file cannot be read, or not a single frame decodes.
@@ -108,9 +109,11 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                                  width=facts.width, height=facts.height,
                                  duration=facts.header_duration or 0.0, warnings=facts.warnings)
         analyzer = analyzer_factory(header_info) if analyzer_factory is not None else None
-        detector = CutDetector(settings) if detect else None
+        detector = ShotEngine(settings) if detect else None
+        if detector is not None and hasattr(analyzer, "share_shots"):
+            analyzer.share_shots(detector)  # analysis judges clips with the split's engine
         collector: ThumbnailCollector | None = None
-        work_h = work_height(facts.width, facts.height)
+        to_gray = VideoReformatter()  # keeps its scaler (frame.reformat builds one per frame)
         gray_w, gray_h = fit_size(facts.width, facts.height, width=ANALYSIS_WIDTH)
         reported = 0
         index = -1
@@ -118,19 +121,13 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         for index, frame in enumerate(reader.raw_frames(cancel)):
             if index == 0:
                 # a stream may change size mid-way; the first frame's size is the one used
-                work_h = work_height(frame.width, frame.height)
                 gray_w, gray_h = fit_size(frame.width, frame.height, width=ANALYSIS_WIDTH)
                 if thumbs_dir is not None and source_hash is not None:
                     lookahead = detector.latency + 2 if detector else 0
                     collector = ThumbnailCollector(thumbs_dir, source_hash, lookahead=lookahead,
                                                    fixed_ranges=thumbnail_ranges)
             if detector is not None:
-                # Fast bilinear: a third of the area filter's cost on a 1080p frame, and the
-                # detector averages 4×4 blocks of it anyway. One swscale thread: the decoder's
-                # threads keep the cores busy, and a pool costs more than it saves here.
-                work = frame.reformat(width=WORK_WIDTH, height=work_h, format="yuv420p",
-                                      interpolation="FAST_BILINEAR", threads=1).to_ndarray()
-                detector.feed(index, SmallFrame.from_work(work, work_h))
+                detector.feed(index, frame)
                 if collector is not None:
                     while confirmed < len(detector.cuts):
                         collector.close_scene(detector.cuts[confirmed])
@@ -138,9 +135,9 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
             if collector is not None:
                 collector.feed(index, frame)
             if analyzer is not None:
-                gray = frame.reformat(width=gray_w, height=gray_h, format="gray",
-                                      interpolation="AREA", threads=1).to_ndarray()
-                analyzer.feed(index, gray)
+                gray = to_gray.reformat(frame, width=gray_w, height=gray_h, format="gray",
+                                        interpolation="AREA", threads=1).to_ndarray()
+                analyzer.feed(index, gray, frame=frame)
                 if analyzer.wants_text(index):  # a sparse grid of larger frames (text check)
                     analyzer.feed_text(index, frame_to_array(
                         frame, min(analyzer.text_width, frame.width), None, "gray"))
@@ -150,10 +147,14 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         frames = index + 1
         if frames == 0:
             raise MediaError(path, no_frames_reason(reader))
-        cuts = detector.finish() if detector is not None else []
+        boundaries = detector.transitions() if detector is not None else []
+        cuts = [t.start for t in boundaries if t.kind == "cut"]
         if collector is not None:
-            while confirmed < len(cuts):
-                collector.close_scene(cuts[confirmed])
+            # the detector's cuts, as the pass closed scenes with them (ingest makes the
+            # thumbnails of clips that the boundaries shaped otherwise)
+            raw = detector.cuts if detector is not None else []
+            while confirmed < len(raw):
+                collector.close_scene(raw[confirmed])
                 confirmed += 1
             collector.finish(frames)
         warnings = list(facts.warnings) + reader.finish_warnings() + count_warnings(facts, frames)
@@ -161,6 +162,6 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                        warnings=tuple(warnings))
         if on_frames is not None:
             on_frames(frames, frames)
-        return ScanResult(info=info, cuts=cuts,
+        return ScanResult(info=info, cuts=cuts, boundaries=boundaries,
                           thumbnails=list(collector.written) if collector else [],
                           analyzer=analyzer, damaged=reader.damaged)

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
@@ -108,11 +109,16 @@ def ensure_clip_thumbnails(thumbs_dir: Path, clip_row: ClipLike, *,
     return paths
 
 
-def _thumb_rgb(frame: av.VideoFrame) -> np.ndarray:
-    """A decoded frame as a THUMB_WIDTH-wide RGB array (area-averaged: no aliasing)."""
+def _thumb_rgb(frame: av.VideoFrame, scaler: VideoReformatter | None = None) -> np.ndarray:
+    """A decoded frame as a THUMB_WIDTH-wide RGB array (area-averaged: no aliasing).
+
+    A `scaler` kept across frames saves building one per frame (`frame.reformat` does).
+    """
     w, h = fit_size(frame.width, frame.height, width=THUMB_WIDTH)
-    return frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA",
-                          threads=1).to_ndarray()
+    if scaler is None:
+        scaler = VideoReformatter()
+    return scaler.reformat(frame, width=w, height=h, format="rgb24", interpolation="AREA",
+                           threads=1).to_ndarray()
 
 
 class ThumbnailCollector:
@@ -145,6 +151,7 @@ class ThumbnailCollector:
         self.stride = max(1, stride)
         self.max_kept = max_kept
         self.written: list[Path] = []
+        self._scaler = VideoReformatter()
         self._recent: deque[tuple[int, av.VideoFrame]] = deque(maxlen=lookahead + 2)
         self._kept: dict[int, np.ndarray] = {}  # index -> RGB copy, ascending
         self._scene_start = 0
@@ -162,13 +169,13 @@ class ThumbnailCollector:
         if self._wanted is not None:
             for path in self._wanted.get(index, ()):
                 if not path.exists():
-                    self._save(_thumb_rgb(frame), path)
+                    self._save(_thumb_rgb(frame, self._scaler), path)
             return
         self._recent.append((index, frame))
         if index == 0:
             self._write(0, frame)  # the first frame of the first scene
         if index % self.stride == 0:
-            self._kept[index] = _thumb_rgb(frame)
+            self._kept[index] = _thumb_rgb(frame, self._scaler)
         # the open scene [s, e) with e > index - lookahead has its middle at or after `low`
         s = self._scene_start
         low = (s + max(s, index - self.lookahead)) // 2 - self.stride
@@ -227,7 +234,7 @@ class ThumbnailCollector:
         if path.exists():
             return
         if frame is not None:
-            self._save(_thumb_rgb(frame), path)
+            self._save(_thumb_rgb(frame, self._scaler), path)
         elif index in self._kept:
             self._save(self._kept[index], path)
 

@@ -119,6 +119,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         if item.caption:
             self._badge(painter, thumb_box, "T", right=False)
         self._text_badge(painter, thumb_box, item)
+        paint_transition_badge(painter, thumb_box, item.cuts)
 
         text_rect = QRect(card.left() + 8, thumb_box.bottom() + 5, card.width() - 16, 18)
         painter.setFont(option.font)
@@ -182,6 +183,23 @@ class ClipCardDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(rect, 3, 3)
         painter.setPen(QColor("#e6edf3"))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def paint_transition_badge(painter: QPainter, box: QRect, count: int | None) -> None:
+    """Bottom left of a tile: how many shot boundaries the clip holds (none: no badge)."""
+    if not count:
+        return
+    text = f"✂ {count}"
+    metrics = painter.fontMetrics()
+    rect = QRect(0, 0, metrics.horizontalAdvance(text) + 10, metrics.height() + 2)
+    rect.moveBottomLeft(box.bottomLeft())
+    rect.translate(4, -7)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(180, 40, 40, 210))
+    painter.drawRoundedRect(rect, 3, 3)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
 class ClipNameDelegate(QStyledItemDelegate):

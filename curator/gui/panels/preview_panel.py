@@ -44,6 +44,7 @@ from curator.core.export.trainer_frames import (
     playback_frames,
     position_of,
     trainer_frames,
+    transition_positions,
     video_sections,
 )
 from curator.core.media.frames import fit_size
@@ -126,7 +127,8 @@ class PreviewPanel(QWidget):
         self.view.overlay = self._paint_overlay
         layout.addLayout(self._build_bar())
         layout.addWidget(self._build_trainer_row())
-        for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1))):
+        for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1)),
+                           (("]",), self.next_transition)):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -228,6 +230,7 @@ class PreviewPanel(QWidget):
             self._announced = None
             self.timeline.set_length(0)
             self.timeline.set_windows(())
+            self.timeline.set_transitions(())
             self.view.set_message("No clip selected")
             self._update_counter()
             self._update_controls()
@@ -340,6 +343,14 @@ class PreviewPanel(QWidget):
         if changed:
             self._announce()
 
+    def next_transition(self) -> None:
+        """Jump to the next shot boundary after the playhead (from the first, past the last)."""
+        spans = self.timeline.transitions()
+        if not spans:
+            return
+        later = [first for first, _end in spans if first > self._pos]
+        self.seek_position(later[0] if later else spans[0][0])
+
     def seek_frame(self, source_frame: int) -> None:
         """Put the playhead on the position showing a source frame."""
         self.seek_position(position_of(self._frames, source_frame))
@@ -417,6 +428,7 @@ class PreviewPanel(QWidget):
         self._pos = position_of(self._frames, frame)
         self.timeline.set_length(len(self._frames))
         self.timeline.set_position(self._pos)
+        self.timeline.set_transitions(transition_positions(clip, self._frames))
         if self._trainer is not None:
             t = self._trainer
             self.timeline.set_windows(t.windows, t.loaded, f"{t.fps:g} fps frames")

