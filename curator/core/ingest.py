@@ -291,6 +291,8 @@ class _Batch:
     def finished(self) -> None:
         self.report.done += 1
         self.catalog.update_job(self.job_id, done=self.report.done)
+        # told at once: the window refreshes its grid as each source is stored
+        self.progress(Progress(done=self.report.done, total=len(self.files)))
 
     def plan(self, path: Path, threads: bool | int) -> _ScanTask | None:
         """Everything before the decode; None when the file is done (image, unchanged, failed)."""
@@ -437,6 +439,12 @@ class _Batch:
         """Store the finished decodes at the head, in file order; True if the pool broke."""
         # In file order, so catalog ids come out as a one-by-one ingest gives them.
         while in_flight and in_flight[0][2].done():
+            if self.cancel.cancelled:  # a cancel told between two stores: the rest is dropped
+                self.report.cancelled = True
+                for _, _, future in in_flight:
+                    future.cancel()
+                in_flight.clear()
+                return False
             _, task, future = in_flight[0]
             try:
                 result = future.result()
