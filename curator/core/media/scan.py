@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
@@ -127,41 +128,60 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                     collector = ThumbnailCollector(thumbs_dir, source_hash, lookahead=lookahead,
                                                    fixed_ranges=thumbnail_ranges)
             if detector is not None:
-                detector.feed(index, frame)
-                if collector is not None:
-                    while confirmed < len(detector.cuts):
-                        collector.close_scene(detector.cuts[confirmed])
-                        confirmed += 1
+                confirmed = _feed_detector(detector, collector, index, frame, confirmed)
             if collector is not None:
                 collector.feed(index, frame)
             if analyzer is not None:
-                gray = to_gray.reformat(frame, width=gray_w, height=gray_h, format="gray",
-                                        interpolation="AREA", threads=1).to_ndarray()
-                analyzer.feed(index, gray, frame=frame)
-                if analyzer.wants_text(index):  # a sparse grid of larger frames (text check)
-                    analyzer.feed_text(index, frame_to_array(
-                        frame, min(analyzer.text_width, frame.width), None, "gray"))
+                _feed_analyzer(analyzer, to_gray, index, frame, (gray_w, gray_h))
             if on_frames is not None and index + 1 - reported >= 250:
                 reported = index + 1
                 on_frames(reported, facts.header_frame_count)
         frames = index + 1
         if frames == 0:
             raise MediaError(path, no_frames_reason(reader))
-        boundaries = detector.transitions() if detector is not None else []
-        cuts = [t.start for t in boundaries if t.kind == "cut"]
         if collector is not None:
             # the detector's cuts, as the pass closed scenes with them (ingest makes the
             # thumbnails of clips that the boundaries shaped otherwise)
-            raw = detector.cuts if detector is not None else []
-            while confirmed < len(raw):
-                collector.close_scene(raw[confirmed])
-                confirmed += 1
+            for cut in (detector.cuts if detector is not None else [])[confirmed:]:
+                collector.close_scene(cut)
             collector.finish(frames)
-        warnings = list(facts.warnings) + reader.finish_warnings() + count_warnings(facts, frames)
-        info = replace(header_info, frame_count=frames, duration=decoded_duration(reader, facts.fps),
-                       warnings=tuple(warnings))
         if on_frames is not None:
             on_frames(frames, frames)
-        return ScanResult(info=info, cuts=cuts, boundaries=boundaries,
-                          thumbnails=list(collector.written) if collector else [],
-                          analyzer=analyzer, damaged=reader.damaged)
+        return _result(reader, facts, header_info, frames, detector, collector, analyzer)
+
+
+def _feed_detector(detector: ShotEngine, collector: ThumbnailCollector | None, index: int,
+                   frame: av.VideoFrame, confirmed: int) -> int:
+    """One frame to the shot engine; the scenes its confirmed cuts close go to the thumbnails.
+    Returns how many cuts the thumbnails have been told of."""
+    detector.feed(index, frame)
+    if collector is not None:
+        for cut in detector.cuts[confirmed:]:
+            collector.close_scene(cut)
+        return len(detector.cuts)
+    return confirmed
+
+
+def _feed_analyzer(analyzer: FrameAnalyzer, to_gray: VideoReformatter, index: int,
+                   frame: av.VideoFrame, size: tuple[int, int]) -> None:
+    """One frame to the analyzer: gray at the analysis size, and larger for the text check."""
+    gray = to_gray.reformat(frame, width=size[0], height=size[1], format="gray",
+                            interpolation="AREA", threads=1).to_ndarray()
+    analyzer.feed(index, gray, frame=frame)
+    if analyzer.wants_text(index):  # a sparse grid of larger frames (text check)
+        analyzer.feed_text(index, frame_to_array(
+            frame, min(analyzer.text_width, frame.width), None, "gray"))
+
+
+def _result(reader: VideoReader, facts: Any, header_info: SourceInfo, frames: int,
+            detector: ShotEngine | None, collector: ThumbnailCollector | None,
+            analyzer: FrameAnalyzer | None) -> ScanResult:
+    """What the finished pass found: exact facts, boundaries, thumbnails, the fed analyzer."""
+    boundaries = detector.transitions() if detector is not None else []
+    warnings = list(facts.warnings) + reader.finish_warnings() + count_warnings(facts, frames)
+    info = replace(header_info, frame_count=frames, duration=decoded_duration(reader, facts.fps),
+                   warnings=tuple(warnings))
+    return ScanResult(info=info, cuts=[t.start for t in boundaries if t.kind == "cut"],
+                      boundaries=boundaries,
+                      thumbnails=list(collector.written) if collector else [],
+                      analyzer=analyzer, damaged=reader.damaged)

@@ -92,6 +92,19 @@ class ClipCardDelegate(QStyledItemDelegate):
         painter.setBrush(background)
         painter.drawRoundedRect(card, 6, 6)
 
+        thumb_box = self._paint_thumbnail(painter, option, index, item, card)
+        self._paint_lines(painter, option, item, card, thumb_box, selected)
+        if current or selected:
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(card.adjusted(1, 1, -1, -1), 6, 6)
+        painter.restore()
+
+    def _paint_thumbnail(self, painter: QPainter, option: QStyleOptionViewItem,
+                         index: QModelIndex, item: ClipListItem, card: QRect) -> QRect:
+        """The thumbnail with its status stripe and badges; returns the box it fills."""
+        palette = option.palette
         thumb_box = QRect(card.left() + 4, card.top() + 4, card.width() - 8,
                           THUMB_SIZE.height())
         painter.setBrush(QColor("#0d1117"))
@@ -121,6 +134,13 @@ class ClipCardDelegate(QStyledItemDelegate):
         self._text_badge(painter, thumb_box, item)
         paint_transition_badge(painter, thumb_box, item.cuts)
 
+        return thumb_box
+
+    def _paint_lines(self, painter: QPainter, option: QStyleOptionViewItem, item: ClipListItem,
+                     card: QRect, thumb_box: QRect, selected: bool) -> None:
+        """Name and duration, the clip's range, then its status dot, reason and motion."""
+        palette = option.palette
+        color = DECISION_COLORS.get(item.decision, QColor("#8b949e"))
         text_rect = QRect(card.left() + 8, thumb_box.bottom() + 5, card.width() - 16, 18)
         painter.setFont(option.font)
         painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected
@@ -153,12 +173,6 @@ class ClipCardDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         painter.drawText(info_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          motion)
-        if current or selected:
-            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(card.adjusted(1, 1, -1, -1), 6, 6)
-        painter.restore()
 
     def _text_badge(self, painter: QPainter, box: QRect, item: ClipListItem) -> None:
         """'字' low on the thumbnail when analysis found burned-in text in the clip."""

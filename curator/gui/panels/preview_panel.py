@@ -25,11 +25,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
     QStyle,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +48,7 @@ from curator.core.project import Project
 from curator.gui.decoder import FrameDecoder, FrameSpec
 from curator.gui.panels.clip_overlay import CropBar, Shape, overlay_shapes, paint_overlay
 from curator.gui.panels.frame_view import FrameView, decode_width, format_time
+from curator.gui.panels.preview_controls import build_trainer_row, build_transport_bar
 from curator.gui.trainer_view import FrameTimeline
 
 log = logging.getLogger(__name__)
@@ -125,93 +122,14 @@ class PreviewPanel(QWidget):
         self.crop_bar.clip_updated.connect(self.show_clip)
         layout.addWidget(self.crop_bar)
         self.view.overlay = self._paint_overlay
-        layout.addLayout(self._build_bar())
-        layout.addWidget(self._build_trainer_row())
+        layout.addLayout(build_transport_bar(self))
+        layout.addWidget(build_trainer_row(self))
         for keys, slot in (((",",), lambda: self.step(-1)), ((".",), lambda: self.step(1)),
                            (("]",), self.next_transition)):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
                 shortcut.activated.connect(slot)
-
-    def _build_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 0, 6, 2)
-        bar.setSpacing(4)
-        style = self.style()
-
-        def button(icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
-            b = QToolButton()
-            b.setIcon(style.standardIcon(icon))
-            b.setToolTip(tip)
-            b.setAutoRaise(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            bar.addWidget(b)
-            return b
-
-        self.back_button = button(QStyle.StandardPixmap.SP_MediaSeekBackward,
-                                  "Previous frame  ( , or Left )")
-        self.back_button.setAutoRepeat(True)
-        self.back_button.clicked.connect(lambda: self.step(-1))
-        self.play_button = button(QStyle.StandardPixmap.SP_MediaPlay, "Play / pause  (Space)")
-        self.play_button.setObjectName("previewPlay")
-        self.play_button.clicked.connect(self.toggle_play)
-        self.forward_button = button(QStyle.StandardPixmap.SP_MediaSeekForward,
-                                     "Next frame  ( . or Right )")
-        self.forward_button.setAutoRepeat(True)
-        self.forward_button.clicked.connect(lambda: self.step(1))
-        self.counter = QLabel()
-        self.counter.setObjectName("previewCounter")
-        self.counter.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.counter.setMinimumWidth(150)
-        bar.addSpacing(4)
-        bar.addWidget(self.counter, 1)
-
-        self.fps_box = QComboBox()
-        self.fps_box.setObjectName("previewFps")
-        self.fps_box.addItem("Source fps", "source")
-        self.fps_box.addItem(f"Training {self.target_fps:g} fps", "training")
-        self.fps_box.setToolTip("Play every frame of the source, or the frames a "
-                                f"{self.target_fps:g} fps export keeps")
-        self.fps_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.fps_box.currentIndexChanged.connect(lambda _i: self._rebuild_sequence())
-        bar.addWidget(self.fps_box)
-
-        self.trainer_button = QToolButton()
-        self.trainer_button.setObjectName("trainerViewToggle")
-        self.trainer_button.setText("Trainer view")
-        self.trainer_button.setCheckable(True)
-        self.trainer_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.trainer_button.setToolTip(
-            "Show what the trainer gets: frames at the training fps, resized and centre-cropped "
-            "to the section's bucket, with the windows its frame extraction cuts")
-        self.trainer_button.toggled.connect(self.set_trainer_view)
-        bar.addWidget(self.trainer_button)
-        return bar
-
-    def _build_trainer_row(self) -> QWidget:
-        # Second row, trainer view only: which section of the plan, and what it gives.
-        self.trainer_row = QWidget()
-        self.trainer_row.setObjectName("trainerRow")
-        row = QHBoxLayout(self.trainer_row)
-        row.setContentsMargins(6, 0, 6, 4)
-        row.setSpacing(6)
-        self.section_box = QComboBox()
-        self.section_box.setObjectName("trainerSection")
-        self.section_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.section_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.section_box.setMinimumContentsLength(20)
-        self.section_box.setToolTip("Section of the dataset plan (its resolution and frame "
-                                    "extraction)")
-        self.section_box.currentIndexChanged.connect(lambda _i: self._rebuild_sequence())
-        row.addWidget(self.section_box)
-        self.trainer_info = QLabel()
-        self.trainer_info.setObjectName("trainerInfo")
-        self.trainer_info.setWordWrap(True)
-        row.addWidget(self.trainer_info, 1)
-        self.trainer_row.setVisible(False)
-        return self.trainer_row
 
     # --- public API ------------------------------------------------------------------------
 
