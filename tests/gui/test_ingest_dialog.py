@@ -18,7 +18,7 @@ def test_ingest_dialog_takes_a_folder_and_a_scene_mode_and_shows_clips_per_sourc
         shutil.copy(path, folder / path.name)
     # Last in name order and long enough to report its frames while it is read: the clips of
     # the files before it must be in the browser by then.
-    make_video(folder / "zz_long.mp4", [Segment("texture", 900, seed=11)], fps=Fraction(24),
+    make_video(folder / "zz_long.mp4", [Segment("texture", 3000, seed=11)], fps=Fraction(24),
                size=(64, 36), gop=48)
     window = make_window(project)
     dialog = window.clip_actions.ingest_dialog()
