@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from curator.core.catalog import Catalog
+from curator.core.catalog import Catalog, CatalogError
 from curator.core.ingest import ingest_paths
 from curator.core.media.frames import iter_raw_frames
 from curator.core.media.scenes import SceneSettings
@@ -181,3 +181,24 @@ def test_merge_split_puts_a_split_clip_back_whole(folder, tmp_path):
     back = catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
     assert (back.start_frame, back.end_frame) == (0, clip.frames)
     assert [c.id for c in catalog.list_clips()] == [row.id] and back.caption == "sks a scene"
+
+
+def test_undoing_a_split_never_loses_work_done_on_a_part_since(folder, tmp_path):
+    """Ctrl+Z after captioning or deciding a part must not delete that work with the part."""
+    clip = af.crossfade(folder)
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs", scenes="never")
+    [row] = catalog.list_clips()
+    catalog.save_caption("sks a scene", clip_id=row.id, origin="manual")
+    [split] = split_at_transitions(catalog, [row.id], min_frames=8).split
+    part = split.parts[1]
+    catalog.set_decision([part], "rejected", "too dynamic")
+    with pytest.raises(CatalogError, match="decided since the split"):
+        catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
+    assert catalog.get_clip(part).decision == "rejected"
+    catalog.set_decision([part], "pending")  # as the split left it
+    catalog.save_caption("sks the second shot, at night", clip_id=part, origin="manual")
+    with pytest.raises(CatalogError, match="captioned since the split"):
+        catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
+    assert catalog.get_clip(part).caption == "sks the second shot, at night"
+    assert len(catalog.list_clips()) == 2

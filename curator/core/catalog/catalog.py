@@ -448,13 +448,27 @@ class Catalog:
     def merge_split(self, clip_id: int, part_ids: Sequence[int], old_range: tuple[int, int]
                     ) -> ClipRow:
         """Undo a split: remove the parts (and their caption versions), give the clip its range
-        back. Its analysis is dropped (stale), as after any trim."""
+        back. Its analysis is dropped (stale), as after any trim.
+
+        A compare-and-set: a part captioned or decided since the split holds someone's work
+        that removing it would lose, so nothing is done and CatalogError says which.
+        """
+        made_by_split = {clip_id, *part_ids}  # the caption copies a split chain makes
         with self.session() as s:
-            for part_id in part_ids:
-                part = s.get(Clip, part_id)
-                if part is None or part.source_id != s.get(Clip, clip_id).source_id:
+            whole = s.get(Clip, clip_id)
+            parts = [s.get(Clip, part_id) for part_id in part_ids]
+            for part_id, part in zip(part_ids, parts, strict=True):
+                if whole is None or part is None or part.source_id != whole.source_id:
                     raise CatalogError(f"clip {part_id} is not a part of clip {clip_id}")
-                for caption in s.scalars(select(Caption).where(Caption.clip_id == part_id)):
+                if (part.decision, part.reason) != (whole.decision, whole.reason):
+                    raise CatalogError(f"clip {part_id} was decided since the split; undoing "
+                                       f"it would lose that decision: not undone")
+                captions = list(s.scalars(select(Caption).where(Caption.clip_id == part_id)))
+                if any((c.settings or {}).get("copied_from_clip") not in made_by_split
+                       for c in captions):
+                    raise CatalogError(f"clip {part_id} was captioned since the split; undoing "
+                                       f"it would lose that caption: not undone")
+                for caption in captions:
                     s.delete(caption)
                 s.delete(part)
         return self.trim_clip(clip_id, *old_range)
