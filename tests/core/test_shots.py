@@ -170,13 +170,19 @@ def test_without_the_model_the_engine_says_so_once_and_still_finds_a_dissolve(fo
     assert run.stderr.count("could not be loaded") == 1
 
 
-def test_merge_split_puts_a_split_clip_back_whole(folder, tmp_path):
+def _captioned_crossfade_split(folder, tmp_path):
+    """A crossfade film ingested as one captioned clip, then split at its dissolve."""
     clip = af.crossfade(folder)
     catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
     ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs", scenes="never")
     [row] = catalog.list_clips()
     catalog.save_caption("sks a scene", clip_id=row.id, origin="manual")
     [split] = split_at_transitions(catalog, [row.id], min_frames=8).split
+    return clip, catalog, row, split
+
+
+def test_merge_split_puts_a_split_clip_back_whole(folder, tmp_path):
+    clip, catalog, row, split = _captioned_crossfade_split(folder, tmp_path)
     assert len(catalog.list_clips()) == 2
     back = catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
     assert (back.start_frame, back.end_frame) == (0, clip.frames)
@@ -185,12 +191,7 @@ def test_merge_split_puts_a_split_clip_back_whole(folder, tmp_path):
 
 def test_undoing_a_split_never_loses_work_done_on_a_part_since(folder, tmp_path):
     """Ctrl+Z after captioning or deciding a part must not delete that work with the part."""
-    clip = af.crossfade(folder)
-    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
-    ingest_paths(catalog, [clip.path], thumbs_dir=tmp_path / "thumbs", scenes="never")
-    [row] = catalog.list_clips()
-    catalog.save_caption("sks a scene", clip_id=row.id, origin="manual")
-    [split] = split_at_transitions(catalog, [row.id], min_frames=8).split
+    _clip, catalog, _row, split = _captioned_crossfade_split(folder, tmp_path)
     part = split.parts[1]
     catalog.set_decision([part], "rejected", "too dynamic")
     with pytest.raises(CatalogError, match="decided since the split"):
