@@ -52,6 +52,8 @@ class FrameAnalyzer(Protocol):
 
     def finish_clip(self, start: int, end: int) -> dict: ...
 
+    def share_shots(self, engine: ShotEngine) -> None: ...
+
 
 AnalyzerFactory = Callable[[SourceInfo], FrameAnalyzer]
 FrameProgress = Callable[[int, int | None], None]  # (frames decoded, frames expected or None)
@@ -111,7 +113,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                                  duration=facts.header_duration or 0.0, warnings=facts.warnings)
         analyzer = analyzer_factory(header_info) if analyzer_factory is not None else None
         detector = ShotEngine(settings) if detect else None
-        if detector is not None and hasattr(analyzer, "share_shots"):
+        if detector is not None and analyzer is not None:
             analyzer.share_shots(detector)  # analysis judges clips with the split's engine
         collector: ThumbnailCollector | None = None
         to_gray = VideoReformatter()  # keeps its scaler (frame.reformat builds one per frame)
