@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from curator.core.project import Project
+from curator.gui.collector import collect_on_gui_thread
 from curator.gui.theme import apply_theme
 
 
@@ -18,6 +19,7 @@ def make_app() -> QApplication:
     app.setApplicationName("Curator")
     app.setOrganizationName("Curator")
     apply_theme(app)
+    collect_on_gui_thread(app)
     return app
 
 

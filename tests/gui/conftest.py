@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, QThread
+from PySide6.QtWidgets import QApplication
 from shiboken6 import isValid
 
 from curator.core.catalog import Catalog
 from curator.core.media import content_hash, probe
 from curator.core.project import Project
+from curator.gui.collector import MainThreadCollector, collect_on_gui_thread
 from tests.media_factory import Segment, make_video
 
 TRIGGER = "Ghibli style."
@@ -104,6 +106,19 @@ def make_window(qtbot, ui_settings: QSettings):
         return window
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_collector(qapp: QApplication) -> MainThreadCollector:
+    """As in the app: cycles are collected on the GUI thread, never in a job's QThread."""
+    return collect_on_gui_thread(qapp)
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test(gui_thread_collector: MainThreadCollector) -> Iterator[None]:
+    """A test that never spins the event loop still gets its due collection."""
+    yield
+    gui_thread_collector.collect_due()
 
 
 @pytest.fixture(autouse=True)
