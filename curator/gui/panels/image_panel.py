@@ -14,10 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSize,
     Qt,
     Signal,
@@ -39,15 +37,14 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.catalog import CaptionRow, Catalog, ImageRow
+from curator.gui.models.rows import RowListModel
 from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_crop import THUMB_SIZE, CropTool, PictureLoader
-
-Index = QModelIndex | QPersistentModelIndex
 
 # --- pure helpers -------------------------------------------------------------------------
 
 
-class ImageListModel(QAbstractListModel):
+class ImageListModel(RowListModel[ImageRow]):
     """Images of the catalog (optionally one decision), with thumbnails read on demand."""
 
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -56,7 +53,6 @@ class ImageListModel(QAbstractListModel):
         super().__init__(parent)
         self.catalog = catalog
         self.status: str | None = None
-        self._rows: list[ImageRow] = []
         self._thumbs: dict[int, QPixmap] = {}
         self._asked: set[int] = set()
         self.loader = PictureLoader(self)
@@ -64,29 +60,18 @@ class ImageListModel(QAbstractListModel):
 
     def reload(self, status: str | None = None) -> None:
         self.status = status
-        self.beginResetModel()
-        self._rows = self.catalog.list_images(status=status)
-        self.endResetModel()
+        self.set_rows(self.catalog.list_images(status=status))
 
     def refresh(self, image_id: int) -> None:
         """Read one image's row again (after a decision, a caption or a crop)."""
-        for i, row in enumerate(self._rows):
+        for i, row in enumerate(self.rows):
             if row.id == image_id:
-                self._rows[i] = self.catalog.get_image(image_id)
+                self.rows[i] = self.catalog.get_image(image_id)
                 index = self.index(i)
                 self.dataChanged.emit(index, index)
                 return
 
-    def row_at(self, row: int) -> ImageRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        row = self._rows[index.row()]
+    def row_data(self, row: ImageRow, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
             return Path(row.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -113,7 +98,7 @@ class ImageListModel(QAbstractListModel):
         if image.isNull():
             return
         self._thumbs[int(image_id)] = QPixmap.fromImage(image)
-        for i, row in enumerate(self._rows):
+        for i, row in enumerate(self.rows):
             if row.id == image_id:
                 index = self.index(i)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

@@ -109,7 +109,7 @@ class JobsPanel(QWidget):
 
     def selected_job(self) -> JobHandle | None:
         index = self.table.selectionModel().currentIndex()
-        return self.model.job(index.row()) if index.isValid() else None
+        return self.model.row_at(index.row()) if index.isValid() else None
 
     def cancel_selected(self) -> None:
         job = self.selected_job()
