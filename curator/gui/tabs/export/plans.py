@@ -22,7 +22,6 @@ from curator.core.export import (
 )
 from curator.core.export.plan_edit import (
     ALL_ACCEPTED,
-    COL,
     plan_with_sections,
     section_entry,
     unique_name,
@@ -156,7 +155,7 @@ class PlanEditing:
         return True
 
     def _set_plan(self, plan: DatasetPlan, *, select: int | None = None) -> None:
-        row = self.table.currentRow() if select is None else select
+        row = self.table.current_row() if select is None else select
         self.plan = plan
         self.epochs_spin.blockSignals(True)
         self.epochs_spin.setValue(plan.epochs)
@@ -223,13 +222,13 @@ class PlanEditing:
 
     def set_cell(self, row: int, key: str, text: str) -> None:
         """Type `text` into a section's cell, as the editor does (tests and scripts)."""
-        self.table.item(row, COL[key]).setText(text)
+        self.table.set_cell(row, key, text)
 
     def cell(self, row: int, key: str) -> str:
-        return self.table.item(row, COL[key]).text()
+        return self.table.cell(row, key)
 
     def current_section_index(self) -> int | None:
-        row = self.table.currentRow()
+        row = self.table.current_row()
         return row if 0 <= row < len(self.plan.sections) else None
 
     def add_section(self, kind: str) -> None:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSizePolicy,
-    QTableWidgetItem,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -37,7 +36,7 @@ from curator.core.export import (
     load_preset,
 )
 from curator.core.export.live_count import CountResult, ExportRequest, count_export
-from curator.core.export.plan_edit import COLUMNS, cell_change, edit_section
+from curator.core.export.plan_edit import edit_section
 from curator.core.project import Project
 from curator.gui.latest import LatestRun
 from curator.gui.tabs.export.helper import ResolutionHelper
@@ -195,8 +194,10 @@ class ExportPanel(PlanEditing, JobTab):
             head.addWidget(button)
         layout.addLayout(head)
         self.table = SectionTable(self.selection_choices)
-        self.table.itemChanged.connect(self._on_item_changed)
-        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+        self.table.sections.edited.connect(self._on_cell_edited)
+        self.table.sections.refused.connect(lambda why: self._notice(why, ERROR_COLOR))
+        self.table.selectionModel().selectionChanged.connect(
+            lambda _new, _old: self._on_selection_changed())
         layout.addWidget(self.table)
         layout.addLayout(self._build_cards())
         state_row = QHBoxLayout()
@@ -260,24 +261,10 @@ class ExportPanel(PlanEditing, JobTab):
     # --- the section table -------------------------------------------------------------------
 
     def _fill_table(self, select: int = 0) -> None:
-        self.table.fill(self.plan.sections, select)
-        self.table.show_counts(self.plan.sections, self.report)
+        self.table.show_plan(self.plan, select, self.report)
 
-    def _on_item_changed(self, item: QTableWidgetItem) -> None:
-        if self.table.filling:
-            return
-        row, key = item.row(), COLUMNS[item.column()].key
-        if row >= len(self.plan.sections) or COLUMNS[item.column()].computed:
-            return
-        section = self.plan.sections[row]
-        try:
-            changes = cell_change(section, key, item.text())
-            plan = edit_section(self.plan, row, **changes)
-        except (ValueError, PlanError) as exc:
-            self._notice(str(exc), ERROR_COLOR)
-            # Put the cell back as it was: the plan did not change.
-            QTimer.singleShot(0, lambda r=row: self._fill_table(r))
-            return
+    def _on_cell_edited(self, plan: DatasetPlan, row: int) -> None:
+        # A refused edit never comes here: the model says why and keeps showing the plan.
         self._notice("")
         if plan != self.plan:
             self._change_plan(plan, select=row)
@@ -363,7 +350,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _show_report(self, report: ExportReport) -> None:
         self.report = report
-        self.table.show_counts(self.plan.sections, report)
+        self.table.sections.set_report(report)
         counts = report.counts
         if counts is not None:
             self.stat_labels["items"].setText(f"{counts.total_items:,}")
