@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListView,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +39,7 @@ from curator.core.catalog import CaptionRow, Catalog, ImageRow
 from curator.gui.models.rows import RowListModel
 from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_crop import THUMB_SIZE, CropTool, PictureLoader
+from curator.gui.widgets.layout import side_by_side
 
 # --- pure helpers -------------------------------------------------------------------------
 
@@ -126,11 +126,16 @@ class ImagePanel(QWidget):
         self.setObjectName("imagePanel")
         self.catalog = catalog
         self.model = ImageListModel(catalog, self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        layout.addWidget(splitter)
+        images = self._build_list()
+        self.crop_tool = CropTool(catalog)
+        self.crop_tool.crop_saved.connect(lambda image_id, _c: self.model.refresh(image_id))
+        self.caption_panel = CaptionPanel(catalog)
+        self.caption_panel.caption_saved.connect(self._on_caption_saved)
+        side_by_side(self, (images, 2), (self.crop_tool, 4), (self.caption_panel, 3))
+        self.reload()
 
+    def _build_list(self) -> QWidget:
+        """The decision filter, the thumbnails and the decision buttons."""
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
@@ -161,18 +166,7 @@ class ImagePanel(QWidget):
             b.clicked.connect(lambda _c=False, d=decision: self.decide_selected(d))
             buttons.addWidget(b)
         left_layout.addLayout(buttons)
-        splitter.addWidget(left)
-
-        self.crop_tool = CropTool(catalog)
-        self.crop_tool.crop_saved.connect(lambda image_id, _c: self.model.refresh(image_id))
-        splitter.addWidget(self.crop_tool)
-        self.caption_panel = CaptionPanel(catalog)
-        self.caption_panel.caption_saved.connect(self._on_caption_saved)
-        splitter.addWidget(self.caption_panel)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 4)
-        splitter.setStretchFactor(2, 3)
-        self.reload()
+        return left
 
     def reload(self) -> None:
         current = self.current_image()

@@ -13,17 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, QSize, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QSizePolicy,
     QTabWidget,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,7 +35,7 @@ from curator.core.export import (
 from curator.core.export.live_count import CountResult, ExportRequest, count_export
 from curator.core.export.plan_edit import edit_section
 from curator.core.project import Project
-from curator.gui.latest import LatestRun
+from curator.gui.latest import LatestRun, single_shot
 from curator.gui.tabs.export.helper import ResolutionHelper
 from curator.gui.tabs.export.plans import PlanEditing
 from curator.gui.tabs.export.result import ResultBox
@@ -59,7 +56,13 @@ from curator.gui.widgets.job_bar import (
     show_notice,
     stat_card,
 )
-from curator.gui.widgets.layout import caption_row, flush_column, text_view
+from curator.gui.widgets.layout import (
+    caption_row,
+    flush_column,
+    line_edit,
+    text_view,
+    tool_button,
+)
 from curator.gui.widgets.picker import TRAINER_LABELS
 from curator.gui.workers import JobHandle, JobRunner
 
@@ -80,9 +83,7 @@ class ExportPanel(PlanEditing, JobTab):
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__("exportPanel", EXPORT_STYLE, project=project, catalog=catalog,
-                         job_runner=job_runner, parent=parent)
-        self.root = Path(project.root)
-        self.settings = settings
+                         job_runner=job_runner, settings=settings, parent=parent)
         self.workers: int | None = None  # parallel transcodes for an export (None: all cores)
 
         self.plan: DatasetPlan = load_preset(DEFAULT_PRESET)
@@ -98,10 +99,7 @@ class ExportPanel(PlanEditing, JobTab):
         self._tags: list[str] = []
         self._sources: list[str] = []
 
-        self._recount_timer = QTimer(self)
-        self._recount_timer.setSingleShot(True)
-        self._recount_timer.setInterval(RECOUNT_MS)
-        self._recount_timer.timeout.connect(self.recount)
+        self._recount_timer = single_shot(RECOUNT_MS, self.recount, self)
 
         self._build()
         self.runner.job_updated.connect(self._on_job_updated)
@@ -137,36 +135,19 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _build_output_bar(self) -> QHBoxLayout:
         bar = caption_row("Output folder")
-        self.out_edit = QLineEdit()
-        self.out_edit.setObjectName("outDir")
-        self.out_edit.setPlaceholderText("the dataset folder")
+        self.out_edit = line_edit("outDir", "the dataset folder")
         self.out_edit.textEdited.connect(lambda _t: self.schedule_recount())
         bar.addWidget(self.out_edit, 3)
-        browse = QToolButton()
-        browse.setText("…")
-        browse.setToolTip("Choose the dataset folder")
-        browse.clicked.connect(self._browse_out_dir)
-        bar.addWidget(browse)
+        bar.addWidget(tool_button("…", "", "Choose the dataset folder",
+                                  lambda: self._browse_out_dir()))
         bar.addSpacing(8)
         bar.addWidget(QLabel("Path on the training machine"))
-        self.root_edit = QLineEdit()
-        self.root_edit.setObjectName("rootDir")
-        self.root_edit.setPlaceholderText("same as the output folder")
-        self.root_edit.setToolTip("Where the output folder will be on the machine that trains; "
-                                  "paths in the TOML start with it")
+        self.root_edit = line_edit("rootDir", "same as the output folder",
+                                   "Where the output folder will be on the machine that trains; "
+                                   "paths in the TOML start with it")
         self.root_edit.textEdited.connect(self._on_root_edited)
         bar.addWidget(self.root_edit, 2)
         return bar
-
-    def _tool(self, text: str, tip: str, slot: Any, name: str = "") -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        if name:
-            button.setObjectName(name)
-        if tip:
-            button.setToolTip(tip)
-        button.clicked.connect(lambda _c=False: slot())
-        return button
 
     def _build_sections(self) -> QWidget:
         page = QWidget()
@@ -180,15 +161,16 @@ class ExportPanel(PlanEditing, JobTab):
         self.description_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                              QSizePolicy.Policy.Preferred)
         head.addWidget(self.description_label, 1)
-        self.add_video_button = self._tool("+ Videos", "Add a video section",
-                                           lambda: self.add_section("videos"), "addVideos")
-        self.add_image_button = self._tool("+ Images", "Add an image section",
-                                           lambda: self.add_section("images"), "addImages")
-        self.up_button = self._tool("↑", "Move the section up (the TOML lists them in this "
-                                    "order)", lambda: self.move_section(-1))
-        self.down_button = self._tool("↓", "Move the section down", lambda: self.move_section(1))
-        self.remove_button = self._tool("Remove", "", lambda: self.remove_section(),
-                                        "removeSection")
+        self.add_video_button = tool_button("+ Videos", "addVideos", "Add a video section",
+                                            lambda: self.add_section("videos"))
+        self.add_image_button = tool_button("+ Images", "addImages", "Add an image section",
+                                            lambda: self.add_section("images"))
+        self.up_button = tool_button("↑", "", "Move the section up (the TOML lists them in this "
+                                     "order)", lambda: self.move_section(-1))
+        self.down_button = tool_button("↓", "", "Move the section down",
+                                       lambda: self.move_section(1))
+        self.remove_button = tool_button("Remove", "removeSection", "",
+                                         lambda: self.remove_section())
         for button in (self.add_video_button, self.add_image_button, self.up_button,
                        self.down_button, self.remove_button):
             head.addWidget(button)
@@ -205,9 +187,9 @@ class ExportPanel(PlanEditing, JobTab):
         self.count_state.setObjectName("countState")
         self.count_state.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         state_row.addWidget(self.count_state, 1)
-        self.recount_button = self._tool(
-            "Recount", "Count again from the catalog (decisions and captions changed elsewhere "
-            "are counted when this tab is shown)", self.recount, "recountButton")
+        self.recount_button = tool_button(
+            "Recount", "recountButton", "Count again from the catalog (decisions and captions "
+            "changed elsewhere are counted when this tab is shown)", lambda: self.recount())
         state_row.addWidget(self.recount_button)
         layout.addLayout(state_row)
         return page
@@ -249,8 +231,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _build_config_tab(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 6, 0, 0)
+        layout = flush_column(page, None, top=6)
         self.config_label = muted(QLabel())
         self.config_label.setObjectName("configLabel")
         layout.addWidget(self.config_label)
@@ -452,11 +433,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def cancel_export(self) -> None:
         """Stop the export; what was already transcoded is kept for the next run."""
-        if not self.cancel_handle(self.handle):
-            return
-        self.progress_bar.setFormat("Cancelling…")
-        set_bar_state(self.progress_bar, "cancelled")
-        self._update_buttons()
+        self.cancel_run(lambda: self.progress_bar.setFormat("Cancelling…"))
 
     def _on_job_updated(self, handle: JobHandle) -> None:
         if handle is not self.handle or handle.progress is None:
