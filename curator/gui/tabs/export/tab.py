@@ -4,8 +4,9 @@ Everything here drives `curator.core.export`: the plan is a `DatasetPlan` edited
 through `curator.core.export.plan_edit` (so the tab accepts exactly what the CLI and the TOML
 file accept, with the same messages); `count_export` recounts it off the GUI thread a moment
 after the last edit; `export_dataset` runs as an 'export' job on the window's JobRunner, with
-progress and cancel. The parts are widgets of their own: the section table (`sections`), the
-warnings (`warnings`), the resolution helper (`helper`) and the run's result (`result`).
+progress and cancel. The parts are widgets of their own: the section table (`sections`, a
+view of `section_model`), the warnings (`warnings`, a view of `warning_model` through its
+filter), the resolution helper (`helper`) and the run's result (`result`).
 """
 
 from __future__ import annotations
