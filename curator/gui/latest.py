@@ -7,6 +7,9 @@ the newest ask and starts it when the running one ends. Every answer comes back 
 `LatestCall.start(call)` answers only the newest call (older answers are dropped on arrival),
 and reports a call that raised through `failed`: dragging a threshold asks for a count many
 times a second.
+
+`single_shot(ms, slot, parent)` is the same rule on the GUI thread: a timer each edit
+restarts, so only the last edit of a burst recounts, saves or searches.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal, Slot
+
+
+def single_shot(ms: int, slot: Callable[[], object], parent: QObject) -> QTimer:
+    """A timer that calls `slot` once, `ms` after its last `start()`."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(ms)
+    timer.timeout.connect(slot)
+    return timer
 
 
 class _Call(QObject):

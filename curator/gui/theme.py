@@ -123,14 +123,14 @@ EXPORT_STYLE = (
     + "\n#exportPanel QLabel#exportBanner { border-radius: 5px; padding: 6px 10px; }"
     + _progress("exportPanel", "min-height: 20px;")
     + _run_cancel("exportPanel", "exportButton", "cancelExport", "5px 16px")
-    + "\n#exportPanel QTableWidget#sectionTable { background: #0d1117; "
+    + "\n#exportPanel QTableView#sectionTable { background: #0d1117; "
       "border: 1px solid #30363d;\n    border-radius: 4px; alternate-background-color: #11161d; }"
-    + "\n#exportPanel QTableWidget#sectionTable::item { padding: 0px 4px; }"
+    + "\n#exportPanel QTableView#sectionTable::item { padding: 0px 4px; }"
     + _framed("exportPanel", "QTableWidget#helperTable")
-    + _framed("exportPanel", "QListWidget#warningList")
-    + "\n#exportPanel QListWidget#warningList::item { padding: 3px 2px; "
+    + _framed("exportPanel", "QListView#warningList")
+    + "\n#exportPanel QListView#warningList::item { padding: 3px 2px; "
       "border-bottom: 1px solid #161b22; }"
-    + "\n#exportPanel QListWidget#warningList::item:selected { background: #1f3b63; }"
+    + "\n#exportPanel QListView#warningList::item:selected { background: #1f3b63; }"
     + "\n#exportPanel QToolButton { border: 1px solid #30363d; border-radius: 5px; "
       "background: #21262d;\n    padding: 3px 8px; }"
     + "\n#exportPanel QToolButton:hover { background: #30363d; }"

@@ -94,7 +94,7 @@ def expected(catalog, plan, trainer: str = "musubi"):
 def shown_counts(panel: ExportPanel) -> list[tuple[str, int, int]]:
     return [(panel.cell(r, "name"), int(panel.cell(r, "items").replace(",", "")),
              int(panel.cell(r, "batches").replace(",", "")))
-            for r in range(panel.table.rowCount())]
+            for r in range(panel.table.model().rowCount())]
 
 
 def report_counts(report) -> list[tuple[str, int, int]]:
@@ -143,7 +143,8 @@ def test_editing_target_frames_recounts_after_the_debounce(qtbot, make_panel, ca
     # A target that is not 4n+1 is flagged in the cell and in the warnings, with its rounding.
     panel.set_cell(row, "targets", "1, 24")
     settle(qtbot, panel)
-    assert panel.table.item(row, COL["targets"]).toolTip() == "Not 4n+1: 24 → 21"
+    targets = panel.table.model().index(row, COL["targets"])
+    assert targets.data(Qt.ItemDataRole.ToolTipRole) == "Not 4n+1: 24 → 21"
     assert any("target_frames 24 is not 4n+1" in t and "down to 21" in t
                for t in panel.warning_texts())
 
@@ -175,9 +176,9 @@ def test_warnings_name_the_short_clip_and_open_it(qtbot, make_panel, catalog, cl
     assert short[0] in panel.warning_texts(shown_only=True)
     panel.warning_filter.setCurrentIndex(panel.warning_filter.findData("all"))
     row = next(i for i, t in enumerate(texts) if t == short[0])
-    item = panel.warning_list.item(row)
-    panel.warning_list.scrollToItem(item)
-    where = panel.warning_list.visualItemRect(item).center()
+    item = panel.warning_list.model().index(row, 0)
+    panel.warning_list.scrollTo(item)
+    where = panel.warning_list.visualRect(item).center()
     with qtbot.waitSignal(panel.clip_activated, timeout=2000) as blocker:
         # a double-click as Qt sees it: a press, then the double-click on the same row
         qtbot.mouseClick(panel.warning_list.viewport(), Qt.MouseButton.LeftButton, pos=where)

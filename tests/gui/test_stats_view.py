@@ -96,7 +96,7 @@ def test_dragging_a_rule_counts_and_lists_pending_clips(qtbot, view):
 
 def test_phrase_click_and_lists(qtbot, view):
     model = view.phrase_model
-    row = next(r for r in range(model.rowCount()) if model.phrase(r).phrase == "the video shows")
+    row = next(r for r in range(model.rowCount()) if model.row_at(r).phrase == "the video shows")
     shown = view.phrase_sorter.mapFromSource(model.index(row, 1))  # the table shows it sorted
     with qtbot.waitSignal(view.phrase_chosen, timeout=2000) as chosen:
         view.phrase_table.clicked.emit(shown)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from curator.core.training.prompts import (
     parse_prompts,
     sample_prompt_like,
 )
+from curator.gui.widgets.layout import line_edit
 from curator.gui.workers import JobHandle, JobRunner
 
 
@@ -71,8 +71,7 @@ class ExpandPromptDialog(QDialog):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.idea_edit = QLineEdit()
-        self.idea_edit.setPlaceholderText("a fox runs through deep snow at dusk")
+        self.idea_edit = line_edit("", "a fox runs through deep snow at dusk")
         self.idea_edit.textChanged.connect(self._update_buttons)
         self.idea_edit.returnPressed.connect(self.expand)
         form.addRow("Idea", self.idea_edit)
@@ -83,12 +82,10 @@ class ExpandPromptDialog(QDialog):
             self.stored.backend_name)))
         self.backend_combo.currentIndexChanged.connect(self._update_buttons)
         form.addRow("Backend", self.backend_combo)
-        self.model_edit = QLineEdit(self.stored.model or "")
-        self.model_edit.setPlaceholderText("the Caption tab's model")
+        self.model_edit = line_edit("", "the Caption tab's model", text=self.stored.model or "")
         self.model_edit.textChanged.connect(self._update_buttons)
         form.addRow("Model", self.model_edit)
-        self.url_edit = QLineEdit(self.stored.url or "")
-        self.url_edit.setPlaceholderText("http://gpu-box:8000/v1")
+        self.url_edit = line_edit("", "http://gpu-box:8000/v1", text=self.stored.url or "")
         form.addRow("Server", self.url_edit)
         trigger = html.escape(self.trigger) if self.trigger else \
             "<i>none: set the trigger phrase in the Caption tab</i>"

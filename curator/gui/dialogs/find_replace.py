@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -46,7 +45,8 @@ from curator.core.caption_edit import (
 )
 from curator.core.catalog import Catalog
 from curator.core.jobs import CancelToken
-from curator.gui.latest import LatestRun
+from curator.gui.latest import LatestRun, single_shot
+from curator.gui.widgets.layout import line_edit
 from curator.gui.workers import JobHandle, JobRunner
 
 PREVIEW_ROWS = 500  # rows listed; every change is applied
@@ -169,23 +169,15 @@ class FindReplaceDialog(QDialog):
         self._last_note = ""
         self._searches = LatestRun("caption-search", self)  # the newest search wins
         self._searches.finished.connect(self._on_found)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SEARCH_DELAY_MS)
-        self._timer.timeout.connect(self.search)
+        self._timer = single_shot(SEARCH_DELAY_MS, self.search, self)
         self._build()
         self._update_buttons()
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.find_edit = QLineEdit()
-        self.find_edit.setObjectName("findText")
-        self.find_edit.setPlaceholderText("text to find")
-        self.find_edit.setClearButtonEnabled(True)
-        self.replace_edit = QLineEdit()
-        self.replace_edit.setObjectName("replaceText")
-        self.replace_edit.setPlaceholderText("replace with (empty: delete)")
+        self.find_edit = line_edit("findText", "text to find", clear_button=True)
+        self.replace_edit = line_edit("replaceText", "replace with (empty: delete)")
         form.addRow("Find:", self.find_edit)
         form.addRow("Replace with:", self.replace_edit)
         layout.addLayout(form)

@@ -11,10 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QRunnable,
     Qt,
     QThreadPool,
@@ -35,9 +33,8 @@ from curator.core.catalog.queries import (
     plan_clips,
     source_names,
 )
+from curator.gui.models.rows import Index, RowTableModel
 from curator.gui.models.thumbnail_cache import ThumbnailCache
-
-Index = QModelIndex | QPersistentModelIndex
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's ClipListItem
 CLIP_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -106,7 +103,7 @@ class _CountTask(QRunnable):
         self.relay.counted.emit(self.generation, count)
 
 
-class ClipTableModel(QAbstractTableModel):
+class ClipTableModel(RowTableModel[ClipListItem]):
     """Clips matching a `ClipQuery`, in a `ClipSort` order, fetched a page at a time."""
 
     total_changed = Signal(int)  # clips matching the current query
@@ -116,7 +113,7 @@ class ClipTableModel(QAbstractTableModel):
 
     def __init__(self, catalog: Catalog, thumbnails: ThumbnailCache | None = None, *,
                  page_size: int = DEFAULT_PAGE, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, parent)
         self.catalog = catalog
         self.thumbnails = thumbnails
         self.page_size = page_size
@@ -130,8 +127,7 @@ class ClipTableModel(QAbstractTableModel):
         self._count_pool.setMaxThreadCount(1)
         self._count_relay = _CountRelay(self)
         self._count_relay.counted.connect(self._on_counted)
-        self._items: list[ClipListItem] = []
-        self._rows: dict[int, int] = {}  # clip id -> row
+        self._row_of_id: dict[int, int] = {}  # clip id -> row
         self._after: tuple | None = None
         self._has_more = False
         if thumbnails is not None:
@@ -150,7 +146,7 @@ class ClipTableModel(QAbstractTableModel):
         self.beginResetModel()
         if self.thumbnails is not None:
             self.thumbnails.forget_pending()
-        self._items, self._rows = [], {}
+        self.rows, self._row_of_id = [], {}
         self._generation += 1
         try:
             # The plan tells few from many in one bounded look; the exact number of a large
@@ -200,51 +196,51 @@ class ClipTableModel(QAbstractTableModel):
         page = clips_page(self.catalog, self.query, self.sort_order, after=self._after,
                           limit=self.page_size, plan=self._plan)
         # A row decided since (or split off) may already be shown: never show it twice.
-        fresh = [item for item in page.items if item.id not in self._rows]
+        fresh = [item for item in page.items if item.id not in self._row_of_id]
         self._after, self._has_more = page.after, page.has_more
         if fresh:
-            first = len(self._items)
+            first = len(self.rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)  # last inclusive
             self._append(fresh)
             self.endInsertRows()
 
     def fetch_until(self, row: int) -> None:
         """Fetch pages until `row` exists or nothing is left."""
-        while row >= len(self._items) and self._has_more:
+        while row >= len(self.rows) and self._has_more:
             self.fetchMore()
 
     def refresh_clips(self, ids: list[int]) -> None:
         """Re-read some shown clips (decided, edited, trimmed) and repaint their rows."""
-        shown = [i for i in ids if i in self._rows]
+        shown = [i for i in ids if i in self._row_of_id]
         if shown:
             for item in clips_by_ids(self.catalog, shown):
-                row = self._rows[item.id]
-                self._items[row] = item
+                row = self._row_of_id[item.id]
+                self.rows[row] = item
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
         self.counts_changed.emit(self.counts())
 
     def remove_clips(self, ids: list[int]) -> None:
         """Drop rows of clips that no longer exist (merged into a neighbour)."""
-        for row in sorted((self._rows[i] for i in ids if i in self._rows), reverse=True):
+        for row in sorted((self._row_of_id[i] for i in ids if i in self._row_of_id), reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
-            del self._items[row]
+            del self.rows[row]
             self.total -= 1
             self.endRemoveRows()
-        self._rows = {item.id: r for r, item in enumerate(self._items)}
+        self._row_of_id = {item.id: r for r, item in enumerate(self.rows)}
         self.total_changed.emit(self.total)
         self.counts_changed.emit(self.counts())
 
     def insert_clips_after(self, clip_id: int, new_ids: list[int]) -> None:
         """Show clips just made from `clip_id` (a split) right below it, keeping the scroll."""
-        row = self._rows.get(clip_id)
-        items = [i for i in clips_by_ids(self.catalog, new_ids) if i.id not in self._rows]
+        row = self._row_of_id.get(clip_id)
+        items = [i for i in clips_by_ids(self.catalog, new_ids) if i.id not in self._row_of_id]
         if row is None or not items:
             self.counts_changed.emit(self.counts())
             return
         at = row + 1
         self.beginInsertRows(QModelIndex(), at, at + len(items) - 1)
-        self._items[at:at] = items
-        self._rows = {item.id: r for r, item in enumerate(self._items)}
+        self.rows[at:at] = items
+        self._row_of_id = {item.id: r for r, item in enumerate(self.rows)}
         self.total += len(items)
         self.endInsertRows()
         self.total_changed.emit(self.total)
@@ -253,43 +249,32 @@ class ClipTableModel(QAbstractTableModel):
     # --- access --------------------------------------------------------------------------
 
     def item(self, row: int) -> ClipListItem | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+        return self.row_at(row)
 
     def row_of(self, clip_id: int) -> int | None:
-        return self._rows.get(clip_id)
+        return self._row_of_id.get(clip_id)
 
     @property
     def has_more(self) -> bool:
         return self._has_more
 
     def _append(self, items: list[ClipListItem]) -> None:
-        start = len(self._items)
-        self._items.extend(items)
+        start = len(self.rows)
+        self.rows.extend(items)
         for offset, item in enumerate(items):
-            self._rows[item.id] = start + offset
+            self._row_of_id[item.id] = start + offset
 
     # --- Qt model ------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if section == Column.FRAMES_TARGET:
-                return f"@{self.query.target_fps:g} fps"
-            return HEADERS[section]
+    def header_data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and column == Column.FRAMES_TARGET:
+            return f"@{self.query.target_fps:g} fps"
         if role == Qt.ItemDataRole.ToolTipRole:
-            if section == Column.FRAMES_TARGET:
+            if column == Column.FRAMES_TARGET:
                 return "Frames the trainer sees after resampling to the training frame rate"
-            if section in SORT_BY_COLUMN:
+            if column in SORT_BY_COLUMN:
                 return "Click to sort"
-        return None
+        return super().header_data(column, role)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = super().flags(index)
@@ -297,11 +282,7 @@ class ClipTableModel(QAbstractTableModel):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._items):
-            return None
-        item = self._items[index.row()]
-        column = index.column()
+    def cell_data(self, item: ClipListItem, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(item, column)
         if role == Qt.ItemDataRole.EditRole and column == Column.CAPTION:
@@ -331,7 +312,7 @@ class ClipTableModel(QAbstractTableModel):
         if (not index.isValid() or index.column() != Column.CAPTION
                 or role != Qt.ItemDataRole.EditRole):
             return False
-        item = self._items[index.row()]
+        item = self.rows[index.row()]
         text = str(value).strip()
         if text == (item.caption or ""):
             return False
@@ -386,7 +367,7 @@ class ClipTableModel(QAbstractTableModel):
         return None
 
     def _on_thumbnails(self, clip_ids: set[int]) -> None:
-        rows = [self._rows[i] for i in clip_ids if i in self._rows]
+        rows = [self._row_of_id[i] for i in clip_ids if i in self._row_of_id]
         if not rows:
             return
         top, bottom = min(rows), max(rows)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from curator.gui.models.rows import RowTableModel
 from curator.gui.workers import JobHandle, JobRunner, format_eta
-
-Index = QModelIndex | QPersistentModelIndex
 
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None while unknown
@@ -26,45 +25,26 @@ STATUS_COLORS = {
 HEADERS = ["Job", "Status", "Progress", "ETA", "Current item"]
 
 
-class JobListModel(QAbstractTableModel):
+class JobListModel(RowTableModel[JobHandle]):
     """Rows follow the runner's signals; the newest job is the first row."""
 
     PROGRESS_COLUMN = 2
 
     def __init__(self, runner: JobRunner, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, parent)
         self.runner = runner
-        self._jobs: list[JobHandle] = list(reversed(runner.jobs))
+        self.rows = list(reversed(runner.jobs))
         runner.job_started.connect(self._on_started)
         runner.job_updated.connect(self._on_changed)
         runner.job_finished.connect(self._on_changed)
 
-    def job(self, row: int) -> JobHandle | None:
-        return self._jobs[row] if 0 <= row < len(self._jobs) else None
-
     def row_of(self, handle: JobHandle) -> int | None:
-        for row, job in enumerate(self._jobs):
+        for row, job in enumerate(self.rows):
             if job is handle:
                 return row
         return None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._jobs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        job = self._jobs[index.row()]
-        column = index.column()
+    def cell_data(self, job: JobHandle, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return job.title
@@ -91,7 +71,7 @@ class JobListModel(QAbstractTableModel):
 
     def _on_started(self, handle: JobHandle) -> None:
         self.beginInsertRows(QModelIndex(), 0, 0)
-        self._jobs.insert(0, handle)
+        self.rows.insert(0, handle)
         self.endInsertRows()
 
     def _on_changed(self, handle: JobHandle) -> None:

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTableView,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -49,6 +48,7 @@ from curator.gui.models.clip_table_model import (
 )
 from curator.gui.models.thumbnail_cache import THUMB_SIZE
 from curator.gui.panels.filter_bar import FilterBar
+from curator.gui.widgets.layout import flush_column
 
 CARD_SIZE = QSize(THUMB_SIZE.width() + 16, THUMB_SIZE.height() + 72)  # name, range, status
 
@@ -264,9 +264,7 @@ class BrowserPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("browserPanel")
         self.model = model
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
+        layout = flush_column(self, 0)
         self.filters = FilterBar(target_fps)
         layout.addWidget(self.filters)
 

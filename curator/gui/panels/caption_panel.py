@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from curator.core.catalog import CaptionRow, Catalog, CatalogError, ClipRow, ImageRow
 from curator.core.trigger import starts_with_trigger, with_trigger
+from curator.gui.latest import single_shot
 from curator.gui.panels.trigger_fix import TriggerFixBar
 from curator.gui.widgets.layout import flush_column, note_label, push_button
 
@@ -136,10 +137,7 @@ class CaptionPanel(QWidget):
         self._saved_text = ""
         self._loading = False
         self._trigger = ""
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self.save_now)
+        self._save_timer = single_shot(SAVE_DELAY_MS, self.save_now, self)
         self._build()
         self.show_item("clip", None)
 

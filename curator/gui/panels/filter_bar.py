@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.catalog.queries import ClipQuery, ClipSort
+from curator.gui.widgets.layout import tool_button
 
 SEARCH_DEBOUNCE_MS = 250
 
@@ -149,17 +150,11 @@ class FilterBar(QWidget):
             self.sort_key.addItem(label, key)
         self.sort_key.currentIndexChanged.connect(lambda _i: self._emit_sort())
         row2.addWidget(self.sort_key)
-        self.sort_descending = QToolButton()
-        self.sort_descending.setObjectName("sortDirection")
-        self.sort_descending.setCheckable(True)
-        self.sort_descending.setText("↑")
-        self.sort_descending.setToolTip("Ascending / descending")
+        self.sort_descending = tool_button("↑", "sortDirection", "Ascending / descending",
+                                           checkable=True)
         self.sort_descending.toggled.connect(self._on_direction)
         row2.addWidget(self.sort_descending)
-        self.clear_button = QToolButton()
-        self.clear_button.setText("Clear")
-        self.clear_button.setToolTip("Show every clip")
-        self.clear_button.clicked.connect(self.clear)
+        self.clear_button = tool_button("Clear", "", "Show every clip", lambda: self.clear())
         row2.addWidget(self.clear_button)
         return row2
 

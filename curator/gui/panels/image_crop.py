@@ -16,7 +16,6 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
-    QTimer,
     Signal,
     Slot,
 )
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.catalog import Catalog, CatalogError, ImageRow
+from curator.gui.latest import single_shot
 from curator.gui.widgets.layout import flush_column
 
 DEFAULT_CROP = 768
@@ -157,10 +157,7 @@ class CropView(QWidget):
         self._drag_from: QPointF | None = None
         self._drag_crop: tuple[int, int, int, int] | None = None
         self._message = "No image selected"
-        self._nudge_timer = QTimer(self)
-        self._nudge_timer.setSingleShot(True)
-        self._nudge_timer.setInterval(400)
-        self._nudge_timer.timeout.connect(self._commit)
+        self._nudge_timer = single_shot(400, self._commit, self)
 
     def sizeHint(self) -> QSize:
         return QSize(520, 360)

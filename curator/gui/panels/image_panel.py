@@ -14,10 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QAbstractListModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSize,
     Qt,
     Signal,
@@ -33,21 +31,20 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListView,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from curator.core.catalog import CaptionRow, Catalog, ImageRow
+from curator.gui.models.rows import RowListModel
 from curator.gui.panels.caption_panel import CaptionPanel
 from curator.gui.panels.image_crop import THUMB_SIZE, CropTool, PictureLoader
-
-Index = QModelIndex | QPersistentModelIndex
+from curator.gui.widgets.layout import side_by_side
 
 # --- pure helpers -------------------------------------------------------------------------
 
 
-class ImageListModel(QAbstractListModel):
+class ImageListModel(RowListModel[ImageRow]):
     """Images of the catalog (optionally one decision), with thumbnails read on demand."""
 
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -56,7 +53,6 @@ class ImageListModel(QAbstractListModel):
         super().__init__(parent)
         self.catalog = catalog
         self.status: str | None = None
-        self._rows: list[ImageRow] = []
         self._thumbs: dict[int, QPixmap] = {}
         self._asked: set[int] = set()
         self.loader = PictureLoader(self)
@@ -64,29 +60,18 @@ class ImageListModel(QAbstractListModel):
 
     def reload(self, status: str | None = None) -> None:
         self.status = status
-        self.beginResetModel()
-        self._rows = self.catalog.list_images(status=status)
-        self.endResetModel()
+        self.set_rows(self.catalog.list_images(status=status))
 
     def refresh(self, image_id: int) -> None:
         """Read one image's row again (after a decision, a caption or a crop)."""
-        for i, row in enumerate(self._rows):
+        for i, row in enumerate(self.rows):
             if row.id == image_id:
-                self._rows[i] = self.catalog.get_image(image_id)
+                self.rows[i] = self.catalog.get_image(image_id)
                 index = self.index(i)
                 self.dataChanged.emit(index, index)
                 return
 
-    def row_at(self, row: int) -> ImageRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        row = self._rows[index.row()]
+    def row_data(self, row: ImageRow, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
             return Path(row.path).name
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -113,7 +98,7 @@ class ImageListModel(QAbstractListModel):
         if image.isNull():
             return
         self._thumbs[int(image_id)] = QPixmap.fromImage(image)
-        for i, row in enumerate(self._rows):
+        for i, row in enumerate(self.rows):
             if row.id == image_id:
                 index = self.index(i)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
@@ -141,11 +126,16 @@ class ImagePanel(QWidget):
         self.setObjectName("imagePanel")
         self.catalog = catalog
         self.model = ImageListModel(catalog, self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        layout.addWidget(splitter)
+        images = self._build_list()
+        self.crop_tool = CropTool(catalog)
+        self.crop_tool.crop_saved.connect(lambda image_id, _c: self.model.refresh(image_id))
+        self.caption_panel = CaptionPanel(catalog)
+        self.caption_panel.caption_saved.connect(self._on_caption_saved)
+        side_by_side(self, (images, 2), (self.crop_tool, 4), (self.caption_panel, 3))
+        self.reload()
 
+    def _build_list(self) -> QWidget:
+        """The decision filter, the thumbnails and the decision buttons."""
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
@@ -176,18 +166,7 @@ class ImagePanel(QWidget):
             b.clicked.connect(lambda _c=False, d=decision: self.decide_selected(d))
             buttons.addWidget(b)
         left_layout.addLayout(buttons)
-        splitter.addWidget(left)
-
-        self.crop_tool = CropTool(catalog)
-        self.crop_tool.crop_saved.connect(lambda image_id, _c: self.model.refresh(image_id))
-        splitter.addWidget(self.crop_tool)
-        self.caption_panel = CaptionPanel(catalog)
-        self.caption_panel.caption_saved.connect(self._on_caption_saved)
-        splitter.addWidget(self.caption_panel)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 4)
-        splitter.setStretchFactor(2, 3)
-        self.reload()
+        return left
 
     def reload(self) -> None:
         current = self.current_image()

@@ -11,17 +11,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
 from curator.gui.models.job_list_model import FRACTION_ROLE, JobListModel
+from curator.gui.widgets.layout import flush_column, side_by_side
 from curator.gui.workers import JobHandle, JobRunner
 
 
@@ -51,12 +50,30 @@ class JobsPanel(QWidget):
         self.setObjectName("jobsPanel")
         self.runner = runner
         self.model = JobListModel(runner, self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 6)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.log = QPlainTextEdit()
+        self.log.setObjectName("jobLog")
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        self.log.setPlaceholderText("The selected job's log")
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        side_by_side(self, (self._build_table(), 3), (self.log, 2), margins=(6, 4, 6, 6))
+        self._shown_lines = 0
+        self._shown_job: JobHandle | None = None
+
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
+        runner.job_started.connect(self._on_started)
+        runner.job_updated.connect(self._on_changed)
+        runner.job_finished.connect(self._on_changed)
+        # ETAs tick between progress reports.
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._refresh_running)
+        self._tick.start()
+
+    def _build_table(self) -> QWidget:
+        """The jobs, newest first, over the button that cancels the selected one."""
         left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout = flush_column(left, None)
         self.table = QTableView()
         self.table.setObjectName("jobsTable")
         self.table.setModel(self.model)
@@ -83,33 +100,11 @@ class JobsPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_selected)
         buttons.addWidget(self.cancel_button)
         left_layout.addLayout(buttons)
-        splitter.addWidget(left)
-        self.log = QPlainTextEdit()
-        self.log.setObjectName("jobLog")
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
-        self.log.setPlaceholderText("The selected job's log")
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        splitter.addWidget(self.log)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        layout.addWidget(splitter)
-        self._shown_lines = 0
-        self._shown_job: JobHandle | None = None
-
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
-        runner.job_started.connect(self._on_started)
-        runner.job_updated.connect(self._on_changed)
-        runner.job_finished.connect(self._on_changed)
-        # ETAs tick between progress reports.
-        self._tick = QTimer(self)
-        self._tick.setInterval(1000)
-        self._tick.timeout.connect(self._refresh_running)
-        self._tick.start()
+        return left
 
     def selected_job(self) -> JobHandle | None:
         index = self.table.selectionModel().currentIndex()
-        return self.model.job(index.row()) if index.isValid() else None
+        return self.model.row_at(index.row()) if index.isValid() else None
 
     def cancel_selected(self) -> None:
         job = self.selected_job()

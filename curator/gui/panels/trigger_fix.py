@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from curator.core.catalog import Catalog
 from curator.core.trigger import MissingTrigger, add_trigger, missing_trigger
-from curator.gui.latest import LatestCall
+from curator.gui.latest import LatestCall, single_shot
 
 #: A burst of caption saves is counted once, this long after the last one.
 RECOUNT_DELAY_MS = 1000
@@ -51,10 +51,7 @@ class TriggerFixBar(QFrame):
                                "version each, so it can be undone from the history)")
         self.button.clicked.connect(self.add_to_all)
         row.addWidget(self.button)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(RECOUNT_DELAY_MS)
-        self._timer.timeout.connect(self.recount)
+        self._timer = single_shot(RECOUNT_DELAY_MS, self.recount, self)
         self.setVisible(False)
         self.recount()
 

@@ -8,11 +8,12 @@ the view can ask the core, off the GUI thread, how many pending clips the line w
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from curator.core.stats import Histogram, Threshold
+from curator.gui.latest import single_shot
 
 BAR_COLOR = QColor("#2f81f7")
 TAIL_COLOR = QColor("#1f6feb")
@@ -66,10 +67,7 @@ class HistogramPlot(QWidget):
         self.lines: dict[str, pg.InfiniteLine] = {}
         self.rule_key: str | None = None
         self._pending_value: float | None = None
-        self._throttle = QTimer(self)
-        self._throttle.setSingleShot(True)
-        self._throttle.setInterval(DRAG_THROTTLE_MS)
-        self._throttle.timeout.connect(self._emit_drag)
+        self._throttle = single_shot(DRAG_THROTTLE_MS, self._emit_drag, self)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 2, 4, 2)
         box.setSpacing(1)

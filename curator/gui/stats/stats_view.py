@@ -278,7 +278,7 @@ class StatsView(QWidget):
             f"{len(c.near_duplicates):,} groups")
         self.missing_button.setEnabled(bool(c.missing_trigger))
         self.duplicates_button.setEnabled(bool(c.near_duplicates))
-        self.phrase_model.set_phrases(c.phrases())
+        self.phrase_model.set_rows(c.phrases())
 
     def _on_failed(self, error: str) -> None:
         self.refresh_button.setEnabled(True)
@@ -306,14 +306,14 @@ class StatsView(QWidget):
                              f"would be rejected" + (f" (first {len(ids):,} listed)"
                                                      if listing and count > len(ids) else ""))
         if listing:
-            self.clip_model.set_ids(ids)
+            self.clip_model.set_rows(ids)
 
     def list_missing_trigger(self) -> None:
         if self.stats is not None:
             c = self.stats.captions
             self.what_if.setText(f"{c.missing_trigger or 0:,} captions without the trigger "
                                  f"phrase (first {len(c.missing_trigger_ids):,} listed)")
-            self.clip_model.set_ids(c.missing_trigger_ids)
+            self.clip_model.set_rows(c.missing_trigger_ids)
 
     def list_near_duplicates(self) -> None:
         if self.stats is not None:
@@ -322,7 +322,7 @@ class StatsView(QWidget):
             example = f": “{groups[0].example[:80]}”" if groups else ""
             self.what_if.setText(f"{len(groups):,} groups of captions sharing most of their "
                                  f"text; the largest{example}")
-            self.clip_model.set_ids(ids)
+            self.clip_model.set_rows(ids)
 
     # --- clicks --------------------------------------------------------------------------
 
@@ -332,6 +332,6 @@ class StatsView(QWidget):
             self.clip_activated.emit(int(clip_id))
 
     def _on_phrase_clicked(self, index: QModelIndex) -> None:
-        phrase = self.phrase_model.phrase(self.phrase_sorter.mapToSource(index).row())
+        phrase = self.phrase_model.row_at(self.phrase_sorter.mapToSource(index).row())
         if phrase is not None:
             self.phrase_chosen.emit(phrase.phrase)

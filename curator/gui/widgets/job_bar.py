@@ -3,9 +3,11 @@ stat cards, and the base class that owns the catalog and job runner."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
@@ -84,15 +86,20 @@ def stat_card(key: str, caption: str) -> tuple[QFrame, QLabel, QLabel]:
 
 
 class JobTab(QWidget):
-    """What the Caption, Export and Train tabs share: a project, its catalog and a job runner.
+    """What the Caption, Export and Train tabs share: a project, its catalog, a job runner, the
+    window's settings, and a progress bar that shows the run's state.
 
     A tab built alone (tests, a script) makes its own runner and, on `shutdown_runner`,
     cancels and waits for it; inside the window it uses the window's runner.
     """
 
+    # Each tab builds its own bar and enables its own controls for its state.
+    progress_bar: QProgressBar
+    _update_buttons: Callable[[], None]
+
     def __init__(self, object_name: str, style: str, *, project: Any = None,
                  catalog: Catalog | None = None, job_runner: JobRunner | None,
-                 parent: QWidget | None = None) -> None:
+                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         if catalog is None:
             if project is None:
                 raise ValueError(f"{type(self).__name__} needs a project or a catalog")
@@ -101,6 +108,8 @@ class JobTab(QWidget):
         self.setObjectName(object_name)
         self.setStyleSheet(style)
         self.project = project
+        self.root = Path(project.root) if project is not None else None
+        self.settings = settings  # None: nothing is remembered between sessions
         self.catalog = catalog
         self._owns_runner = job_runner is None
         self.runner = job_runner if job_runner is not None else JobRunner(catalog, self)
@@ -143,3 +152,12 @@ class JobTab(QWidget):
             return False
         self.runner.cancel(handle)
         return True
+
+    def cancel_run(self, say: Callable[[], object]) -> None:
+        """Cancel the tab's own job: `say` tells what stopping means for this kind of run,
+        the bar turns to 'cancelled' and the buttons follow. Nothing when none runs."""
+        if not self.cancel_handle(self.handle):
+            return
+        say()
+        set_bar_state(self.progress_bar, "cancelled")
+        self._update_buttons()

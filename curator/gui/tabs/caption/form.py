@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QSpinBox,
     QStackedWidget,
@@ -36,7 +35,7 @@ from curator.gui.tabs.caption.text import (
     QUANTIZE,
     VIDEO_MODES,
 )
-from curator.gui.widgets.layout import caption_row, push_button
+from curator.gui.widgets.layout import caption_row, line_edit, push_button
 
 
 def _section(text: str) -> QLabel:
@@ -254,23 +253,16 @@ class CaptionForm:
 
     def _build_openai_page(self) -> QWidget:
         page, form = _form_page()
-        self.url_edit = QLineEdit()
-        self.url_edit.setObjectName("urlEdit")
-        self.url_edit.setPlaceholderText(DEFAULT_URL)
-        self.url_edit.setClearButtonEnabled(True)
-        self.url_edit.setToolTip("The server's OpenAI base URL: vLLM, llama.cpp server, Ollama "
-                                 "(http://host:11434/v1), LM Studio")
+        self.url_edit = line_edit("urlEdit", DEFAULT_URL, "The server's OpenAI base URL: vLLM, "
+                                  "llama.cpp server, Ollama (http://host:11434/v1), LM Studio",
+                                  clear_button=True)
         form.addRow("Base URL", self.url_edit)
-        self.server_model_edit = QLineEdit()
-        self.server_model_edit.setObjectName("serverModelEdit")
-        self.server_model_edit.setPlaceholderText("the model name the server serves")
-        self.server_model_edit.setClearButtonEnabled(True)
+        self.server_model_edit = line_edit("serverModelEdit", "the model name the server serves",
+                                           clear_button=True)
         form.addRow("Model", self.server_model_edit)
-        self.key_env_edit = QLineEdit()
-        self.key_env_edit.setObjectName("keyEnvEdit")
-        self.key_env_edit.setPlaceholderText(" or ".join(API_KEY_ENVS))
-        self.key_env_edit.setToolTip("The environment variable holding the API key; the key "
-                                     "itself is never stored")
+        self.key_env_edit = line_edit("keyEnvEdit", " or ".join(API_KEY_ENVS),
+                                      "The environment variable holding the API key; the key "
+                                      "itself is never stored")
         self.key_env_edit.textChanged.connect(self._show_key_state)
         self.key_state = _hint()
         self.key_state.setObjectName("keyState")
@@ -294,11 +286,9 @@ class CaptionForm:
         card, layout = _card("promptCard")
         layout.addWidget(_section("Prompt"))
         trigger_row = caption_row("Trigger phrase", 8)
-        self.trigger_edit = QLineEdit()
-        self.trigger_edit.setObjectName("triggerEdit")
-        self.trigger_edit.setPlaceholderText("e.g. Ghibli style.")
-        self.trigger_edit.setToolTip("Every caption starts with this phrase, exactly once; "
-                                     "it replaces {trigger} in the prompts")
+        self.trigger_edit = line_edit("triggerEdit", "e.g. Ghibli style.",
+                                      "Every caption starts with this phrase, exactly once; "
+                                      "it replaces {trigger} in the prompts")
         self.trigger_edit.textChanged.connect(self._check_prompts)
         trigger_row.addWidget(self.trigger_edit, 1)
         layout.addLayout(trigger_row)

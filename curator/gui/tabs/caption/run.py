@@ -238,11 +238,7 @@ class CaptionRun:
 
     def cancel(self) -> None:
         """Stop after the item in flight; everything captioned so far is saved."""
-        if not self.cancel_handle(self.handle):
-            return
-        self.status_label.setText("Cancelling after the item in flight…")
-        set_bar_state(self.progress_bar, "cancelled")
-        self._update_buttons()
+        self.cancel_run(lambda: self.status_label.setText("Cancelling after the item in flight…"))
 
     def release_models(self) -> int:
         """Unload the local models kept between runs; returns how many were unloaded."""

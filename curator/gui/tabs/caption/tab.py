@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.catalog import Catalog
+from curator.gui.latest import single_shot
 from curator.gui.tabs.caption.form import (
     CaptionForm,
 )
@@ -64,10 +65,7 @@ class CaptionJobPanel(CaptionRun, SettingsPage, CaptionForm, JobTab):
         self._confirm_box: QMessageBox | None = None
         self._relay = _CaptionRelay(self)
         self._relay.made.connect(self._on_caption_made)
-        self._save_timer = QTimer(self)
-        self._save_timer.setSingleShot(True)
-        self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self.save_settings)
+        self._save_timer = single_shot(SAVE_DELAY_MS, self.save_settings, self)
 
         self._build()
         self.preflight = CaptionPreflight(self)  # test connection; what a run will caption

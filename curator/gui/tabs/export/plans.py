@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStyle
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QStyle
 
 from curator.core.export import (
     DEFAULT_PRESET,
@@ -22,15 +22,13 @@ from curator.core.export import (
 )
 from curator.core.export.plan_edit import (
     ALL_ACCEPTED,
-    COL,
     plan_with_sections,
     section_entry,
     unique_name,
 )
 from curator.gui.theme import ERROR_COLOR, OK_COLOR, WARNING_COLOR
-from curator.gui.widgets.job_bar import muted
-from curator.gui.widgets.layout import caption_row, push_button
-from curator.gui.widgets.picker import trainer_combo
+from curator.gui.widgets.layout import push_button
+from curator.gui.widgets.picker import preset_picker, trainer_combo
 
 
 class PlanEditing:
@@ -45,22 +43,9 @@ class PlanEditing:
     _sources: list[str]
 
     def _build_plan_bar(self) -> QHBoxLayout:
-        bar = caption_row("Plan")
-        self.plan_combo = QComboBox()
-        self.plan_combo.setObjectName("planCombo")
-        self.plan_combo.setMinimumWidth(250)
-        self.plan_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.plan_combo.activated.connect(
-            lambda _i: self.choose_plan(self.plan_combo.currentData()))
-        bar.addWidget(self.plan_combo)
-        self.origin_label = muted(QLabel())
-        self.origin_label.setObjectName("planOrigin")
-        bar.addWidget(self.origin_label)
-        self.save_button = push_button("Save plan", "savePlan",
-                                       "Keep this plan as the project's (plans/dataset.toml); "
-                                       "`curator export` uses it too",
-                                       lambda: self.save_plan())
-        bar.addWidget(self.save_button)
+        bar, self.plan_combo, self.origin_label, self.save_button = preset_picker(
+            "Plan", "plan", "Keep this plan as the project's (plans/dataset.toml); "
+            "`curator export` uses it too", self.choose_plan, self.save_plan, min_width=250)
         bar.addSpacing(14)
         bar.addWidget(QLabel("Trainer"))
         self.trainer_combo = trainer_combo()
@@ -76,18 +61,13 @@ class PlanEditing:
         self.epochs_spin.valueChanged.connect(self._on_epochs_changed)
         bar.addWidget(self.epochs_spin)
         bar.addStretch(1)
-        self.export_button = QPushButton("Export")
-        self.export_button.setObjectName("exportButton")
-        self.export_button.setIcon(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
-        self.export_button.setToolTip("Transcode the accepted clips, write captions, the "
-                                      "trainer's dataset TOML and a manifest")
-        self.export_button.clicked.connect(lambda: self.export())
+        self.export_button = push_button(
+            "Export", "exportButton", "Transcode the accepted clips, write captions, the "
+            "trainer's dataset TOML and a manifest", lambda: self.export(),
+            icon=QStyle.StandardPixmap.SP_DialogSaveButton)
         bar.addWidget(self.export_button)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelExport")
-        self.cancel_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaStop))
-        self.cancel_button.clicked.connect(self.cancel_export)
+        self.cancel_button = push_button("Cancel", "cancelExport", "", lambda: self.cancel_export(),
+                                         icon=QStyle.StandardPixmap.SP_MediaStop)
         bar.addWidget(self.cancel_button)
         return bar
 
@@ -156,7 +136,7 @@ class PlanEditing:
         return True
 
     def _set_plan(self, plan: DatasetPlan, *, select: int | None = None) -> None:
-        row = self.table.currentRow() if select is None else select
+        row = self.table.current_row() if select is None else select
         self.plan = plan
         self.epochs_spin.blockSignals(True)
         self.epochs_spin.setValue(plan.epochs)
@@ -223,13 +203,13 @@ class PlanEditing:
 
     def set_cell(self, row: int, key: str, text: str) -> None:
         """Type `text` into a section's cell, as the editor does (tests and scripts)."""
-        self.table.item(row, COL[key]).setText(text)
+        self.table.set_cell(row, key, text)
 
     def cell(self, row: int, key: str) -> str:
-        return self.table.item(row, COL[key]).text()
+        return self.table.cell(row, key)
 
     def current_section_index(self) -> int | None:
-        row = self.table.currentRow()
+        row = self.table.current_row()
         return row if 0 <= row < len(self.plan.sections) else None
 
     def add_section(self, kind: str) -> None:

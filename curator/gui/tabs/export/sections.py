@@ -1,7 +1,7 @@
-"""The Export tab's section table: one row per plan section, edited cell by cell.
+"""The Export tab's section table: a view of `SectionModel`, edited cell by cell.
 
 The cells' meaning (what a cell shows, what typed text changes) is the core's
-`curator.core.export.plan_edit`; this module only draws it and offers editors.
+`curator.core.export.plan_edit`, read by the model; this module draws it and offers editors.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -19,28 +18,18 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QWidget,
 )
 
-from curator.core.export import ExportReport, Section
-from curator.core.export.extraction import MODES, round_frames
-from curator.core.export.plan_edit import (
-    COL,
-    COLUMNS,
-    INT_COLUMNS,
-    MODE_TIPS,
-    Column,
-    applies,
-    cell_text,
-)
-from curator.gui.theme import DIM_COLOR, ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
+from curator.core.export import DatasetPlan, ExportReport
+from curator.core.export.extraction import MODES
+from curator.core.export.plan_edit import COL, COLUMNS, INT_COLUMNS, MODE_TIPS
+from curator.gui.tabs.export.section_model import SectionModel
 
 WIDTHS = {"name": 140, "kind": 70, "resolution": 90, "mode": 84, "targets": 104,
           "stride": 62, "sample": 66, "max_frames": 96, "repeats": 74, "batch": 60,
           "files": 64, "items": 64, "batches": 72}
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class SectionDelegate(QStyledItemDelegate):
@@ -107,54 +96,13 @@ class SectionDelegate(QStyledItemDelegate):
             model.setData(index, text, Qt.ItemDataRole.EditRole)
 
 
-def cell_tip(section: Section, column: Column) -> str:
-    if column.key == "mode" and section.extraction is not None:
-        return f"{section.extraction.mode}: {MODE_TIPS[section.extraction.mode]}"
-    return column.tip
-
-
-def _section_item(section: Section, column: Column) -> QTableWidgetItem:
-    item = QTableWidgetItem()
-    flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-    if column.computed:
-        item.setTextAlignment(RIGHT)
-        font = item.font()
-        font.setBold(True)
-        item.setFont(font)
-        item.setFlags(flags)
-        return item
-    text = cell_text(section, column.key)
-    item.setText(text)
-    if applies(section, column.key):
-        flags |= Qt.ItemFlag.ItemIsEditable
-        item.setToolTip(cell_tip(section, column))
-    else:
-        item.setForeground(QBrush(QColor(DIM_COLOR)))
-        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-    if column.key in INT_COLUMNS and text != "–":
-        item.setTextAlignment(RIGHT)
-    if column.key == "name":
-        font = item.font()
-        font.setBold(True)
-        item.setFont(font)
-    if column.key == "select" and section.select.everything:
-        item.setForeground(QBrush(QColor(MUTED_COLOR)))
-    if column.key == "targets" and section.extraction is not None:
-        rounded = [t for t in section.extraction.target_frames if round_frames(t) != t]
-        if rounded:
-            item.setForeground(QBrush(QColor(WARNING_COLOR)))
-            item.setToolTip("Not 4n+1: " + ", ".join(
-                f"{t} → {round_frames(t)}" for t in rounded))
-    item.setFlags(flags)
-    return item
-
-
-class SectionTable(QTableWidget):
-    """The plan's sections as rows; `filling` is true while rows are rewritten (no edits)."""
+class SectionTable(QTableView):
+    """The plan's sections as rows of a `SectionModel`, edited through `SectionDelegate`."""
 
     def __init__(self, choices: Callable[[], list[str]], parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.filling = False
+        super().__init__(parent)
+        self.sections = SectionModel(self)
+        self.setModel(self.sections)
         self.setObjectName("sectionTable")
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -167,12 +115,6 @@ class SectionTable(QTableWidget):
         self.setShowGrid(False)
         self.setWordWrap(False)
         self.setItemDelegate(SectionDelegate(choices, self))
-        for i, column in enumerate(COLUMNS):
-            item = QTableWidgetItem(column.title)
-            item.setToolTip(column.tip)
-            if column.computed or column.key in INT_COLUMNS:
-                item.setTextAlignment(RIGHT)
-            self.setHorizontalHeaderItem(i, item)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -182,19 +124,25 @@ class SectionTable(QTableWidget):
         header.setSectionResizeMode(COL["select"], QHeaderView.ResizeMode.Stretch)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
-    def fill(self, sections: tuple[Section, ...] | list[Section], select: int) -> None:
-        """Rewrite every row from the sections and select one."""
-        self.filling = True
-        self.blockSignals(True)
-        self.setRowCount(len(sections))
-        for row, section in enumerate(sections):
-            for col, column in enumerate(COLUMNS):
-                self.setItem(row, col, _section_item(section, column))
-        self.blockSignals(False)
-        self.filling = False
-        self._fit(len(sections))
-        if sections:
+    def show_plan(self, plan: DatasetPlan, select: int, report: ExportReport | None) -> None:
+        """Show the plan's sections with the counts of `report` (by name), and select a row."""
+        self.sections.set_plan(plan)
+        self.sections.set_report(report)
+        self._fit(len(plan.sections))
+        if plan.sections:
             self.selectRow(select)
+
+    def current_row(self) -> int:
+        """The row of the current cell, -1 when there is none."""
+        return self.currentIndex().row()
+
+    def cell(self, row: int, key: str) -> str:
+        """What a cell shows."""
+        return str(self.sections.index(row, COL[key]).data() or "")
+
+    def set_cell(self, row: int, key: str, text: str) -> None:
+        """Type `text` into a cell, as its editor does."""
+        self.sections.setData(self.sections.index(row, COL[key]), text)
 
     def _fit(self, count: int) -> None:
         # As tall as its rows (at least three, at most eight): the rest goes to the warnings.
@@ -203,31 +151,3 @@ class SectionTable(QTableWidget):
                   + rows * self.verticalHeader().defaultSectionSize()
                   + 2 * self.frameWidth() + 2)
         self.setFixedHeight(height)
-
-    def show_counts(self, sections: tuple[Section, ...] | list[Section],
-                    report: ExportReport | None) -> None:
-        """Fill the computed columns (files, items, batches) from a count, '…' while none."""
-        counts = report.counts if report is not None else None
-        self.blockSignals(True)
-        for row, section in enumerate(sections):
-            try:
-                count = counts.section(section.name) if counts is not None else None
-            except KeyError:
-                count = None
-            values = {"files": count.files, "items": count.items,
-                      "batches": count.batches} if count is not None else {}
-            tip = ""
-            if count is not None and count.buckets:
-                tip = "\n".join(f"{b.key}: {b.files} files, {b.items} items, {b.batches} "
-                                f"batches" for b in count.buckets)
-            for key in ("files", "items", "batches"):
-                item = self.item(row, COL[key])
-                if item is None:
-                    continue
-                item.setText(f"{values[key]:,}" if key in values else "…")
-                item.setToolTip(tip or "Counting…")
-                if count is not None and not count.items:
-                    item.setForeground(QBrush(QColor(ERROR_COLOR)))
-                else:
-                    item.setData(Qt.ItemDataRole.ForegroundRole, None)
-        self.blockSignals(False)

@@ -4,8 +4,9 @@ Everything here drives `curator.core.export`: the plan is a `DatasetPlan` edited
 through `curator.core.export.plan_edit` (so the tab accepts exactly what the CLI and the TOML
 file accept, with the same messages); `count_export` recounts it off the GUI thread a moment
 after the last edit; `export_dataset` runs as an 'export' job on the window's JobRunner, with
-progress and cancel. The parts are widgets of their own: the section table (`sections`), the
-warnings (`warnings`), the resolution helper (`helper`) and the run's result (`result`).
+progress and cancel. The parts are widgets of their own: the section table (`sections`, a
+view of `section_model`), the warnings (`warnings`, a view of `warning_model` through its
+filter), the resolution helper (`helper`) and the run's result (`result`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, QSize, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QSizePolicy,
-    QTableWidgetItem,
     QTabWidget,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,9 +34,9 @@ from curator.core.export import (
     load_preset,
 )
 from curator.core.export.live_count import CountResult, ExportRequest, count_export
-from curator.core.export.plan_edit import COLUMNS, cell_change, edit_section
+from curator.core.export.plan_edit import edit_section
 from curator.core.project import Project
-from curator.gui.latest import LatestRun
+from curator.gui.latest import LatestRun, single_shot
 from curator.gui.tabs.export.helper import ResolutionHelper
 from curator.gui.tabs.export.plans import PlanEditing
 from curator.gui.tabs.export.result import ResultBox
@@ -60,7 +57,13 @@ from curator.gui.widgets.job_bar import (
     show_notice,
     stat_card,
 )
-from curator.gui.widgets.layout import caption_row, flush_column, text_view
+from curator.gui.widgets.layout import (
+    caption_row,
+    flush_column,
+    line_edit,
+    text_view,
+    tool_button,
+)
 from curator.gui.widgets.picker import TRAINER_LABELS
 from curator.gui.workers import JobHandle, JobRunner
 
@@ -81,9 +84,7 @@ class ExportPanel(PlanEditing, JobTab):
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__("exportPanel", EXPORT_STYLE, project=project, catalog=catalog,
-                         job_runner=job_runner, parent=parent)
-        self.root = Path(project.root)
-        self.settings = settings
+                         job_runner=job_runner, settings=settings, parent=parent)
         self.workers: int | None = None  # parallel transcodes for an export (None: all cores)
 
         self.plan: DatasetPlan = load_preset(DEFAULT_PRESET)
@@ -99,10 +100,7 @@ class ExportPanel(PlanEditing, JobTab):
         self._tags: list[str] = []
         self._sources: list[str] = []
 
-        self._recount_timer = QTimer(self)
-        self._recount_timer.setSingleShot(True)
-        self._recount_timer.setInterval(RECOUNT_MS)
-        self._recount_timer.timeout.connect(self.recount)
+        self._recount_timer = single_shot(RECOUNT_MS, self.recount, self)
 
         self._build()
         self.runner.job_updated.connect(self._on_job_updated)
@@ -138,36 +136,19 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _build_output_bar(self) -> QHBoxLayout:
         bar = caption_row("Output folder")
-        self.out_edit = QLineEdit()
-        self.out_edit.setObjectName("outDir")
-        self.out_edit.setPlaceholderText("the dataset folder")
+        self.out_edit = line_edit("outDir", "the dataset folder")
         self.out_edit.textEdited.connect(lambda _t: self.schedule_recount())
         bar.addWidget(self.out_edit, 3)
-        browse = QToolButton()
-        browse.setText("…")
-        browse.setToolTip("Choose the dataset folder")
-        browse.clicked.connect(self._browse_out_dir)
-        bar.addWidget(browse)
+        bar.addWidget(tool_button("…", "", "Choose the dataset folder",
+                                  lambda: self._browse_out_dir()))
         bar.addSpacing(8)
         bar.addWidget(QLabel("Path on the training machine"))
-        self.root_edit = QLineEdit()
-        self.root_edit.setObjectName("rootDir")
-        self.root_edit.setPlaceholderText("same as the output folder")
-        self.root_edit.setToolTip("Where the output folder will be on the machine that trains; "
-                                  "paths in the TOML start with it")
+        self.root_edit = line_edit("rootDir", "same as the output folder",
+                                   "Where the output folder will be on the machine that trains; "
+                                   "paths in the TOML start with it")
         self.root_edit.textEdited.connect(self._on_root_edited)
         bar.addWidget(self.root_edit, 2)
         return bar
-
-    def _tool(self, text: str, tip: str, slot: Any, name: str = "") -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        if name:
-            button.setObjectName(name)
-        if tip:
-            button.setToolTip(tip)
-        button.clicked.connect(lambda _c=False: slot())
-        return button
 
     def _build_sections(self) -> QWidget:
         page = QWidget()
@@ -181,22 +162,25 @@ class ExportPanel(PlanEditing, JobTab):
         self.description_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                              QSizePolicy.Policy.Preferred)
         head.addWidget(self.description_label, 1)
-        self.add_video_button = self._tool("+ Videos", "Add a video section",
-                                           lambda: self.add_section("videos"), "addVideos")
-        self.add_image_button = self._tool("+ Images", "Add an image section",
-                                           lambda: self.add_section("images"), "addImages")
-        self.up_button = self._tool("↑", "Move the section up (the TOML lists them in this "
-                                    "order)", lambda: self.move_section(-1))
-        self.down_button = self._tool("↓", "Move the section down", lambda: self.move_section(1))
-        self.remove_button = self._tool("Remove", "", lambda: self.remove_section(),
-                                        "removeSection")
+        self.add_video_button = tool_button("+ Videos", "addVideos", "Add a video section",
+                                            lambda: self.add_section("videos"))
+        self.add_image_button = tool_button("+ Images", "addImages", "Add an image section",
+                                            lambda: self.add_section("images"))
+        self.up_button = tool_button("↑", "", "Move the section up (the TOML lists them in this "
+                                     "order)", lambda: self.move_section(-1))
+        self.down_button = tool_button("↓", "", "Move the section down",
+                                       lambda: self.move_section(1))
+        self.remove_button = tool_button("Remove", "removeSection", "",
+                                         lambda: self.remove_section())
         for button in (self.add_video_button, self.add_image_button, self.up_button,
                        self.down_button, self.remove_button):
             head.addWidget(button)
         layout.addLayout(head)
         self.table = SectionTable(self.selection_choices)
-        self.table.itemChanged.connect(self._on_item_changed)
-        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+        self.table.sections.edited.connect(self._on_cell_edited)
+        self.table.sections.refused.connect(lambda why: self._notice(why, ERROR_COLOR))
+        self.table.selectionModel().selectionChanged.connect(
+            lambda _new, _old: self._on_selection_changed())
         layout.addWidget(self.table)
         layout.addLayout(self._build_cards())
         state_row = QHBoxLayout()
@@ -204,9 +188,9 @@ class ExportPanel(PlanEditing, JobTab):
         self.count_state.setObjectName("countState")
         self.count_state.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         state_row.addWidget(self.count_state, 1)
-        self.recount_button = self._tool(
-            "Recount", "Count again from the catalog (decisions and captions changed elsewhere "
-            "are counted when this tab is shown)", self.recount, "recountButton")
+        self.recount_button = tool_button(
+            "Recount", "recountButton", "Count again from the catalog (decisions and captions "
+            "changed elsewhere are counted when this tab is shown)", lambda: self.recount())
         state_row.addWidget(self.recount_button)
         layout.addLayout(state_row)
         return page
@@ -248,8 +232,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _build_config_tab(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 6, 0, 0)
+        layout = flush_column(page, None, top=6)
         self.config_label = muted(QLabel())
         self.config_label.setObjectName("configLabel")
         layout.addWidget(self.config_label)
@@ -260,24 +243,10 @@ class ExportPanel(PlanEditing, JobTab):
     # --- the section table -------------------------------------------------------------------
 
     def _fill_table(self, select: int = 0) -> None:
-        self.table.fill(self.plan.sections, select)
-        self.table.show_counts(self.plan.sections, self.report)
+        self.table.show_plan(self.plan, select, self.report)
 
-    def _on_item_changed(self, item: QTableWidgetItem) -> None:
-        if self.table.filling:
-            return
-        row, key = item.row(), COLUMNS[item.column()].key
-        if row >= len(self.plan.sections) or COLUMNS[item.column()].computed:
-            return
-        section = self.plan.sections[row]
-        try:
-            changes = cell_change(section, key, item.text())
-            plan = edit_section(self.plan, row, **changes)
-        except (ValueError, PlanError) as exc:
-            self._notice(str(exc), ERROR_COLOR)
-            # Put the cell back as it was: the plan did not change.
-            QTimer.singleShot(0, lambda r=row: self._fill_table(r))
-            return
+    def _on_cell_edited(self, plan: DatasetPlan, row: int) -> None:
+        # A refused edit never comes here: the model says why and keeps showing the plan.
         self._notice("")
         if plan != self.plan:
             self._change_plan(plan, select=row)
@@ -363,7 +332,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def _show_report(self, report: ExportReport) -> None:
         self.report = report
-        self.table.show_counts(self.plan.sections, report)
+        self.table.sections.set_report(report)
         counts = report.counts
         if counts is not None:
             self.stat_labels["items"].setText(f"{counts.total_items:,}")
@@ -465,11 +434,7 @@ class ExportPanel(PlanEditing, JobTab):
 
     def cancel_export(self) -> None:
         """Stop the export; what was already transcoded is kept for the next run."""
-        if not self.cancel_handle(self.handle):
-            return
-        self.progress_bar.setFormat("Cancelling…")
-        set_bar_state(self.progress_bar, "cancelled")
-        self._update_buttons()
+        self.cancel_run(lambda: self.progress_bar.setFormat("Cancelling…"))
 
     def _on_job_updated(self, handle: JobHandle) -> None:
         if handle is not self.handle or handle.progress is None:

@@ -1,25 +1,29 @@
-"""The Export tab's warnings: what the count found, worst first, filtered by kind."""
+"""The Export tab's warnings: what the count found, worst first, filtered by kind (the rows,
+their order and the filter are `warning_model`'s)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QWidget,
 )
 
 from curator.core.export import ExportReport
-from curator.core.export.plan_edit import WARNING_FILTERS, warning_clip_id, warning_group
+from curator.core.export.plan_edit import WARNING_FILTERS
+from curator.gui.tabs.export.warning_model import (
+    CLIP_ROLE,
+    WarningFilter,
+    WarningModel,
+    warning_rows,
+)
 from curator.gui.theme import ERROR_COLOR, WARNING_COLOR
 from curator.gui.widgets.job_bar import dot_icon, muted
 from curator.gui.widgets.layout import flush_column
-
-GROUPS = Qt.ItemDataRole.UserRole + 1
 
 
 class WarningsView(QWidget):
@@ -43,46 +47,31 @@ class WarningsView(QWidget):
         self.filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
         row.addWidget(self.filter)
         layout.addLayout(row)
-        self.list = QListWidget()
-        self.list.setObjectName("warningList")
-        self.list.setWordWrap(True)
-        self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
-        self.list.setUniformItemSizes(False)
-        self.list.itemDoubleClicked.connect(self._on_activated)
-        self.list.itemActivated.connect(self._on_activated)
-        layout.addWidget(self.list, 1)
         self.icons = {"error": dot_icon(ERROR_COLOR), "warning": dot_icon(WARNING_COLOR)}
+        self.model = WarningModel(self.icons, self)
+        self.proxy = WarningFilter(self.model, self)
+        self.list = QListView()
+        self.list.setObjectName("warningList")
+        self.list.setModel(self.proxy)
+        self.list.setWordWrap(True)
+        self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.list.setUniformItemSizes(False)
+        self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        # Double-click or Enter: Qt's activation, once per gesture.
+        self.list.activated.connect(self._on_activated)
+        layout.addWidget(self.list, 1)
 
     def show_report(self, report: ExportReport) -> tuple[str, QIcon]:
         """List the report's warnings and failures; returns the tab's title and icon."""
-        self.list.clear()
-        warnings = report.counts.all_warnings() if report.counts else []
-        # What stops the trainer (or leaves clips out) first; otherwise the core's order.
-        warnings.sort(key=lambda w: w.severity != "error")
-        errors = sum(1 for w in warnings if w.severity == "error")
-        for warning in warnings:
-            item = QListWidgetItem(self.icons["error" if warning.severity == "error"
-                                              else "warning"], warning.message)
-            clip_id = warning_clip_id(warning)
-            item.setData(Qt.ItemDataRole.UserRole, clip_id)
-            item.setData(GROUPS, {"error", warning_group(warning.code)}
-                         if warning.severity == "error" else {warning_group(warning.code)})
-            if clip_id is not None:
-                item.setToolTip(f"{warning.message}\n\nDouble-click to show clip {clip_id}.")
-            else:
-                item.setToolTip(warning.message)
-            self.list.addItem(item)
-        for failure in report.failed:
-            item = QListWidgetItem(self.icons["error"], f"{failure.path}: {failure.reason}")
-            item.setData(GROUPS, {"error", "other"})
-            self.list.addItem(item)
-        self.apply_filter()
-        total = len(warnings) + len(report.failed)
-        self.summary.setText(self._summary(total, errors, len(warnings) - errors,
-                                           len(report.failed)))
-        icon = (self.icons["error"] if errors or report.failed else
+        rows = warning_rows(report)
+        self.model.set_rows(rows)
+        failed = len(report.failed)
+        warnings = len(rows) - failed
+        errors = sum(1 for row in rows if row.rank == 0)
+        self.summary.setText(self._summary(len(rows), errors, warnings - errors, failed))
+        icon = (self.icons["error"] if errors or failed else
                 self.icons["warning"] if warnings else QIcon())
-        return (f"Warnings ({total})" if total else "Warnings"), icon
+        return (f"Warnings ({len(rows)})" if rows else "Warnings"), icon
 
     @staticmethod
     def _summary(total: int, errors: int, others: int, failed: int) -> str:
@@ -100,18 +89,15 @@ class WarningsView(QWidget):
         return ", ".join(parts) + ". Double-click one that names a clip to show it."
 
     def apply_filter(self) -> None:
-        wanted = self.filter.currentData() or "all"
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            groups = item.data(GROUPS) or set()
-            item.setHidden(wanted != "all" and wanted not in groups)
+        self.proxy.set_group(self.filter.currentData() or "all")
 
     def texts(self, shown_only: bool = False) -> list[str]:
-        """The warnings listed (only those the filter shows, when asked)."""
-        items = [self.list.item(i) for i in range(self.list.count())]
-        return [item.text() for item in items if not (shown_only and item.isHidden())]
+        """The warnings listed, worst first (only those the filter shows, when asked)."""
+        if shown_only:
+            return [str(self.proxy.index(i, 0).data()) for i in range(self.proxy.rowCount())]
+        return [row.text for row in self.model.ordered()]
 
-    def _on_activated(self, item: QListWidgetItem) -> None:
-        clip_id = item.data(Qt.ItemDataRole.UserRole)
+    def _on_activated(self, index: QModelIndex) -> None:
+        clip_id = index.data(CLIP_ROLE)
         if clip_id is not None:
             self.clip_activated.emit(int(clip_id))

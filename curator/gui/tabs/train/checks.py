@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,7 +38,7 @@ from curator.gui.theme import (
     OK_COLOR,
     WARNING_COLOR,
 )
-from curator.gui.widgets.layout import text_view
+from curator.gui.widgets.layout import flush_column, text_view
 
 PROBLEM_LIST_MAX_H = 170
 
@@ -49,8 +48,7 @@ class ChecksPage:
 
     def _build_commands_tab(self) -> QWidget:
         page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 6, 0, 0)
+        layout = flush_column(page, None, top=6)
         self.problem_list = QListWidget()
         self.problem_list.setObjectName("problemList")
         self.problem_list.setWordWrap(True)

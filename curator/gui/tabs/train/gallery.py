@@ -50,6 +50,7 @@ from curator.core.training.samples import (
     checkpoint_file,
     scan_samples,
 )
+from curator.gui.latest import single_shot
 from curator.gui.tabs.train.gallery_grid import GalleryGrid
 from curator.gui.tabs.train.gallery_loader import (
     CHANGE_DEBOUNCE_MS,
@@ -117,10 +118,7 @@ class CheckpointGallery(QWidget):
 
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(lambda _p: self._changed.start())
-        self._changed = QTimer(self)
-        self._changed.setSingleShot(True)
-        self._changed.setInterval(CHANGE_DEBOUNCE_MS)
-        self._changed.timeout.connect(self.refresh)
+        self._changed = single_shot(CHANGE_DEBOUNCE_MS, self.refresh, self)
         self._poll = QTimer(self)
         self._poll.setInterval(LIVE_POLL_MS)  # a growing file changes no directory entry
         self._poll.timeout.connect(self.refresh)

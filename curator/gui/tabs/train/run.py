@@ -139,12 +139,9 @@ class RunPage:
 
     def cancel(self) -> None:
         """Stop the run: SIGINT to the trainer's process group, SIGTERM if it lingers."""
-        if not self.cancel_handle(self.handle):
-            return
-        self.run_title.setText(f"Cancelling: SIGINT sent to the trainer; SIGTERM in "
-                               f"{self.grace_s:g} s if it has not stopped")
-        set_bar_state(self.progress_bar, "cancelled")
-        self._update_buttons()
+        self.cancel_run(lambda: self.run_title.setText(
+            f"Cancelling: SIGINT sent to the trainer; SIGTERM in {self.grace_s:g} s if it has "
+            f"not stopped"))
 
     def _reset_run_view(self, plan: RunPlan) -> None:
         self.log_view.clear()

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QStyle,
@@ -46,6 +45,7 @@ from curator.core.training.profile import (
 from curator.core.training.progress import ProgressParser
 from curator.core.training.runner import DEFAULT_GRACE_S
 from curator.core.training.validate import errors
+from curator.gui.latest import single_shot
 from curator.gui.tabs.train.channel import LineChannel
 from curator.gui.tabs.train.checks import ChecksPage
 from curator.gui.tabs.train.fields import FIELDS, FieldEditor, html
@@ -58,8 +58,9 @@ from curator.gui.theme import (
     OK_COLOR,
     TRAIN_STYLE,
 )
-from curator.gui.widgets.job_bar import JobTab, muted
-from curator.gui.widgets.layout import caption_row, push_button
+from curator.gui.widgets.job_bar import JobTab
+from curator.gui.widgets.layout import push_button
+from curator.gui.widgets.picker import preset_picker
 from curator.gui.workers import JobRunner
 
 #: Lines reach the view at most this often; a burst is appended in one go.
@@ -85,9 +86,7 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
                  job_runner: JobRunner | None = None, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__("trainPanel", TRAIN_STYLE, project=project, catalog=catalog,
-                         job_runner=job_runner, parent=parent)
-        self.root = Path(project.root)
-        self.settings = settings
+                         job_runner=job_runner, settings=settings, parent=parent)
         self.plan: RunPlan | None = None
         self.base: TrainingProfile = TrainingProfile()
         self.profile_origin = "preset"
@@ -105,14 +104,8 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         self._loaded_name: str | None = None
         self._drafts: dict[str, TrainingProfile] = {}
 
-        self._replan_timer = QTimer(self)
-        self._replan_timer.setSingleShot(True)
-        self._replan_timer.setInterval(REPLAN_MS)
-        self._replan_timer.timeout.connect(self.replan)
-        self._drain_timer = QTimer(self)
-        self._drain_timer.setSingleShot(True)
-        self._drain_timer.setInterval(DRAIN_MS)
-        self._drain_timer.timeout.connect(self._drain)
+        self._replan_timer = single_shot(REPLAN_MS, self.replan, self)
+        self._drain_timer = single_shot(DRAIN_MS, self._drain, self)
         self._clock = QTimer(self)  # elapsed time ticks between the trainer's own reports
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._show_elapsed)
@@ -157,21 +150,9 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         outer.addWidget(splitter, 1)
 
     def _build_profile_bar(self) -> QHBoxLayout:
-        bar = caption_row("Profile")
-        self.profile_combo = QComboBox()
-        self.profile_combo.setObjectName("profileCombo")
-        self.profile_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.profile_combo.setMinimumWidth(220)
-        self.profile_combo.activated.connect(lambda _i: self.load(self.profile_combo.currentData()))
-        bar.addWidget(self.profile_combo)
-        self.origin_label = muted(QLabel())
-        self.origin_label.setObjectName("profileOrigin")
-        bar.addWidget(self.origin_label)
-        self.save_button = push_button("Save profile", "saveProfile",
-                                       "Keep these settings as this project's profile "
-                                       "(training/<name>.toml)",
-                                       lambda: self.save_profile())
-        bar.addWidget(self.save_button)
+        bar, self.profile_combo, self.origin_label, self.save_button = preset_picker(
+            "Profile", "profile", "Keep these settings as this project's profile "
+            "(training/<name>.toml)", self.load, self.save_profile, min_width=220)
         bar.addStretch(1)
         bar.addWidget(QLabel("Steps"))
         self.steps_combo = QComboBox()
@@ -185,16 +166,12 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
                                          "that trains",
                                          lambda: self.export_script())
         bar.addWidget(self.export_button)
-        self.run_button = QPushButton("Run")
-        self.run_button.setObjectName("runButton")
-        self.run_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.run_button.clicked.connect(lambda: self.run())
+        self.run_button = push_button("Run", "runButton", "", lambda: self.run(),
+                                      icon=QStyle.StandardPixmap.SP_MediaPlay)
         bar.addWidget(self.run_button)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        self.cancel_button = push_button("Cancel", "cancelButton", "", lambda: self.cancel(),
+                                         icon=QStyle.StandardPixmap.SP_MediaStop)
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
         bar.addWidget(self.cancel_button)
         return bar
 
