@@ -444,3 +444,10 @@ def test_newest_caption_ids_in_one_query(catalog):
     catalog.save_caption("Studio Ghibli style. one", clip_id=a)
     newest = catalog.save_caption("Studio Ghibli style. two", clip_id=a)
     assert catalog.newest_caption_ids(clip_ids=[a, b]) == {("clip", a): newest.id}
+
+
+def test_the_head_revision_constant_is_alembics_head():
+    """`Catalog` skips alembic when a catalog is stamped HEAD_REVISION: it must be the head."""
+    from curator.core.catalog.migrations import HEAD_REVISION
+
+    assert HEAD_REVISION == head_revision()

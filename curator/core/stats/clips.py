@@ -25,7 +25,7 @@ from curator.core.analysis.rules import (
     too_short_reason,
 )
 from curator.core.catalog.models import Clip, Source
-from curator.core.media.frames import resampled_frame_count
+from curator.core.media.resample import resampled_frame_count
 
 from .histogram import Histogram, Threshold, bin_counts
 
