@@ -2,4 +2,4 @@
 
 #: The newest revision in versions/. `Catalog` compares a catalog's stamp with it before
 #: loading alembic at all (tests/core/test_catalog.py checks it against alembic's own head).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
