@@ -201,7 +201,7 @@ def test_every_stats_query_walks_an_index_on_sqlite(known):
     finally:
         event.remove(known.engine, "before_cursor_execute", seen)
     on_clips = [(q, p) for q, p in statements if "FROM clips" in q]
-    assert len(on_clips) >= 10
+    assert len(on_clips) >= 9  # the figures, the sample and the captions to judge
     with known.engine.connect() as connection:
         for statement, parameters in on_clips:
             plan = [row[-1] for row in connection.exec_driver_sql(

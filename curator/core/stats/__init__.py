@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from curator.core.analysis.rules import RuleSettings
-from curator.core.catalog import Catalog
+from curator.core.catalog import DECISIONS, Catalog
 from curator.core.catalog.models import Clip
 from curator.core.trigger import starts_with_trigger
 
@@ -118,7 +118,9 @@ def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None,
     rules = rules or RuleSettings(target_fps=fps)
     lines = rule_thresholds(rules, targets)
     trigger = settings.trigger
-    captioned = catalog.counts()["captioned"]
+    counts = catalog.counts()
+    captioned = counts["captioned"]
+    totals = {decision: counts[decision] for decision in DECISIONS}
     measures = [
         Measure(Clip.motion, MOTION_PER_UNIT, "motion", "motion (mean)", "px per 1/16 s",
                 lines["motion"]),
@@ -143,7 +145,7 @@ def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None,
                                           caption_lengths(s))),
         "indexed": in_session(lambda s: (frames_and_duration(s, rules.target_fps,
                                                              lines["frames"]),
-                                         sizes_and_decisions(s))),
+                                         sizes_and_decisions(s, totals))),
     }
     threads = workers or max(1, min(len(calls), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="curator-stats") as pool:

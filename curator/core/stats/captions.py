@@ -18,6 +18,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -234,12 +235,11 @@ def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
     """Opening phrases, n-grams and near-universal words, each counted once per caption."""
     n = len(bodies)
     opening = Counter(" ".join(b[:OPENING_WORDS]) for b in bodies if b)
-    grams: dict[int, Counter[str]] = {k: Counter() for k in NGRAM_SIZES}
-    vocab: Counter[str] = Counter()
-    for body in bodies:
-        vocab.update(set(body))
-        for k, counter in grams.items():
-            counter.update({" ".join(body[i:i + k]) for i in range(len(body) - k + 1)})
+    # One Counter call per kind over every caption's set (each phrase once per caption):
+    # the counting loop runs in C.
+    vocab = Counter(chain.from_iterable(map(set, bodies)))
+    grams = {k: Counter(chain.from_iterable(_grams(body, k) for body in bodies))
+             for k in NGRAM_SIZES}
 
     def listed(kind: str, counter: Counter[str], minimum: int = 1) -> list[PhraseCount]:
         leaders = counter.most_common(top)  # C-fast; ties at the cut are settled below
@@ -261,10 +261,15 @@ def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
     return openings, ngrams, common
 
 
+def _grams(body: list[str], k: int) -> set[str]:
+    """The caption's distinct runs of `k` words."""
+    return set(map(" ".join, zip(*(body[i:] for i in range(k)))))
+
+
 def _shingles(body: list[str]) -> set[str]:
     if len(body) < 3:
         return {" ".join(body)} if body else set()
-    return {" ".join(body[i:i + 3]) for i in range(len(body) - 2)}
+    return _grams(body, 3)
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -302,9 +307,9 @@ def near_duplicate_groups(captions: Sequence[tuple[int, list[str]]], *,
     keep = [i for i, s in enumerate(sets) if s]
     if len(keep) < 2:
         return []
-    hashes = [np.fromiter((zlib.crc32(x.encode()) for x in sets[i]), np.uint64) for i in keep]
-    flat = np.concatenate(hashes)
-    starts = np.cumsum([0] + [len(h) for h in hashes[:-1]])
+    # every caption's shingle hashes in one array, caption after caption
+    flat = np.fromiter((zlib.crc32(x.encode()) for i in keep for x in sets[i]), np.uint64)
+    starts = np.cumsum([0] + [len(sets[i]) for i in keep[:-1]])
     rng = np.random.default_rng(15)
     masks = rng.integers(0, 1 << 63, size=_BANDS * _ROWS, dtype=np.uint64)
     permuted = _mix(masks[:, None] ^ flat[None, :])

@@ -194,8 +194,12 @@ def measure_histograms(s: Session, measures: Sequence[Measure]) -> list[Histogra
     return out
 
 
-def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount], Histogram]:
+def sizes_and_decisions(s: Session, totals: dict[str, int] | None = None
+                        ) -> tuple[list[SizeCount], list[DecisionCount], Histogram]:
     """Picture sizes, decisions with reasons, and the aspect-ratio histogram.
+
+    `totals` are the clips per decision when the caller has them (`Catalog.counts()`, kept by
+    triggers on SQLite): otherwise they are counted here, a walk of a decision index.
 
     A clip has its source's picture size (the catalog copies it), so sizes are counted per
     source on the (source, start) index; reasons are read for rejected clips only, from the
@@ -210,8 +214,12 @@ def sizes_and_decisions(s: Session) -> tuple[list[SizeCount], list[DecisionCount
     reason = case((Clip.reason.like(DUPLICATE_PREFIX + "%"), literal(DUPLICATE_PREFIX + "…")),
                   else_=Clip.reason)
     decisions: dict[tuple[str, str | None], int] = {}
-    totals = dict(s.execute(select(Clip.decision, func.count()).group_by(Clip.decision)).all())
+    if totals is None:
+        totals = dict(s.execute(select(Clip.decision, func.count())
+                                .group_by(Clip.decision)).all())
     for decision, total in totals.items():
+        if not total:
+            continue
         if decision != "rejected":  # a reason explains a rejection; others are just counted
             decisions[(decision, None)] = total
             continue
