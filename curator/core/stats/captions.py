@@ -149,10 +149,11 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
 
 
 def caption_lengths(s: Session) -> Histogram:
-    """Caption length in words, grouped in SQL over every clip (a walk of the words index)."""
-    counts = [(n_words, n) for n_words, n in
-              s.execute(select(_WORDS, func.count()).select_from(Clip).group_by(_WORDS))
-              if n_words is not None]
+    """Caption length in words, grouped in SQL over the captioned clips (a walk of the words
+    index from its first captioned entry: every caption has at least one word, the others
+    are NULL and come first)."""
+    counts = s.execute(select(_WORDS, func.count()).select_from(Clip).where(_WORDS > 0)
+                       .group_by(_WORDS)).all()
     return bin_counts(counts, 1, key="caption_words", label="caption length", unit="words",
                       start=0)
 
