@@ -15,7 +15,7 @@ shared and noisy: the ratio is the steadier figure):
   a running Curator (one warm-up view on the small project first).
 
 Run: `python bench/stats.py` (`--sizes 30000` for one size, `--screenshot out.png` to render
-the window's Stats tab at 1920×1080).
+the window's Stats tab at 1920×1080; `CURATOR_BENCH_STATS_CACHE=DIR` for other catalogs).
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import gui as gui_bench  # noqa: E402 - bench/gui.py: the generator of the big catalogs
 
-CACHE = Path("/tmp/curator-bench-stats")
+# Another folder for a branch whose catalog revision is newer: opening a shared catalog
+# migrates it, and older code then cannot open it.
+CACHE = Path(os.environ.get("CURATOR_BENCH_STATS_CACHE", "/tmp/curator-bench-stats"))
 TRIGGER = "Studio Ghibli style."
 CLI_TARGET_S = 2.0
 VIEW_TARGET_MS = 1000.0

@@ -96,7 +96,12 @@ class CliContext:
         return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with only `command`'s module when it is known.
+
+    Each command module imports the core it needs when it is imported, so registering all of
+    them costs every command the start-up of the heaviest (OpenCV, PyAV, the trainers).
+    """
     parser = argparse.ArgumentParser(
         prog="curator",
         description="Turn film or anime footage into a ready-to-train video-LoRA dataset.",
@@ -109,20 +114,35 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     import curator.commands as commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"curator.commands.{info.name}")
+    names = [info.name for info in pkgutil.iter_modules(commands.__path__)
+             if not info.name.startswith("_")]
+    if command in commands.MODULE_OF:
+        names = [commands.MODULE_OF[command]]
+    for name in sorted(names):
+        module = importlib.import_module(f"curator.commands.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
     return parser
 
 
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv` (None when there is none, e.g. `--help`)."""
+    globals_only = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    globals_only.add_argument("--project")
+    globals_only.add_argument("-q", "--quiet", action="store_true")
+    try:
+        _, rest = globals_only.parse_known_args(argv)
+    except argparse.ArgumentError:  # e.g. `--project` without a value: the full parser says so
+        return None
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code (0 ok, 1 some items failed, 2 error)."""
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(argv))
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

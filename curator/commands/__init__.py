@@ -4,6 +4,20 @@ import argparse
 
 from curator.core.pool import default_workers
 
+#: The module that registers each subcommand, so that `curator stats` imports stats.py and
+#: not the modules that load OpenCV, PyAV or the trainers (a second of start-up in all).
+#: A command missing here still works (every module is imported for it);
+#: tests/cli/test_cli_basic.py checks this table against what the modules register.
+MODULE_OF = {
+    "analyze": "analyze", "caption": "caption", "clips": "clips", "images": "clips",
+    "settings": "clips", "decide": "decide", "auto-decide": "decide",
+    "caption-set": "edit", "caption-history": "edit", "caption-restore": "edit",
+    "replace": "edit", "trim": "edit", "split": "edit", "merge": "edit", "crop": "edit",
+    "export": "export", "plan": "export", "buckets": "export", "gui": "gui",
+    "ingest": "ingest", "prompts": "prompts", "stats": "stats",
+    "still": "still", "train": "train",
+}
+
 
 def _positive(text: str) -> int:
     try:

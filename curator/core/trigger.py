@@ -8,6 +8,7 @@ has it fixed in place, never doubled; any other caption gets it put first.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,8 +26,12 @@ def normalize_trigger(trigger: str | None) -> str:
     return " ".join((trigger or "").split())
 
 
+@functools.lru_cache(maxsize=16)
 def _leading(trigger: str) -> re.Pattern[str]:
-    """The trigger at the start of a text, in any case and spacing, as whole words."""
+    """The trigger at the start of a text, in any case and spacing, as whole words.
+
+    Cached: the stats and the export check apply it to thousands of captions in a row.
+    """
     core = r"\s+".join(re.escape(word) for word in trigger.split(" "))
     right = r"(?!\w)" if re.search(r"\w$", trigger) else ""
     return re.compile(rf"^\s*{core}{right}", re.IGNORECASE)

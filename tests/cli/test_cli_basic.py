@@ -6,6 +6,8 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from curator.cli import main
 from curator.core.catalog import Catalog
 
@@ -47,3 +49,35 @@ def test_a_mistyped_project_is_not_created(tmp_path, capsys):
     assert main(["--project", str(missing), "clips", "--json"]) == 2
     assert "no Curator project at" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_the_command_table_names_the_module_of_every_command():
+    """`MODULE_OF` lets a command import only its own module; it must match what each module
+    registers (a command missing from it would still run, after importing them all)."""
+    import argparse
+    import importlib
+    import pkgutil
+
+    import curator.commands as commands
+
+    registered = {}
+    for info in pkgutil.iter_modules(commands.__path__):
+        if info.name.startswith("_"):
+            continue
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(f"curator.commands.{info.name}").register(sub)
+        registered.update({name: info.name for name in sub.choices})
+    assert commands.MODULE_OF == registered
+
+
+def test_one_command_parses_as_with_every_module_loaded(tmp_path, capsys):
+    from curator.cli import build_parser
+
+    argv = ["--project", str(tmp_path), "-q", "stats", "--json"]
+    one, every = build_parser("stats").parse_args(argv), build_parser().parse_args(argv)
+    assert vars(one) == vars(every)
+    with pytest.raises(SystemExit):
+        main(["--project", str(tmp_path), "bogus"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'bogus'" in err and "'analyze'" in err  # with every command listed

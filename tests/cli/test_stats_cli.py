@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +76,20 @@ def test_postgresql_gives_the_same_figures(postgres_url, tmp_path, monkeypatch):
         assert pending_clips(shared, "text_share", 0.3, "above", 16.0) == (2, [4, 6])
     finally:
         shared.close()
+
+
+def test_stats_starts_without_the_media_stack_or_alembic(tmp_path):
+    """`curator stats` on an up-to-date catalog loads neither OpenCV, PyAV nor alembic: a
+    second of start-up that the figures never use (a fresh interpreter, as a person runs it)."""
+    catalog = Catalog.for_project(tmp_path)
+    build_known(catalog)
+    catalog.close()
+    probe = ("import sys; from curator.cli import main; "
+             f"code = main(['--project', {str(tmp_path)!r}, '-q', 'stats', '--json']); "
+             "print(code, sorted(m for m in ('cv2', 'av', 'alembic', 'PySide6') "
+             "if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
+    assert json.loads(done.stdout)["clips"] == 10

@@ -182,3 +182,59 @@ def test_plan_targets_from_the_default_plan():
 
     targets = plan_targets(load_project_plan(Path("/nonexistent-project")))
     assert targets and all(t > 1 and (t - 1) % 4 == 0 for t in targets)
+
+
+def test_every_stats_query_walks_an_index_on_sqlite(known):
+    """At 1M clips a table scan or a sort of every row costs 0.3–0.8 s a figure; every query
+    of `dataset_stats` must be a walk or a search of an index (catalog revision 0005) instead.
+    The expression indexes serve only queries spelling the same expression: this says so."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(known.engine, "before_cursor_execute", seen)
+    try:
+        dataset_stats(known, workers=1)
+    finally:
+        event.remove(known.engine, "before_cursor_execute", seen)
+    on_clips = [(q, p) for q, p in statements if "FROM clips" in q]
+    assert len(on_clips) >= 9  # the figures, the sample and the captions to judge
+    with known.engine.connect() as connection:
+        for statement, parameters in on_clips:
+            plan = [row[-1] for row in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters)]
+            assert all("INDEX" in step or "INTEGER PRIMARY KEY" in step
+                       for step in plan if "clips" in step), (statement, plan)
+            assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
+
+
+@pytest.mark.parametrize("trigger", ["Ghibli style.", "ohwx", "A very long trigger phrase, "
+                                     "longer than the forty indexed characters."])
+def test_captions_without_the_trigger_are_the_rules_count(tmp_path, trigger):
+    """The captions outside the indexed range [trigger + ' ', trigger + '!') are the ones the
+    rule judges: whatever their case, spacing or punctuation, the count is the rule's."""
+    from curator.core.trigger import starts_with_trigger
+
+    tails = ["", " A cat.", ".", "!", "!x", "  two spaces", "\tA tab", " é", "s plural",
+             " ", "\u00e9", "\U0001f600 emoji"]
+    texts = [trigger + tail for tail in tails]
+    texts += [trigger.lower() + " a cat", trigger.upper() + " A CAT", " " + trigger + " lead",
+              trigger[:-1], "Other caption", "é " + trigger, "\U0001f600"]
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    catalog.upsert_source(path=Path("/f.mkv"), size=1, mtime=1.0, content_hash="h",
+                          container="x", codec="h264", fps=Fraction(16), frame_count=1000,
+                          header_frame_count=None, width=64, height=64, duration=1.0,
+                          clip_ranges=[(i, i + 1) for i in range(len(texts) + 2)])
+    for clip_id, text in enumerate(texts, start=1):
+        catalog.save_caption(text, clip_id=clip_id)
+    catalog.update_settings(trigger=trigger)
+    expected = [i for i, t in enumerate(texts, start=1) if not starts_with_trigger(t, trigger)]
+    captions = dataset_stats(catalog).captions
+    catalog.close()
+    assert 3 <= len(expected) < len(texts)
+    assert (captions.missing_trigger, list(captions.missing_trigger_ids)) == (len(expected),
+                                                                              expected)
+    assert captions.captioned == captions.read == len(texts)

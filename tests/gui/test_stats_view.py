@@ -121,3 +121,35 @@ def test_window_stats_tab_filters_the_browser_for_find_and_replace(qtbot, make_w
     found = window.findChild(FindReplaceDialog)
     assert found is not None and found.find_edit.text() == "quiet street"
     found.close()
+
+
+def test_one_bucket_is_a_bar_not_a_block(qtbot):
+    """Every clip without overlay text is one 0.01-wide bucket: the axis spans ten bars, not
+    the bucket's width (which drew one bar across the whole plot)."""
+    from curator.gui.stats.histogram_plot import MIN_SPAN_BARS, HistogramPlot, x_range
+
+    clean = Histogram("text_share", "text share", "", (0.0, 0.01), (2000,))
+    assert x_range(clean) == (0.0, MIN_SPAN_BARS * 0.01)
+    wide = Histogram("frames", "frames", "frames", tuple(range(1, 200, 4)), (1,) * 49)
+    assert x_range(wide) == (1, 197)  # enough bars: the bins themselves
+    plot = HistogramPlot()
+    qtbot.addWidget(plot)
+    plot.set_histogram(clean)
+    (left, right), _ = plot.plot.getViewBox().viewRange()
+    assert right - left >= MIN_SPAN_BARS * 0.01
+
+
+def test_narrow_stats_tab_stacks_the_histograms_in_one_column(qtbot, view):
+    """Beside the preview at 1600 px the tab is ~790 px wide: one column of readable plots
+    and no sideways scrolling, instead of two columns of 300 px."""
+    from curator.gui.stats.stats_view import PLOT_MIN_WIDTH
+
+    assert view.plot_grid.columns == 2  # 1600 px of its own
+    view.resize(790, 900)
+    qtbot.waitUntil(lambda: view.plot_grid.columns == 1, timeout=2000)
+    qtbot.waitUntil(lambda: all(p.width() >= PLOT_MIN_WIDTH for p in view.plots.values()),
+                    timeout=2000)  # once the new column is laid out
+    scroll = view.plot_grid.parentWidget().parentWidget()  # viewport, then the scroll area
+    assert not scroll.horizontalScrollBar().isVisible()
+    view.resize(1600, 900)
+    qtbot.waitUntil(lambda: view.plot_grid.columns == 2, timeout=2000)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import cv2
 import numpy as np
 
 HASH_BITS = 64
@@ -37,6 +36,8 @@ def frame_hash(gray: np.ndarray) -> int:
     Returns:
         The hash as an unsigned 64-bit int (bit order as `imagehash.phash`'s flattened array).
     """
+    import cv2  # here, not above: the rules import this module for its grouping alone
+
     small = cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
     low = cv2.dct(small)[:8, :8]
     bits = (low > np.median(low)).ravel()

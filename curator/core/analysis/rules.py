@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from curator.core.analysis.phash import DEFAULT_MAX_DISTANCE, group_duplicates, hex_to_hash
 from curator.core.catalog import Catalog, ClipRow
-from curator.core.media import resample_indices
+from curator.core.media.resample import resample_indices
 
 DEFAULT_STATIC_BELOW = 0.5
 DEFAULT_DYNAMIC_ABOVE = 12.0

@@ -68,6 +68,11 @@ class Clip(Base):
         Index("ix_clips_decision_duration", "decision", "duration"),
         Index("ix_clips_decision_motion", "decision", "motion"),
         Index("ix_clips_decision_source", "decision", "source_id", "start_frame"),
+        # revision 0005: the statistics' groupings walk an index (and two expression indexes,
+        # the caption's word count and its first 40 characters, see the migration)
+        Index("ix_clips_motion_p95", "motion_p95"),
+        Index("ix_clips_text_share", "text_share"),
+        Index("ix_clips_decision_reason", "decision", "reason"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -367,7 +367,8 @@ def _conditions(query: ClipQuery, fts: bool, walk: str | None = None
     if query.source_id is not None:
         out.append(col(Clip.source_id) == query.source_id)
     if query.has_text is not None:
-        out.append(Clip.text_share > 0 if query.has_text else Clip.text_share == 0)
+        # indexed since revision 0005 (for the statistics): kept out of a page's walk too
+        out.append(col(Clip.text_share) > 0 if query.has_text else col(Clip.text_share) == 0)
     words = _words(query.text)
     if words:
         if fts:

@@ -1,37 +1,19 @@
-"""Media layer: probe, frame access, scene cuts and thumbnails, all on PyAV (FFmpeg bundled)."""
+"""Media layer: probe, frame access, scene cuts and thumbnails, all on PyAV (FFmpeg bundled).
 
-from curator.core.media.errors import MediaError
-from curator.core.media.frames import (
-    fit_size,
-    iter_frames,
-    read_frame,
-    read_frames,
-    resample_indices,
-    sample_frames,
-)
-from curator.core.media.hashing import content_hash
-from curator.core.media.probe import SourceInfo, probe
-from curator.core.media.scenes import SceneSettings, detect_cuts
-from curator.core.media.thumbnails import (
-    clip_thumbnail_paths,
-    ensure_clip_thumbnails,
-    thumbnail_path,
-)
+The names load with their module on first use (core/lazy.py), so importing one small
+module of the package does not load every other.
+"""
 
-__all__ = [
-    "MediaError",
-    "SceneSettings",
-    "SourceInfo",
-    "clip_thumbnail_paths",
-    "content_hash",
-    "detect_cuts",
-    "ensure_clip_thumbnails",
-    "fit_size",
-    "iter_frames",
-    "probe",
-    "read_frame",
-    "read_frames",
-    "resample_indices",
-    "sample_frames",
-    "thumbnail_path",
-]
+from curator.core.lazy import lazy_names
+
+_MODULES = {
+    "errors": ("MediaError",),
+    "frames": ("fit_size", "iter_frames", "read_frame", "read_frames", "sample_frames"),
+    "hashing": ("content_hash",),
+    "probe": ("SourceInfo", "probe"),
+    "resample": ("resample_indices",),
+    "scenes": ("SceneSettings", "detect_cuts"),
+    "thumbnails": ("clip_thumbnail_paths", "ensure_clip_thumbnails", "thumbnail_path"),
+}
+__getattr__ = lazy_names(__name__, _MODULES)
+__all__ = sorted(name for names in _MODULES.values() for name in names)

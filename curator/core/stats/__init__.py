@@ -1,8 +1,8 @@
 """The dataset at a glance: distributions of the clips' figures and the captions' vocabulary.
 
 One query layer for `curator stats` and the window's Stats view: `dataset_stats` gathers every
-figure with SQL aggregates (a few grouped scans, no rows loaded), `pending_beyond` says which
-pending clips a threshold would reject.
+figure with SQL aggregates (grouped walks of indexes, no table scan on SQLite, no rows loaded
+but a sample of captions), `pending_beyond` says which pending clips a threshold would reject.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from curator.core.analysis.rules import RuleSettings
-from curator.core.catalog import Catalog
+from curator.core.catalog import DECISIONS, Catalog
 from curator.core.catalog.models import Clip
 from curator.core.trigger import starts_with_trigger
 
@@ -108,7 +108,7 @@ def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None,
         rules: the auto-decide thresholds drawn on the histograms (defaults; the project's
             training fps).
         targets: the export plan's frame targets, drawn on the frames histogram.
-        workers: threads (default: up to 4, no more than the CPUs).
+        workers: threads (default: one per group of queries, no more than the CPUs).
 
     Returns:
         The figures.
@@ -118,9 +118,12 @@ def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None,
     rules = rules or RuleSettings(target_fps=fps)
     lines = rule_thresholds(rules, targets)
     trigger = settings.trigger
-    captioned = catalog.counts()["captioned"]
-    # The figures no index serves: one scan of the table, one sort (see measure_histograms).
+    counts = catalog.counts()
+    captioned = counts["captioned"]
+    totals = {decision: counts[decision] for decision in DECISIONS}
     measures = [
+        Measure(Clip.motion, MOTION_PER_UNIT, "motion", "motion (mean)", "px per 1/16 s",
+                lines["motion"]),
         Measure(Clip.motion_p95, MOTION_PER_UNIT, "motion_p95", "motion (95th percentile)",
                 "px per 1/16 s", lines["motion_p95"]),
         Measure(Clip.text_share, TEXT_PER_UNIT, "text_share",
@@ -135,27 +138,23 @@ def dataset_stats(catalog: Catalog, *, rules: RuleSettings | None = None,
         return run
 
     calls = {
-        "scanned": in_session(lambda s: measure_histograms(s, measures)),
+        # mostly Python (the sample's phrases and MinHash) while the others wait on SQLite
         "vocabulary": in_session(lambda s: caption_vocabulary(s, trigger, has_trigger,
                                                               captioned)),
-        # on its own: folded into the shared scan it costs more (a caption expression on
-        # every row) than its own scan of the captioned rows
-        "lengths": in_session(caption_lengths),
-        "indexed": in_session(lambda s: (
-            frames_and_duration(s, rules.target_fps, lines["frames"]),
-            measure_histograms(s, [Measure(Clip.motion, MOTION_PER_UNIT, "motion",
-                                           "motion (mean)", "px per 1/16 s",
-                                           lines["motion"])])[0],
-            sizes_and_decisions(s))),
+        "measures": in_session(lambda s: (measure_histograms(s, measures),
+                                          caption_lengths(s))),
+        "indexed": in_session(lambda s: (frames_and_duration(s, rules.target_fps,
+                                                             lines["frames"]),
+                                         sizes_and_decisions(s, totals))),
     }
     threads = workers or max(1, min(len(calls), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="curator-stats") as pool:
         futures = {name: pool.submit(call) for name, call in calls.items()}
         # result() re-raises a worker's exception here, on the caller's thread
         done = {name: future.result() for name, future in futures.items()}
-    p95, text = done["scanned"]
-    (frames, duration), motion, (sizes, decisions, aspect) = done["indexed"]
-    captions = replace(done["vocabulary"], words=done["lengths"])
+    (motion, p95, text), lengths = done["measures"]
+    (frames, duration), (sizes, decisions, aspect) = done["indexed"]
+    captions = replace(done["vocabulary"], words=lengths)
     histograms = {"frames": frames, "duration": duration, "motion": motion,
                   "motion_p95": p95, "text_share": text, "aspect": aspect}
     return DatasetStats(clips=sum(d.count for d in decisions), target_fps=rules.target_fps,

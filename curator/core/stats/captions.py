@@ -5,6 +5,10 @@ Length is a SQL aggregate over every caption (words are counted as spaces + 1 in
 are saved with single spaces). The vocabulary needs the words themselves, so it reads at most
 `SAMPLE` captions, spread evenly over the ids: bounded cost at a million captions, exact on a
 catalog that has fewer.
+
+On SQLite no query here reads every caption: the lengths and the captions to read are found
+in two expression indexes (catalog revision 0005), the word count and the first
+`HEAD_CHARS` characters, spelt below as the migration spells them.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, and_, case, cast, func, not_, null, or_, select, true
+from sqlalchemy import and_, func, literal_column, not_, or_, select
 from sqlalchemy.orm import Session
 
 from curator.core.catalog.models import Clip
@@ -41,6 +46,14 @@ _BANDS, _ROWS = 16, 4
 
 _WORD = re.compile(r"[\w']+")
 _CAPTIONED = (Clip.caption.is_not(None), Clip.caption != "")
+#: A caption's words: spaces + 1 of the trimmed caption, NULL without one (ix_clips_caption_words).
+_WORDS = literal_column(
+    "CASE WHEN caption IS NOT NULL AND caption != '' THEN length(trim(caption)) - "
+    "length(replace(trim(caption), ' ', '')) + 1 END")
+#: A caption's first characters (ix_clips_caption_head). Under SQLite's byte order the
+#: captions that start with a phrase are one range of it, and `head > ''` are the captioned.
+HEAD_CHARS = 40
+_HEAD = literal_column(f"substr(caption, 1, {HEAD_CHARS})")
 
 
 @dataclass(frozen=True)
@@ -135,17 +148,12 @@ def caption_stats(s: Session, trigger: str, has_trigger: Callable[[str, str], bo
     return replace(vocabulary, words=lengths)
 
 
-def caption_words() -> Any:
-    """Words of a clip's caption as SQL (spaces + 1 of the trimmed caption; NULL: none)."""
-    trimmed = func.trim(Clip.caption)
-    n_words = func.length(trimmed) - func.length(func.replace(trimmed, " ", "")) + 1
-    return case((and_(*_CAPTIONED), cast(n_words, Integer)), else_=null())
-
-
 def caption_lengths(s: Session) -> Histogram:
-    """Caption length in words, grouped in SQL over the captioned clips."""
-    counts = s.execute(select(caption_words(), func.count()).where(*_CAPTIONED)
-                       .group_by(caption_words())).all()
+    """Caption length in words, grouped in SQL over the captioned clips (a walk of the words
+    index from its first captioned entry: every caption has at least one word, the others
+    are NULL and come first)."""
+    counts = s.execute(select(_WORDS, func.count()).select_from(Clip).where(_WORDS > 0)
+                       .group_by(_WORDS)).all()
     return bin_counts(counts, 1, key="caption_words", label="caption length", unit="words",
                       start=0)
 
@@ -153,12 +161,12 @@ def caption_lengths(s: Session) -> Histogram:
 def caption_vocabulary(s: Session, trigger: str, has_trigger: Callable[[str, str], bool],
                        captioned: int, *, sample: int = SAMPLE, top: int = TOP,
                        list_ids: int = 200) -> CaptionStats:
-    """Phrases, near-duplicates and captions without the trigger, in one read of the captions.
+    """Phrases and near-duplicates on the sample, and the captions without the trigger.
 
-    The read returns the sample (every k-th caption by id) and the captions the trigger rule
-    must judge: those not written as the trigger, a space and more words. A caption written
-    that way is not read for the rule when the rule itself accepts such a caption (asked
-    once, on a probe), so a tidy dataset costs a few rows, not a million.
+    The sample is every k-th caption by id. The trigger rule judges the captions not written
+    as the trigger, a space and more words; a caption written that way is not read when the
+    rule itself accepts such a caption (asked once, on a probe), so a tidy dataset costs a
+    few rows, not a million.
 
     Args:
         captioned: how many clips have a caption (picks k); `words` is left empty.
@@ -167,26 +175,14 @@ def caption_vocabulary(s: Session, trigger: str, has_trigger: Callable[[str, str
     if captioned == 0:
         return CaptionStats(0, 0, empty)
     every = max(1, -(-captioned // sample))  # every k-th caption by id when there are many
-    in_sample = Clip.id % every == 0
-    judged = trigger != ""
-    if judged and has_trigger(f"{trigger} x", trigger) and has_trigger(trigger, trigger):
-        to_judge = or_(Clip.caption == trigger,
-                       func.substr(Clip.caption, 1, len(trigger) + 1) == trigger + " ")
-        wanted = or_(in_sample, not_(to_judge))
-        judge_all = False
-    else:
-        wanted, judge_all = (true() if judged else in_sample), judged
-    missing, missing_ids, rows = 0, [], []
-    prefix = trigger + " "
-    for clip_id, text in s.execute(select(Clip.id, Clip.caption).where(*_CAPTIONED, wanted)
-                                   .order_by(Clip.id)):
-        if clip_id % every == 0 and len(rows) < sample:
-            rows.append((clip_id, text))
-        if judged and (judge_all or not (text == trigger or text.startswith(prefix))) \
-                and not has_trigger(text, trigger):
-            missing += 1
-            if len(missing_ids) < list_ids:
-                missing_ids.append(clip_id)
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    # SQLite finds the captioned rows in the head index; ordered in SQL it would walk the
+    # table instead (ids are sorted here, a few thousand)
+    captioned_rows = (_HEAD > "",) if sqlite else _CAPTIONED
+    rows = sorted(s.execute(select(Clip.id, Clip.caption)
+                            .where(*captioned_rows, Clip.id % every == 0)), key=_first)[:sample]
+    missing, missing_ids = _missing_trigger(s, trigger, has_trigger, list_ids) \
+        if trigger else (None, ())
     lead = words(trigger)
     bodies = [(clip_id, _after_trigger(words(text), lead), text) for clip_id, text in rows]
     openings, ngrams, common = _vocabulary([b for _, b, _ in bodies], lead, top)
@@ -196,7 +192,38 @@ def caption_vocabulary(s: Session, trigger: str, has_trigger: Callable[[str, str
         captioned=captioned, read=len(rows), words=empty, openings=openings, ngrams=ngrams,
         common_words=common,
         near_duplicates=tuple(DuplicateGroup(tuple(g), texts[g[0]]) for g in groups),
-        missing_trigger=missing if judged else None, missing_trigger_ids=tuple(missing_ids))
+        missing_trigger=missing, missing_trigger_ids=tuple(missing_ids))
+
+
+def _missing_trigger(s: Session, trigger: str, has_trigger: Callable[[str, str], bool],
+                     list_ids: int) -> tuple[int, list[int]]:
+    """How many captions the trigger rule finds without the trigger, and the first ids."""
+    prefix = trigger + " "
+    judge_all = not (has_trigger(f"{trigger} x", trigger) and has_trigger(trigger, trigger))
+    if judge_all:
+        suspects = and_(*_CAPTIONED)  # the rule is not a prefix test: it judges every caption
+    elif s.get_bind().dialect.name == "sqlite" and len(prefix) <= HEAD_CHARS:
+        # everything but the range [prefix, prefix with its space bumped to '!'), which holds
+        # exactly the heads that start with the prefix: two short walks of the head index
+        suspects = or_(and_(_HEAD > "", _HEAD < prefix), _HEAD >= trigger + "!")
+    else:
+        suspects = and_(*_CAPTIONED, not_(or_(
+            Clip.caption == trigger,
+            func.substr(Clip.caption, 1, len(prefix)) == prefix)))
+    missing, ids = 0, []
+    for clip_id, text in sorted(s.execute(select(Clip.id, Clip.caption).where(suspects)),
+                                key=_first):
+        if (judge_all or not (text == trigger or text.startswith(prefix))) \
+                and not has_trigger(text, trigger):
+            missing += 1
+            if len(ids) < list_ids:
+                ids.append(clip_id)
+    return missing, ids
+
+
+def _first(row: Any) -> Any:
+    """A row's first column (its id): the sort key; a whole Row compares slowly."""
+    return row[0]
 
 
 def _after_trigger(tokens: list[str], lead: list[str]) -> list[str]:
@@ -209,12 +236,11 @@ def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
     """Opening phrases, n-grams and near-universal words, each counted once per caption."""
     n = len(bodies)
     opening = Counter(" ".join(b[:OPENING_WORDS]) for b in bodies if b)
-    grams: dict[int, Counter[str]] = {k: Counter() for k in NGRAM_SIZES}
-    vocab: Counter[str] = Counter()
-    for body in bodies:
-        vocab.update(set(body))
-        for k, counter in grams.items():
-            counter.update({" ".join(body[i:i + k]) for i in range(len(body) - k + 1)})
+    # One Counter call per kind over every caption's set (each phrase once per caption):
+    # the counting loop runs in C.
+    vocab = Counter(chain.from_iterable(map(set, bodies)))
+    grams = {k: Counter(chain.from_iterable(_grams(body, k) for body in bodies))
+             for k in NGRAM_SIZES}
 
     def listed(kind: str, counter: Counter[str], minimum: int = 1) -> list[PhraseCount]:
         leaders = counter.most_common(top)  # C-fast; ties at the cut are settled below
@@ -236,10 +262,15 @@ def _vocabulary(bodies: Sequence[list[str]], lead: list[str], top: int
     return openings, ngrams, common
 
 
+def _grams(body: list[str], k: int) -> set[str]:
+    """The caption's distinct runs of `k` words."""
+    return set(map(" ".join, zip(*(body[i:] for i in range(k)))))
+
+
 def _shingles(body: list[str]) -> set[str]:
     if len(body) < 3:
         return {" ".join(body)} if body else set()
-    return {" ".join(body[i:i + 3]) for i in range(len(body) - 2)}
+    return _grams(body, 3)
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -277,9 +308,9 @@ def near_duplicate_groups(captions: Sequence[tuple[int, list[str]]], *,
     keep = [i for i, s in enumerate(sets) if s]
     if len(keep) < 2:
         return []
-    hashes = [np.fromiter((zlib.crc32(x.encode()) for x in sets[i]), np.uint64) for i in keep]
-    flat = np.concatenate(hashes)
-    starts = np.cumsum([0] + [len(h) for h in hashes[:-1]])
+    # every caption's shingle hashes in one array, caption after caption
+    flat = np.fromiter((zlib.crc32(x.encode()) for i in keep for x in sets[i]), np.uint64)
+    starts = np.cumsum([0] + [len(sets[i]) for i in keep[:-1]])
     rng = np.random.default_rng(15)
     masks = rng.integers(0, 1 << 63, size=_BANDS * _ROWS, dtype=np.uint64)
     permuted = _mix(masks[:, None] ^ flat[None, :])

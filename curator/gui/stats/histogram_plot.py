@@ -24,6 +24,9 @@ BACKGROUND = "#0f1419"
 
 #: While a line is dragged, at most one count is asked for per this many ms.
 DRAG_THROTTLE_MS = 120
+#: The x axis spans at least this many bar widths: one bucket (no clip holds overlay text,
+#: every clip one picture size) is drawn as a bar, not as a block filling the plot.
+MIN_SPAN_BARS = 10
 
 
 def bar_geometry(hist: Histogram) -> tuple[list[float], list[float], list[int]]:
@@ -31,6 +34,12 @@ def bar_geometry(hist: Histogram) -> tuple[list[float], list[float], list[int]]:
     lefts = list(hist.edges[:-1])
     widths = [b - a for a, b in zip(hist.edges, hist.edges[1:])]
     return lefts, widths, list(hist.counts)
+
+
+def x_range(hist: Histogram) -> tuple[float, float]:
+    """The x axis: the bins, widened to `MIN_SPAN_BARS` bars when there are fewer."""
+    low, high = hist.edges[0], hist.edges[-1]
+    return low, max(high, low + MIN_SPAN_BARS * (hist.edges[1] - hist.edges[0]))
 
 
 def threshold_value(line_value: float, hist: Histogram) -> float:
@@ -98,7 +107,7 @@ class HistogramPlot(QWidget):
         self.plot.addItem(self.bars)
         for threshold in hist.thresholds:
             self._add_line(threshold)
-        self.plot.setXRange(hist.edges[0], hist.edges[-1], padding=0.02)
+        self.plot.setXRange(*x_range(hist), padding=0.02)
         self.plot.setYRange(0, max(heights) * 1.08 or 1, padding=0)
 
     def _add_line(self, threshold: Threshold) -> None:

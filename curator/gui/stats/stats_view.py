@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -44,6 +44,8 @@ RULE_SIDES = {"frames": "below", "motion": "below", "motion_p95": "above",
               "text_share": "above"}
 #: Most clip ids listed for a threshold (the count is exact however many there are).
 LIST_LIMIT = 500
+#: Narrowest a histogram is drawn two abreast; below twice this they stack in one column.
+PLOT_MIN_WIDTH = 330
 
 
 def load_stats(catalog: Catalog, project_root: Path | None) -> DatasetStats:
@@ -82,6 +84,40 @@ def sizes_table(stats: DatasetStats, rows: int = 8) -> str:
     tail = f"<p>… and {more:,} more sizes</p>" if more > 0 else ""
     return (f"<b>Picture sizes</b><table><tr><th align='left'>size</th><th>&nbsp;clips</th>"
             f"<th>&nbsp;&nbsp;aspect</th></tr>{cells}</table>{tail}")
+
+
+class PlotGrid(QWidget):
+    """The histograms two abreast, or one under another when the view is narrow.
+
+    At 1600 px the Stats tab shares the window with the preview: two columns of 300 px left
+    the plots unreadable behind a horizontal scroll bar. The grid asks for no width of its
+    own, so the scroll area gives it the width there is and it picks its columns from that.
+    """
+
+    def __init__(self, cells: list[QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cells = cells
+        self.columns = 0
+        self.setMinimumWidth(1)  # an explicit minimum: the scroll area then never scrolls sideways
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(6)
+        self._place(2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        columns = 2 if event.size().width() >= 2 * PLOT_MIN_WIDTH else 1
+        if columns != self.columns:
+            self._place(columns)
+
+    def _place(self, columns: int) -> None:
+        for cell in self.cells:
+            self._grid.removeWidget(cell)
+        for i, cell in enumerate(self.cells):
+            self._grid.addWidget(cell, i // columns, i % columns)
+        for column in range(2):  # a column left empty takes no room
+            self._grid.setColumnStretch(column, 1 if column < columns else 0)
+        self.columns = columns
 
 
 class StatsView(QWidget):
@@ -146,23 +182,18 @@ class StatsView(QWidget):
     # --- building ------------------------------------------------------------------------
 
     def _build_plots(self) -> QWidget:
-        grid_widget = QWidget()
-        grid = QGridLayout(grid_widget)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(6)
-        for i, key in enumerate(PLOTS):
+        for key in PLOTS:
             plot = HistogramPlot()
             plot.setObjectName(f"histogram_{key}")
             plot.threshold_moved.connect(self.count_pending)
             plot.threshold_released.connect(partial(self.count_pending, listing=True))
             self.plots[key] = plot
-            grid.addWidget(plot, i // 2, i % 2)
         self.sizes = QLabel()
         self.sizes.setObjectName("pictureSizes")
         self.sizes.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.sizes.setTextFormat(Qt.TextFormat.RichText)
-        grid.addWidget(self.sizes, len(PLOTS) // 2, len(PLOTS) % 2)
-        return grid_widget
+        self.plot_grid = PlotGrid([*self.plots.values(), self.sizes])
+        return self.plot_grid
 
     def _build_side(self) -> QWidget:
         side = QWidget()
@@ -197,9 +228,13 @@ class StatsView(QWidget):
         self.caption_summary.setObjectName("captionSummary")
         self.caption_summary.setWordWrap(True)
         buttons = QHBoxLayout()
-        self.missing_button = QPushButton("List captions without the trigger")
+        # Short labels: the side panel's narrowest width is this row's (it shares 1600 px).
+        self.missing_button = QPushButton("Without the trigger")
+        self.missing_button.setToolTip("List the captions that do not start with the trigger "
+                                       "phrase")
         self.missing_button.clicked.connect(self.list_missing_trigger)
-        self.duplicates_button = QPushButton("List near-duplicate captions")
+        self.duplicates_button = QPushButton("Near-duplicates")
+        self.duplicates_button.setToolTip("List the captions that share most of their text")
         self.duplicates_button.clicked.connect(self.list_near_duplicates)
         buttons.addWidget(self.missing_button)
         buttons.addWidget(self.duplicates_button)
