@@ -64,6 +64,16 @@ def format_eta(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def time_text(status: str, elapsed: float, eta: float | None) -> str:
+    """The jobs table's Time column: '0:42 left' while running (when known), then how long
+    it took, said as such: a bare '0:08' on a finished job read as time left."""
+    if status in ("running", "cancelling"):
+        return f"{format_eta(eta)} left" if eta is not None else ""
+    took = format_eta(elapsed)
+    return {"done": f"done in {took}", "failed": f"failed after {took}",
+            "cancelled": f"stopped after {took}"}.get(status, "")
+
+
 def close_question(running: Sequence[JobHandle]) -> str | None:
     """What to ask before closing with jobs running, or None when there is nothing to ask."""
     live = [job for job in running if job.status in ("running", "cancelling")]

@@ -15,6 +15,7 @@ from curator.gui.workers import (
     eta_seconds,
     format_eta,
     report_summary,
+    time_text,
 )
 
 
@@ -63,6 +64,14 @@ def test_eta_and_its_format():
     assert eta_seconds(10.0, 0.25) == pytest.approx(30.0)
     assert eta_seconds(10.0, None) is None and eta_seconds(0.0, 0.5) is None
     assert [format_eta(s) for s in (7, 249, 3909, None)] == ["0:07", "4:09", "1:05:09", ""]
+
+
+def test_the_time_column_says_whether_it_is_time_left_or_time_taken():
+    assert time_text("running", 30.0, 42.0) == "0:42 left"
+    assert time_text("running", 30.0, None) == ""  # not known yet: nothing, not 0:00
+    assert time_text("done", 8.2, None) == "done in 0:08"
+    assert time_text("failed", 19.0, None) == "failed after 0:19"
+    assert time_text("cancelled", 65.0, None) == "stopped after 1:05"
 
 
 def test_close_question_only_when_jobs_run():
