@@ -454,10 +454,9 @@ class MainWindow(QMainWindow):
         self.image_panel.reload()
         self._update_tab_titles()
         report = handle.report
-        created = report.clips if isinstance(report, IngestReport) else None
-        self.statusBar().showMessage(
-            f"Ingest {handle.status}" + (f": {created} new clips" if created is not None else ""),
-            8000)
+        summary = report.summary() if isinstance(report, IngestReport) else ""
+        self.statusBar().showMessage(f"Ingest {handle.status}" + (f": {summary}" if summary
+                                                                 else ""), 12_000)
 
     def ingest_dialog(self) -> None:
         self.clip_actions.ingest_dialog()
