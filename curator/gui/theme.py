@@ -73,7 +73,7 @@ QTableView { gridline-color: #21262d; selection-background-color: #1f3b63; }
 QListView#clipGrid { background: #0f1419; border: none; }
 QStatusBar { background: #1c2128; color: #8b949e; }
 QStatusBar QLabel { color: #8b949e; padding-right: 8px; }
-QToolButton:checked { background: #1f3b63; border: 1px solid #2f81f7; border-radius: 4px;
+QToolButton:checked { background: #1f6feb; border: 1px solid #58a6ff; border-radius: 4px;
     color: white; padding: 3px 6px; }
 QSplitter::handle { background: #0d1117; }
 QSplitter::handle:hover { background: #1f3b63; }

@@ -37,12 +37,16 @@ class ProgressThrottle:
     def __init__(self, interval: float = PROGRESS_INTERVAL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.interval, self._clock, self._last = interval, clock, float("-inf")
+        self._counting: bool | None = None  # whether the last update let through had a total
 
     def due(self, progress: Progress) -> bool:
         now = self._clock()
         final = progress.total is not None and progress.done >= progress.total
-        if final or now - self._last >= self.interval:
-            self._last = now
+        # A step between counting and waiting (a caption run's server retried, then answering)
+        # always shows: dropped, the status line kept saying the older of the two.
+        turned = (progress.total is not None) != self._counting
+        if final or turned or now - self._last >= self.interval:
+            self._last, self._counting = now, progress.total is not None
             return True
         return False
 

@@ -60,6 +60,18 @@ def test_progress_throttle_lets_through_the_first_the_spaced_and_the_last():
     assert 9 <= len(seen) <= 12
 
 
+def test_the_throttle_lets_a_step_between_counting_and_waiting_through():
+    now = [0.0]
+    throttle = ProgressThrottle(0.1, clock=lambda: now[0])
+    assert throttle.due(Progress(done=0, total=3, message="starting"))
+    now[0] = 0.01  # a retry notice right after: the total unknown while the server is waited
+    assert throttle.due(Progress(done=0, total=None, message="Server error 500, retry 1 of 4"))
+    now[0] = 0.02
+    assert not throttle.due(Progress(done=0, total=None, message="Server error 500, retry 2"))
+    now[0] = 0.03
+    assert throttle.due(Progress(done=1, total=3))  # answering again: counting shows at once
+
+
 def test_eta_and_its_format():
     assert eta_seconds(10.0, 0.25) == pytest.approx(30.0)
     assert eta_seconds(10.0, None) is None and eta_seconds(0.0, 0.5) is None
