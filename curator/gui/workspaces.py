@@ -50,7 +50,7 @@ PANEL_TITLES = {"caption": "Caption", "export": "Export", "train": "Train"}
 #: Splitter shares of each page (left to right, top to bottom) at first start and after reset.
 SHARES: dict[str, list[int]] = {
     "curate": [50, 50], "curate.side": [64, 36],
-    "caption": [34, 66], "caption.left": [66, 34],
+    "caption": [34, 66], "caption.right": [30, 70],
 }
 
 
@@ -176,13 +176,13 @@ class WorkspaceStack(QWidget):
     def _build(self, pages: dict[str, QWidget]) -> None:
         self._add("curate", self._split("curate", [self._slot("curate", "list"),
                                                    self._side("curate")]))
-        # Caption: the list and the caption editor on the left (pick what to caption, read
-        # and fix what was made), the run's form beside them.
-        left = self._split("caption.left", [self._slot("caption", "list"),
-                                            self._slot("caption", "details")],
-                           Qt.Orientation.Vertical)
+        # Caption: the list down the left (pick what to caption), the caption editor over the
+        # run's form beside it (read and fix what was made).
         self.scrollers["caption"] = PanelScroller()
-        self._add("caption", self._split("caption", [left, self.scrollers["caption"]]))
+        right = self._split("caption.right", [self._slot("caption", "details"),
+                                              self.scrollers["caption"]],
+                            Qt.Orientation.Vertical)
+        self._add("caption", self._split("caption", [self._slot("caption", "list"), right]))
         # Export and Train: the whole width (a clip a warning names opens in Curate).
         for key in ("export", "train"):
             self.scrollers[key] = PanelScroller()
