@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         if key in PANEL_TITLES:
             self.job_panel(PANEL_TITLES[key], build=True)
         self._fit_side_to_tab()
+        self._update_actions()
         if self.workspaces.page_has(key, "list"):
             view = self.browser.active_view() if self.tabs.currentWidget() is self.browser \
                 else self.image_panel.list
@@ -256,10 +257,17 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(1, f"Images  {self.image_panel.model.rowCount():,}")
 
     def _update_actions(self) -> None:
-        has_clip = self._shown_clip is not None
+        # A page without the clip list (Export, Train, Stats) takes no clip keys: a letter
+        # typed there must not decide a clip the person cannot see; one without the preview
+        # (Caption) no playhead keys, which would cut at a frame nobody is looking at.
+        current = self.workspaces.current()
+        has_list = self.workspaces.page_has(current, "list")
+        for action in self.clip_keys:
+            action.setEnabled(has_list)
+        playhead = self._shown_clip is not None and self.workspaces.page_has(current, "preview")
         for action in (self.set_in_action, self.set_out_action, self.split_action,
-                       self.play_action):
-            action.setEnabled(has_clip)
+                       self.play_action, self.still_action):
+            action.setEnabled(playhead)
 
     # --- decisions -----------------------------------------------------------------------
 

@@ -39,7 +39,10 @@ def build_menus(window: MainWindow) -> None:
     bar = window.menuBar()
     _file_menu(window, bar.addMenu("&File"))
     _edit_menu(window, bar.addMenu("&Edit"))
-    _clip_menu(window, bar.addMenu("&Clip"))
+    clip = bar.addMenu("&Clip")
+    _clip_menu(window, clip)
+    # The actions, not the menu: they live as long as the window (the menu bar goes first).
+    window.clip_keys = [action for action in clip.actions() if not action.isSeparator()]
     _jobs_menu(window, bar.addMenu("&Jobs"))
     _view_menu(window, bar.addMenu("&View"))
 
@@ -107,8 +110,9 @@ def _clip_menu(window: MainWindow, clip: QMenu) -> None:
                                      menu=clip)
     add_action(window, "Split at &transitions", window.split_at_transitions, "Ctrl+Shift+T",
                menu=clip, tip="Split the selected clips at every cut, dissolve or fade")
-    add_action(window, "Save frame as s&till", acts.save_still, "Ctrl+Alt+S", menu=clip,
-               tip="The frame shown, full resolution and lossless, into the Images tab")
+    window.still_action = add_action(
+        window, "Save frame as s&till", acts.save_still, "Ctrl+Alt+S", menu=clip,
+        tip="The frame shown, full resolution and lossless, into the Images tab")
     window.merge_action = add_action(window, "&Merge with the next clip", acts.merge_selection,
                                      "M", menu=clip, tip="Or the two selected clips")
     clip.addSeparator()

@@ -125,3 +125,41 @@ def test_tests_never_write_a_persons_settings(tmp_path_factory):
     settings = QSettings()  # what a window opened without its own settings would use
     base = Path(tmp_path_factory.getbasetemp()).resolve()
     assert Path(settings.fileName()).resolve().is_relative_to(base), settings.fileName()
+
+
+def test_clip_keys_act_only_where_the_clip_is_seen(qtbot, make_window, filled_project):
+    window = make_window(filled_project)
+    catalog = filled_project.catalog
+    window.browser.select_row(2)
+    clip = catalog.get_clip(window.browser.current_clip_id())
+    window.preview.seek_frame(clip.start_frame + 4)
+    qtbot.keyClick(window, Qt.Key.Key_3, CTRL)  # Export: no list, no preview on the page
+    qtbot.keyClick(window, Qt.Key.Key_A)
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert catalog.get_clip(clip.id).decision == "pending"
+    assert len(catalog.clip_ids()) == 9
+    qtbot.keyClick(window, Qt.Key.Key_2, CTRL)  # Caption: the list, but no playhead to cut at
+    key(qtbot, window, Qt.Key.Key_S)
+    assert len(catalog.clip_ids()) == 9 and not window.split_action.isEnabled()
+    key(qtbot, window, Qt.Key.Key_A)
+    assert catalog.get_clip(clip.id).decision == "accepted"
+    qtbot.keyClick(window, Qt.Key.Key_1, CTRL)  # Curate: the playhead keys are back
+    assert window.split_action.isEnabled() and window.play_action.isEnabled()
+
+
+def test_a_first_start_fills_the_screen_then_the_window_opens_as_left(qtbot, filled_project,
+                                                                     ui_settings):
+    from curator.gui.main_window import MainWindow
+
+    window = MainWindow(filled_project, ui_settings)
+    qtbot.addWidget(window)
+    assert window.layout_state.first_start
+    window.show_sized()
+    qtbot.waitUntil(window.isMaximized, timeout=3000)
+    window.close()
+    again = MainWindow(filled_project, ui_settings)
+    qtbot.addWidget(again)
+    assert not again.layout_state.first_start  # its saved geometry, not a fixed 1600×980
+    again.show_sized()
+    qtbot.waitUntil(again.isVisible, timeout=3000)
+    again.close()
