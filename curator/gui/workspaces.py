@@ -137,7 +137,8 @@ class WorkspaceBar(QWidget):
 
     def set_current(self, key: str) -> None:
         self.buttons[key].setChecked(True)
-        self.hint.setText(next(w.tip for w in WORKSPACES if w.key == key))
+        tip = next(w.tip for w in WORKSPACES if w.key == key)
+        self.hint.setText(f"{tip}   ·   Ctrl+1 … Ctrl+{len(WORKSPACES)} switch")
 
 
 class WorkspaceStack(QWidget):
