@@ -184,7 +184,7 @@ def screenshot(out: Path, project: Path) -> None:
     view = window.stats_view
     shown: list[object] = []
     view.stats_shown.connect(shown.append)
-    window.tabs.setCurrentWidget(view)
+    window.show_workspace("stats")
     gui_bench._wait(app, 30, until=lambda: bool(shown))
     view.plots["motion"].move_rule(2.0)
     gui_bench._wait(app, 10, until=lambda: view.clip_model.rowCount() > 0)

@@ -34,6 +34,7 @@ class TerminalProgress:
         self.enabled = stream.isatty() if enabled is None else enabled
         self._started = time.monotonic()
         self._last_draw = 0.0
+        self._bar_shown = False
 
     def __call__(self, progress: Progress) -> None:
         if not self.enabled:
@@ -53,9 +54,17 @@ class TerminalProgress:
             head = f"{progress.done} done"
         line = f"\r{head} {progress.item[-40:]} {progress.message}"[:120]
         self.stream.write(line.ljust(120))
+        self._bar_shown = not finished
         if finished:
             self.stream.write("\n")
         self.stream.flush()
+
+    def clear(self) -> None:
+        """Wipe a bar drawn part-way, so a line said now starts at the left edge."""
+        if self._bar_shown:
+            self.stream.write("\r" + " " * 120 + "\r")
+            self.stream.flush()
+            self._bar_shown = False
 
 
 class CliContext:
@@ -88,6 +97,7 @@ class CliContext:
 
     def say(self, message: str) -> None:
         """A line for a person (stderr, so `--json` output stays parseable)."""
+        self.progress.clear()
         print(message, file=sys.stderr)
 
     def fail(self, message: str) -> int:

@@ -21,7 +21,7 @@ from curator.core.captioning import (
 )
 from curator.core.captioning.options import CaptionSettings
 from curator.core.captioning.options import backend_settings as stored_backend_settings
-from curator.core.captioning.request import CaptionSelection
+from curator.core.captioning.request import CaptionSelection, plan_caption
 from curator.core.catalog import DECISIONS
 from curator.core.jobs import CancelToken
 
@@ -85,6 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="seed for sampled retries")
     p.add_argument("--threads", type=int,
                    help="transformers on CPU: PyTorch threads (default: PyTorch's choice)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print what a run would caption (clips and images; with --json their "
+                        "ids and files) and stop: no model is loaded")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -112,10 +115,34 @@ def prompts_from(args: argparse.Namespace, settings: Any) -> Prompts:
     return Prompts(image=image or prompts.image, video=video or prompts.video)
 
 
-def _select(args: argparse.Namespace, catalog: Any) -> tuple[list[int], list[int]]:
+def _selection(args: argparse.Namespace) -> CaptionSelection:
     # --limit is applied by the core after skipping what is already captioned.
     return CaptionSelection(status=args.status or "active", items=args.only or "both",
-                            clip_ids=tuple(args.ids) if args.ids else None).select(catalog)
+                            clip_ids=tuple(args.ids) if args.ids else None)
+
+
+def _select(args: argparse.Namespace, catalog: Any) -> tuple[list[int], list[int]]:
+    return _selection(args).select(catalog)
+
+
+def dry_run(args: argparse.Namespace, ctx: Any) -> int:
+    """What a run with these options would caption, from the selection the run (and the
+    window's "Will caption N clips and M images") uses; nothing is loaded or saved."""
+    plan = plan_caption(ctx.catalog, _selection(args), only_missing=args.only_missing,
+                        overwrite_manual=args.overwrite_manual, limit=args.limit)
+    if args.json:
+        ctx.emit_json(plan.to_json())
+        return 0
+    count = plan.count()
+    kept = []
+    if count.skipped:
+        kept.append(f"{count.skipped} captioned already, skipped")
+    if count.skipped_manual:
+        kept.append(f"{count.skipped_manual} written by hand, kept")
+    ctx.say(f"would caption {count.clips} clip{'s' * (count.clips != 1)} and {count.images} "
+            f"image{'s' * (count.images != 1)}" + (f" ({'; '.join(kept)})" if kept else "")
+            + "; nothing was loaded or saved (--dry-run)")
+    return 0
 
 
 @contextmanager
@@ -148,6 +175,8 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
         return ctx.fail(str(exc))
     if args.limit is not None and args.limit < 0:
         return ctx.fail("--limit must be 0 or more")
+    if args.dry_run:
+        return dry_run(args, ctx)
     try:
         sampling = sampling_from(args, stored)
     except ValueError as exc:
@@ -176,8 +205,8 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                 prompts=prompts, trigger=args.trigger, sampling=sampling,
                 only_missing=args.only_missing, overwrite_manual=args.overwrite_manual,
                 batch_size=args.batch_size, retries=args.retries, limit=args.limit,
-                progress=ctx.progress,
-                cancel=cancel)
+                progress=ctx.progress, cancel=cancel,
+                on_retry=lambda notice: ctx.say(notice.text))
     finally:
         backend.close()
     if args.json:

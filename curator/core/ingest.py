@@ -95,6 +95,20 @@ class IngestReport(Report):
     image_ids: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """'3 new clips from 1 video, 2 images; 4 files unchanged, 1 moved, 1 failed': what
+        this run did, with what it found as it was (a re-ingest is not silent about them)."""
+        videos = f"{self.sources} video{'s' * (self.sources != 1)}"
+        text = f"{self.clips} new clip{'s' * (self.clips != 1)} from {videos}"
+        if self.images:
+            text += f", {self.images} image{'s' * (self.images != 1)}"
+        rest = [f"{self.unchanged} file{'s' * (self.unchanged != 1)} unchanged"]
+        if self.moved:
+            rest.append(f"{self.moved} moved")
+        if self.failed:
+            rest.append(f"{len(self.failed)} failed")
+        return f"{text}; {', '.join(rest)}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "sources": self.sources,

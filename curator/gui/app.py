@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from curator.core.project import Project
 from curator.gui.collector import collect_on_gui_thread
 from curator.gui.theme import apply_theme
+from curator.gui.window_state import user_settings
 
 
 def make_app() -> QApplication:
@@ -47,14 +48,14 @@ def open_window(root: Path, settings: QSettings | None = None):
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.destroyed.connect(closed)
     _windows.append(window)
-    window.show()
+    window.show_sized()  # maximised on a first start, else as it was left
     return window
 
 
 def run_gui(project_dir: str | None = None) -> int:
     """Open the window on `project_dir`, else the most recent project, else ask for one."""
     app = make_app()
-    settings = QSettings()
+    settings = user_settings()
     root: Path | None = None
     if project_dir or os.environ.get("CURATOR_PROJECT"):
         root = Path(project_dir or os.environ["CURATOR_PROJECT"])

@@ -1,8 +1,9 @@
 """The main window: composes the panels and wires them; the panels do the work.
 
-Layout: the clip browser in the centre; preview and details/caption editor docked on the
-right; jobs (and the Caption, Export and Train panels, as they land) docked below. Dock
-positions, sizes and the browser's view are remembered in QSettings when the window closes.
+Layout: workspaces (Curate · Caption · Export · Train · Stats, Ctrl+1 … Ctrl+5) fill the
+window under a row of buttons; Curate has the clip browser (and Images) beside the preview and
+the caption editor, Caption and Export keep the list or the preview beside their form. The Jobs
+panel is docked below all of them. The layout is remembered per user (`window_state`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QTabWidget,
     QWidget,
 )
@@ -57,15 +56,14 @@ from curator.gui.tabs.caption.text import SavedCaption
 from curator.gui.tabs.export import ExportPanel
 from curator.gui.tabs.train import TrainPanel
 from curator.gui.undo import DecisionCommand, TrimCommand
+from curator.gui.window_state import WindowLayout, user_settings
 from curator.gui.workers import JobHandle, JobRunner, close_question
+from curator.gui.workspaces import PANEL_TITLES, WorkspaceStack
 
 log = logging.getLogger(__name__)
 
-#: The job tabs docked beside the jobs panel, by title; each is built the first time it shows.
+#: The job panels, each a workspace of its own, built the first time it is shown.
 JOB_TABS = ("Caption", "Export", "Train")
-
-SETTINGS_GROUP = "mainWindow"
-DEFAULT_SIZE = QSize(1600, 980)
 
 
 class MainWindow(QMainWindow):
@@ -79,13 +77,10 @@ class MainWindow(QMainWindow):
         self.setObjectName("curatorMainWindow")
         self.project = project
         self.catalog = project.catalog
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = settings if settings is not None else user_settings()
         remember_project(self.settings, project.root)
         self.setWindowTitle(f"{project.root.name} — Curator")
         self.setAcceptDrops(True)
-        self.setDockNestingEnabled(True)
-        screen = QGuiApplication.primaryScreen()  # never larger than the screen it opens on
-        self.resize(DEFAULT_SIZE.boundedTo(screen.availableSize()) if screen else DEFAULT_SIZE)
         self.target_fps = float(self.catalog.settings().target_fps or 16.0)
 
         self.jobs = JobRunner(self.catalog, self)
@@ -104,38 +99,18 @@ class MainWindow(QMainWindow):
         self.image_panel.setMinimumWidth(1)
         self.tabs.addTab(self.image_panel, "Images")
         self.stats_view = StatsView(self.catalog, project.root)  # counts when first shown
-        self.tabs.addTab(self.stats_view, "Stats")
-        self.setCentralWidget(self.tabs)
-
         self.preview = PreviewPanel(self.catalog, project, self.settings)
         self.caption_panel = CaptionPanel(self.catalog)
-        self.jobs_panel = JobsPanel(self.jobs)
-        self.job_panels: dict[str, QWidget] = {}  # built the first time their tab is shown
+        self.workspaces = WorkspaceStack(
+            {"list": self.tabs, "preview": self.preview, "details": self.caption_panel},
+            {"stats": self.stats_view})
+        self.workspaces.show_workspace("curate")
+        self.setCentralWidget(self.workspaces)
 
+        self.jobs_panel = JobsPanel(self.jobs)
+        self.job_panels: dict[str, QWidget] = {}  # built the first time their page is shown
         self.docks: dict[str, QDockWidget] = {}
-        self._add_dock("preview", "Preview", self.preview, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("details", "Details and caption", self.caption_panel,
-                       Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("jobs", "Jobs", self.jobs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        for title in JOB_TABS:
-            # Scrolled, so a tall panel never pushes the browser off the screen.
-            scroller = QScrollArea()
-            scroller.setWidgetResizable(True)
-            scroller.setFrameShape(QScrollArea.Shape.NoFrame)
-            dock = self._add_dock(title.lower(), title, scroller,
-                                  Qt.DockWidgetArea.BottomDockWidgetArea)
-            self.tabifyDockWidget(self.docks["jobs"], dock)
-            dock.visibilityChanged.connect(
-                lambda visible, t=title: visible and self.job_panel(t, build=True))
-            # These panels are forms and logs: give them room when raised, not the Jobs strip.
-            dock.visibilityChanged.connect(
-                lambda visible, d=dock: visible and self.resizeDocks(
-                    [d], [max(d.height(), 520)], Qt.Orientation.Vertical))
-        self.docks["jobs"].raise_()
-        self.resizeDocks([self.docks["preview"]], [620], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["preview"], self.docks["details"]], [430, 420],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["jobs"]], [190], Qt.Orientation.Vertical)
 
         self._reason_dialog: RejectReasonDialog | None = None
         self._close_box: QMessageBox | None = None
@@ -146,7 +121,8 @@ class MainWindow(QMainWindow):
         self._wire()
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
-        self._restore_ui_state()
+        self.layout_state = WindowLayout(self)
+        self.layout_state.restore()
         self.browser.filters.set_sources(self.model.source_choices())
         self.browser.start()
         self.browser.active_view().setFocus()
@@ -158,17 +134,34 @@ class MainWindow(QMainWindow):
     def job_panel(self, title: str, *, build: bool = False) -> QWidget | None:
         """The Caption / Export / Train panel; built on first use when `build` is set.
 
-        Building them lazily keeps opening a project fast: they sit behind the Jobs tab.
+        Building them lazily keeps opening a project fast: each waits for its workspace.
         """
         panel = self.job_panels.get(title)
         if panel is not None or not build:
             return panel
         panel = self._make_job_panel(title)
         self.job_panels[title] = panel
-        scroller = self.docks[title.lower()].widget()
-        if isinstance(scroller, QScrollArea):
-            scroller.setWidget(panel)
+        self.workspaces.set_panel(title.lower(), panel)
         return panel
+
+    def show_workspace(self, key: str) -> None:
+        """Curate, Caption, Export, Train or Stats (Ctrl+1 … Ctrl+5)."""
+        self.workspaces.show_workspace(key)
+
+    def _on_workspace(self, key: str) -> None:
+        if key in PANEL_TITLES:
+            self.job_panel(PANEL_TITLES[key], build=True)
+        self._fit_side_to_tab()
+        self._update_actions()
+        if self.workspaces.page_has(key, "list"):
+            view = self.browser.active_view() if self.tabs.currentWidget() is self.browser \
+                else self.image_panel.list
+            view.setFocus()  # single-letter keys act where the person looks
+
+    def _fit_side_to_tab(self) -> None:
+        """With Images shown, the clip preview and editor beside it step aside: the image
+        panel has its own editor, and two caption editors side by side read as one broken."""
+        self.workspaces.show_clip_panels(self.tabs.currentWidget() is not self.image_panel)
 
     def _make_job_panel(self, title: str) -> QWidget:
         if title == "Caption":
@@ -187,8 +180,8 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")  # saveState/restoreState find docks by name
         dock.setWidget(widget)
+        # Not floatable: a slightly-off drag of the title bar tore it out of the window.
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
@@ -210,8 +203,8 @@ class MainWindow(QMainWindow):
         self.model.error_occurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
         self.caption_panel.caption_saved.connect(self._on_panel_caption_saved)
-        # Show the Jobs tab for a new job, unless the job came from a tab the person is using.
-        self.jobs.job_started.connect(self._raise_jobs_unless_busy_tab)
+        self.workspaces.changed.connect(self._on_workspace)
+        self.tabs.currentChanged.connect(lambda _i: self._fit_side_to_tab())
         self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
         self.stats_view.phrase_chosen.connect(self.show_captions_with)
         self.stats_view.clip_activated.connect(self.reveal_clip)
@@ -223,7 +216,11 @@ class MainWindow(QMainWindow):
         self.show_clip_id(item.id if item is not None else None)
 
     def reveal_clip(self, clip_id: int) -> None:
-        """Select a clip named elsewhere (an export warning); shown even if filtered out."""
+        """Select a clip named elsewhere (an export warning); shown even if filtered out.
+
+        From a page without the preview (Export, Stats) the clip opens in Curate."""
+        if not self.workspaces.page_has(self.workspaces.current(), "preview"):
+            self.show_workspace("curate")
         row = self.model.row_of(clip_id)
         if row is not None:
             self.browser.select_row(row)
@@ -260,10 +257,17 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(1, f"Images  {self.image_panel.model.rowCount():,}")
 
     def _update_actions(self) -> None:
-        has_clip = self._shown_clip is not None
+        # A page without the clip list (Export, Train, Stats) takes no clip keys: a letter
+        # typed there must not decide a clip the person cannot see; one without the preview
+        # (Caption) no playhead keys, which would cut at a frame nobody is looking at.
+        current = self.workspaces.current()
+        has_list = self.workspaces.page_has(current, "list")
+        for action in self.clip_keys:
+            action.setEnabled(has_list)
+        playhead = self._shown_clip is not None and self.workspaces.page_has(current, "preview")
         for action in (self.set_in_action, self.set_out_action, self.split_action,
-                       self.play_action):
-            action.setEnabled(has_clip)
+                       self.play_action, self.still_action):
+            action.setEnabled(playhead)
 
     # --- decisions -----------------------------------------------------------------------
 
@@ -326,13 +330,6 @@ class MainWindow(QMainWindow):
     def _on_panel_caption_saved(self, caption: CaptionRow) -> None:
         if caption.clip_id is not None:
             self.model.refresh_clips([caption.clip_id])
-
-    def _raise_jobs_unless_busy_tab(self, _handle: object) -> None:
-        for title in self.job_panels:
-            dock = self.docks.get(title.lower())
-            if dock is not None and dock.isVisible() and not dock.visibleRegion().isEmpty():
-                return
-        self.docks["jobs"].raise_()
 
     def _on_caption_job_saved(self, caption: SavedCaption) -> None:
         if caption.clip_id is not None:
@@ -421,6 +418,7 @@ class MainWindow(QMainWindow):
     def show_captions_with(self, phrase: str) -> None:
         """The browser filtered to captions holding `phrase` (a Stats vocabulary click)."""
         self.browser.filters.set_search(phrase)
+        self.show_workspace("curate")
         self.tabs.setCurrentWidget(self.browser)
         self.statusBar().showMessage(f"Captions with “{phrase}”: Ctrl+H to find and replace", 8000)
 
@@ -464,10 +462,9 @@ class MainWindow(QMainWindow):
         self.image_panel.reload()
         self._update_tab_titles()
         report = handle.report
-        created = report.clips if isinstance(report, IngestReport) else None
-        self.statusBar().showMessage(
-            f"Ingest {handle.status}" + (f": {created} new clips" if created is not None else ""),
-            8000)
+        summary = report.summary() if isinstance(report, IngestReport) else ""
+        self.statusBar().showMessage(f"Ingest {handle.status}" + (f": {summary}" if summary
+                                                                 else ""), 12_000)
 
     def ingest_dialog(self) -> None:
         self.clip_actions.ingest_dialog()
@@ -503,41 +500,20 @@ class MainWindow(QMainWindow):
 
     # --- window state --------------------------------------------------------------------
 
-    def _restore_ui_state(self) -> None:
-        s = self.settings
-        s.beginGroup(SETTINGS_GROUP)
-        geometry, state = s.value("geometry"), s.value("state")
-        header = s.value("tableHeader")
-        view = s.value("browserView", "grid")
-        s.endGroup()
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        else:  # first start: share the screen by proportion once the real size is known
-            QTimer.singleShot(0, self.fit_docks_to_window)
-        if isinstance(header, QByteArray):
-            self.browser.table.horizontalHeader().restoreState(header)
-        self.browser.show_view(view if view in ("grid", "table") else "grid")
+    def fit_layout(self) -> None:
+        """Panes at their default shares of the window (first start, Reset layout)."""
+        self.layout_state.fit()
 
-    def fit_docks_to_window(self) -> None:
-        """Dock sizes as shares of the window: on 1280×720 fixed pixel sizes left the preview
-        ~80 px tall under a 190-px Jobs strip; on 1920×1080 they left it small beside a grid."""
-        w, h = self.width(), self.height()
-        self.resizeDocks([self.docks["preview"]], [int(w * 0.5)], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["jobs"]], [max(110, int(h * 0.16))], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["preview"], self.docks["details"]],
-                         [int(h * 0.5), int(h * 0.3)], Qt.Orientation.Vertical)
+    def reset_layout(self) -> None:
+        """View → Reset layout: forget the saved layout and fill the screen again."""
+        self.layout_state.reset()
+
+    def show_sized(self) -> None:
+        """Show the window: maximised on a first start, else where it was left."""
+        self.layout_state.show()
 
     def save_ui_state(self) -> None:
-        s = self.settings
-        s.beginGroup(SETTINGS_GROUP)
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("state", self.saveState())
-        s.setValue("tableHeader", self.browser.table.horizontalHeader().saveState())
-        s.setValue("browserView", self.browser.current_view_name())
-        s.endGroup()
-        s.sync()
+        self.layout_state.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         question = close_question(self.jobs.running())

@@ -1,4 +1,8 @@
-"""The main window's menus: File, Edit, Clip, Jobs and View, with their shortcuts."""
+"""The main window's menus: File, Edit, Clip, Jobs and View, with their shortcuts.
+
+Ctrl+1 … Ctrl+5 switch workspaces; Clips and Images are Ctrl+Alt+1 and 2, grid and table
+Ctrl+G and Ctrl+T, the tile size Ctrl+= and Ctrl+-.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
+
+from curator.gui.workspaces import WORKSPACES
 
 if TYPE_CHECKING:
     from curator.gui.main_window import MainWindow
@@ -33,7 +39,10 @@ def build_menus(window: MainWindow) -> None:
     bar = window.menuBar()
     _file_menu(window, bar.addMenu("&File"))
     _edit_menu(window, bar.addMenu("&Edit"))
-    _clip_menu(window, bar.addMenu("&Clip"))
+    clip = bar.addMenu("&Clip")
+    _clip_menu(window, clip)
+    # The actions, not the menu: they live as long as the window (the menu bar goes first).
+    window.clip_keys = [action for action in clip.actions() if not action.isSeparator()]
     _jobs_menu(window, bar.addMenu("&Jobs"))
     _view_menu(window, bar.addMenu("&View"))
 
@@ -101,8 +110,9 @@ def _clip_menu(window: MainWindow, clip: QMenu) -> None:
                                      menu=clip)
     add_action(window, "Split at &transitions", window.split_at_transitions, "Ctrl+Shift+T",
                menu=clip, tip="Split the selected clips at every cut, dissolve or fade")
-    add_action(window, "Save frame as s&till", acts.save_still, "Ctrl+Alt+S", menu=clip,
-               tip="The frame shown, full resolution and lossless, into the Images tab")
+    window.still_action = add_action(
+        window, "Save frame as s&till", acts.save_still, "Ctrl+Alt+S", menu=clip,
+        tip="The frame shown, full resolution and lossless, into the Images tab")
     window.merge_action = add_action(window, "&Merge with the next clip", acts.merge_selection,
                                      "M", menu=clip, tip="Or the two selected clips")
     clip.addSeparator()
@@ -123,14 +133,29 @@ def _jobs_menu(window: MainWindow, jobs: QMenu) -> None:
 
 
 def _view_menu(window: MainWindow, view: QMenu) -> None:
-    add_action(window, "&Grid", lambda: window.browser.show_view("grid"), "Ctrl+1", menu=view)
-    add_action(window, "&Table", lambda: window.browser.show_view("table"), "Ctrl+2", menu=view)
-    add_action(window, "&Clips", lambda: window.tabs.setCurrentWidget(window.browser), "Ctrl+3",
+    for number, space in enumerate(WORKSPACES, start=1):
+        add_action(window, space.title, lambda k=space.key: window.show_workspace(k),
+                   f"Ctrl+{number}", menu=view, tip=space.tip)
+    view.addSeparator()
+    add_action(window, "&Clips", lambda: _show_tab(window, window.browser), "Ctrl+Alt+1",
                menu=view)
-    add_action(window, "&Images", lambda: window.tabs.setCurrentWidget(window.image_panel),
-               "Ctrl+4", menu=view)
-    add_action(window, "&Stats", lambda: window.tabs.setCurrentWidget(window.stats_view), "Ctrl+5",
-               menu=view, tip="Distributions, thresholds and the caption vocabulary")
+    add_action(window, "&Images", lambda: _show_tab(window, window.image_panel), "Ctrl+Alt+2",
+               menu=view)
+    add_action(window, "&Grid", lambda: window.browser.show_view("grid"), "Ctrl+G", menu=view)
+    add_action(window, "&Table", lambda: window.browser.show_view("table"), "Ctrl+T", menu=view)
+    add_action(window, "&Larger tiles", lambda: window.browser.zoom.step(1),
+               ["Ctrl+=", "Ctrl++"], menu=view)
+    add_action(window, "S&maller tiles", lambda: window.browser.zoom.step(-1), "Ctrl+-",
+               menu=view)
     view.addSeparator()
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())
+    add_action(window, "&Reset layout", window.reset_layout, menu=view,
+               tip="Forget the saved window layout: fill the screen, panes at their defaults")
+
+
+def _show_tab(window: MainWindow, widget: QWidget) -> None:
+    """Clips or Images, on the Curate workspace unless the one shown holds the list."""
+    if not window.workspaces.page_has(window.workspaces.current(), "list"):
+        window.show_workspace("curate")
+    window.tabs.setCurrentWidget(widget)

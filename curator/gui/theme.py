@@ -3,7 +3,8 @@ and each tab's, scoped by the tab's object name). Colours are named once here.""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 ERROR_COLOR = "#f85149"
@@ -12,6 +13,7 @@ OK_COLOR = "#3fb950"
 MUTED_COLOR = "#8b949e"
 ACCENT_COLOR = "#2f81f7"
 DIM_COLOR = "#6e7681"
+TEXT_COLOR = "#e6edf3"
 
 # Dark, neutral, high-contrast enough for long sessions; status colours stay the only colour.
 PALETTE = {
@@ -71,6 +73,22 @@ QTableView { gridline-color: #21262d; selection-background-color: #1f3b63; }
 QListView#clipGrid { background: #0f1419; border: none; }
 QStatusBar { background: #1c2128; color: #8b949e; }
 QStatusBar QLabel { color: #8b949e; padding-right: 8px; }
+QToolButton:checked { background: #1f6feb; border: 1px solid #58a6ff; border-radius: 4px;
+    color: white; padding: 3px 6px; }
+QSplitter::handle { background: #0d1117; }
+QSplitter::handle:hover { background: #1f3b63; }
+#workspaceBar { background: #0d1117; border-bottom: 1px solid #30363d; }
+#workspaceBar QToolButton { padding: 5px 20px; border: 1px solid #30363d; background: #21262d;
+    color: #c9d1d9; font-weight: 600; border-radius: 0px; }
+#workspaceBar QToolButton[segment="first"] { border-top-left-radius: 6px;
+    border-bottom-left-radius: 6px; }
+#workspaceBar QToolButton[segment="mid"] { border-left: none; }
+#workspaceBar QToolButton[segment="last"] { border-left: none; border-top-right-radius: 6px;
+    border-bottom-right-radius: 6px; }
+#workspaceBar QToolButton:hover { background: #30363d; }
+#workspaceBar QToolButton:checked { background: #2f81f7; border-color: #2f81f7; color: white; }
+#workspaceHint { color: #8b949e; }
+#thumbZoomLabel { color: #8b949e; }
 """
 
 
@@ -172,6 +190,39 @@ CAPTION_STYLE = (
     + "\n#captionJobPanel QTabWidget::pane { border: 1px solid #30363d; border-top: none; }"
     + "\n#captionJobPanel QPlainTextEdit { border-top-left-radius: 0px; "
       "border-top-right-radius: 0px; }\n")
+
+
+def transport_icon(kind: str, size: int = 20) -> QIcon:
+    """'play', 'pause', 'back' or 'forward' (a frame step) drawn in the text colour: Fusion's
+    own media icons are dark grey, nearly invisible on this theme. Dimmed when disabled."""
+    icon = QIcon()
+    for mode, color in ((QIcon.Mode.Normal, TEXT_COLOR), (QIcon.Mode.Disabled, DIM_COLOR)):
+        icon.addPixmap(_transport_pixmap(kind, size, QColor(color)), mode)
+    return icon
+
+
+def _transport_pixmap(kind: str, size: int, color: QColor) -> QPixmap:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    s = float(size)
+    if kind == "pause":
+        for left in (0.22, 0.58):
+            painter.drawRoundedRect(QRectF(s * left, s * 0.18, s * 0.2, s * 0.64), 1.5, 1.5)
+    elif kind == "play":
+        painter.drawPolygon(QPolygonF([QPointF(s * 0.25, s * 0.15), QPointF(s * 0.85, s * 0.5),
+                                       QPointF(s * 0.25, s * 0.85)]))
+    else:  # a frame step: a bar, then a triangle pointing away from it
+        forward = kind == "forward"
+        bar_x, tip, base = (0.72, 0.68, 0.2) if forward else (0.14, 0.32, 0.8)
+        painter.drawRect(QRectF(s * bar_x, s * 0.2, s * 0.14, s * 0.6))
+        painter.drawPolygon(QPolygonF([QPointF(s * base, s * 0.2), QPointF(s * tip, s * 0.5),
+                                       QPointF(s * base, s * 0.8)]))
+    painter.end()
+    return pixmap
 
 
 def apply_theme(app: QApplication) -> None:

@@ -37,12 +37,16 @@ class ProgressThrottle:
     def __init__(self, interval: float = PROGRESS_INTERVAL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.interval, self._clock, self._last = interval, clock, float("-inf")
+        self._counting: bool | None = None  # whether the last update let through had a total
 
     def due(self, progress: Progress) -> bool:
         now = self._clock()
         final = progress.total is not None and progress.done >= progress.total
-        if final or now - self._last >= self.interval:
-            self._last = now
+        # A step between counting and waiting (a caption run's server retried, then answering)
+        # always shows: dropped, the status line kept saying the older of the two.
+        turned = (progress.total is not None) != self._counting
+        if final or turned or now - self._last >= self.interval:
+            self._last, self._counting = now, progress.total is not None
             return True
         return False
 
@@ -62,6 +66,16 @@ def format_eta(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def time_text(status: str, elapsed: float, eta: float | None) -> str:
+    """The jobs table's Time column: '0:42 left' while running (when known), then how long
+    it took, said as such: a bare '0:08' on a finished job read as time left."""
+    if status in ("running", "cancelling"):
+        return f"{format_eta(eta)} left" if eta is not None else ""
+    took = format_eta(elapsed)
+    return {"done": f"done in {took}", "failed": f"failed after {took}",
+            "cancelled": f"stopped after {took}"}.get(status, "")
 
 
 def close_question(running: Sequence[JobHandle]) -> str | None:

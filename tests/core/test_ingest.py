@@ -87,6 +87,7 @@ def test_ingesting_again_adds_nothing(catalog: Catalog, project, media: Path) ->
     again = _ingest(catalog, project.thumbs_dir, media, media / "film.mp4")
     assert (again.sources, again.clips, again.images, again.failed) == (0, 0, 0, [])
     assert again.unchanged == 4
+    assert again.summary() == "0 new clips from 0 videos; 4 files unchanged"
     assert [(c.id, c.start_frame, c.end_frame) for c in catalog.list_clips()] == before
     assert len(catalog.list_sources()) == 2 and len(catalog.list_images()) == 2
 

@@ -84,6 +84,15 @@ def filled_project(project: Project, filled_catalog_file: Path) -> Project:
     return project
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Any `QSettings()` a test reaches writes under a temporary folder, never a person's."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.NativeFormat, scope, str(folder))
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+
+
 @pytest.fixture
 def ui_settings(tmp_path: Path) -> QSettings:
     """Per-test window settings in an INI file: tests never touch a person's own settings."""

@@ -253,7 +253,7 @@ def test_manual_captions_are_replaced_only_after_confirming(qtbot: QtBot, make_p
 def test_in_the_window_it_captions_the_browser_selection_and_stays_in_front(
         qtbot: QtBot, make_window, project: Project) -> None:
     window = make_window(project)
-    window.docks["caption"].raise_()
+    window.show_workspace("caption")
     qtbot.waitUntil(lambda: "Caption" in window.job_panels, timeout=5000)
     panel = window.job_panels["Caption"]
     assert isinstance(panel, CaptionJobPanel) and panel.runner is window.jobs

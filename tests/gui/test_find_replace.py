@@ -73,6 +73,7 @@ def test_preview_then_replace_saves_new_versions(qtbot: QtBot, dialog: FindRepla
     assert history[0].origin == "manual" and history[1].text.endswith("girl runs in the rain.")
     wait_preview(qtbot, dialog)
     assert dialog.changes() == [] and dialog.summary.text().startswith("Replaced in 2 captions")
+    assert dialog.summary.text() == "Replaced in 2 captions. Nothing left to replace."
     assert catalog.list_jobs(kind="caption")[0].status == "done"
 
 

@@ -33,7 +33,7 @@ def test_the_window_fits_1280x720_and_the_filter_bar_wraps(qtbot, make_window, f
     assert minimum.width() <= 1280 and minimum.height() <= 720, minimum
     bar = window.browser.filters
     window.resize(1280, 720)
-    window.fit_docks_to_window()
+    window.fit_layout()
     qtbot.waitUntil(lambda: bar.range_row.indexOf(bar.ranges) >= 0, timeout=3000)
     assert bar.filter_row.indexOf(bar.ranges) < 0  # below, not squeezed into the row
     bar.resize(1400, bar.height())  # wide enough for one row: the ranges go back up

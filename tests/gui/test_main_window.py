@@ -343,7 +343,7 @@ def test_images_have_their_tab_and_the_same_keys(qtbot, make_window, filled_proj
         catalog.upsert_image(path=path, size=path.stat().st_size, mtime=path.stat().st_mtime,
                              content_hash=f"img{i}", width=96, height=64)
     window = make_window(filled_project)
-    assert window.tabs.count() == 3 and window.tabs.tabText(1) == "Images  2"
+    assert window.tabs.count() == 2 and window.tabs.tabText(1) == "Images  2"
     window.tabs.setCurrentWidget(window.image_panel)
     first = window.image_panel.current_image()
     window.image_panel.list.setFocus()
@@ -383,12 +383,12 @@ def test_caption_export_and_train_panels_are_built_when_their_tab_is_shown(qtbot
     from curator.gui.main_window import JOB_TABS
 
     window = make_window(filled_project)
-    assert window.job_panels == {}  # nothing built while they are hidden behind Jobs
+    assert window.job_panels == {}  # nothing built before their workspace is shown
     for title in JOB_TABS:
-        window.docks[title.lower()].raise_()
+        window.show_workspace(title.lower())
         qtbot.waitUntil(lambda t=title: t in window.job_panels, timeout=5000)
         panel = window.job_panels[title]
-        assert window.docks[title.lower()].widget().widget() is panel
+        assert window.workspaces.scrollers[title.lower()].widget() is panel
 
 
 def test_an_export_warning_reveals_its_clip(qtbot, make_window, filled_project):

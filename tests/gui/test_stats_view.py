@@ -112,8 +112,9 @@ def test_window_stats_tab_filters_the_browser_for_find_and_replace(qtbot, make_w
     window = make_window(known_project)
     with qtbot.waitSignal(window.stats_view.stats_shown, timeout=10_000):
         qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
-    assert window.tabs.currentWidget() is window.stats_view
+    assert window.workspaces.current() == "stats"
     window.stats_view.phrase_chosen.emit("quiet street")
+    assert window.workspaces.current() == "curate"
     assert window.tabs.currentWidget() is window.browser
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
     assert window.browser.filters.search.text() == "quiet street"

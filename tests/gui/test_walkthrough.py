@@ -135,8 +135,9 @@ def test_a_day_at_the_desk(qtbot, make_window, project, synthetic_films, tmp_pat
     assert len(catalog.clip_ids()) == 9  # Ctrl+Alt+S is not S: nothing was split
 
     # 7. Export the accepted, captioned clip.
-    window.docks["export"].raise_()
-    export = window.job_panel("Export", build=True)
+    key(Qt.Key.Key_3, CTRL)  # the Export workspace
+    assert window.workspaces.current() == "export"
+    export = window.job_panel("Export")
     export.workers = 2
     qtbot.waitUntil(lambda: not export.counting and export.report is not None, timeout=30_000)
     out = tmp_path / "dataset"
@@ -150,8 +151,9 @@ def test_a_day_at_the_desk(qtbot, make_window, project, synthetic_films, tmp_pat
     assert any("Rain runs down a window" in t for t in texts)
 
     # 8. Open Train: it reads the export, and speaks to a window user.
-    window.docks["train"].raise_()
-    train = window.job_panel("Train", build=True)
+    key(Qt.Key.Key_4, CTRL)  # the Train workspace
+    assert window.workspaces.current() == "train"
+    train = window.job_panel("Train")
     plan = train.replan()
     assert plan is not None and plan.profile.dataset_config.endswith("musubi_dataset.toml")
     messages = [p.message for p in plan.problems]

@@ -15,6 +15,7 @@ from curator.gui.workers import (
     eta_seconds,
     format_eta,
     report_summary,
+    time_text,
 )
 
 
@@ -59,10 +60,30 @@ def test_progress_throttle_lets_through_the_first_the_spaced_and_the_last():
     assert 9 <= len(seen) <= 12
 
 
+def test_the_throttle_lets_a_step_between_counting_and_waiting_through():
+    now = [0.0]
+    throttle = ProgressThrottle(0.1, clock=lambda: now[0])
+    assert throttle.due(Progress(done=0, total=3, message="starting"))
+    now[0] = 0.01  # a retry notice right after: the total unknown while the server is waited
+    assert throttle.due(Progress(done=0, total=None, message="Server error 500, retry 1 of 4"))
+    now[0] = 0.02
+    assert not throttle.due(Progress(done=0, total=None, message="Server error 500, retry 2"))
+    now[0] = 0.03
+    assert throttle.due(Progress(done=1, total=3))  # answering again: counting shows at once
+
+
 def test_eta_and_its_format():
     assert eta_seconds(10.0, 0.25) == pytest.approx(30.0)
     assert eta_seconds(10.0, None) is None and eta_seconds(0.0, 0.5) is None
     assert [format_eta(s) for s in (7, 249, 3909, None)] == ["0:07", "4:09", "1:05:09", ""]
+
+
+def test_the_time_column_says_whether_it_is_time_left_or_time_taken():
+    assert time_text("running", 30.0, 42.0) == "0:42 left"
+    assert time_text("running", 30.0, None) == ""  # not known yet: nothing, not 0:00
+    assert time_text("done", 8.2, None) == "done in 0:08"
+    assert time_text("failed", 19.0, None) == "failed after 0:19"
+    assert time_text("cancelled", 65.0, None) == "stopped after 1:05"
 
 
 def test_close_question_only_when_jobs_run():

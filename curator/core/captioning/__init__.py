@@ -11,6 +11,8 @@ from curator.core.captioning.backend import (
     CaptionRequest,
     InputTooLargeError,
     ModelLoadError,
+    ReportsRetries,
+    RetryNotice,
     make_backend,
 )
 from curator.core.captioning.cleanup import CleanCaption, clean_caption, find_repetition
@@ -42,6 +44,8 @@ __all__ = [
     "ModelLoadError",
     "PromptError",
     "Prompts",
+    "ReportsRetries",
+    "RetryNotice",
     "Sampling",
     "caption_items",
     "clean_caption",

@@ -74,6 +74,39 @@ class CaptionRequest:
             raise ValueError("a CaptionRequest for a clip needs at least one frame")
 
 
+@dataclass(frozen=True)
+class RetryNotice:
+    """A request that failed in a way worth another try, said while the backend waits.
+
+    Attributes:
+        reason: what went wrong, for a person ('Server not answering', 'Server error 500').
+        retry: which retry comes next, from 1.
+        retries: how many retries there are in all.
+        wait: seconds before it.
+        item: what was being captioned (a clip's file and range), or ''.
+    """
+
+    reason: str
+    retry: int
+    retries: int
+    wait: float
+    item: str = ""
+
+    @property
+    def text(self) -> str:
+        """'Server not answering, retry 2 of 4 in 4 s…' (the status line, the log, the CLI)."""
+        wait = f"{self.wait:.0f}" if self.wait >= 1 else f"{self.wait:.1f}"
+        return f"{self.reason}, retry {self.retry} of {self.retries} in {wait} s…"
+
+
+@runtime_checkable
+class ReportsRetries(Protocol):
+    """A backend that retries failed requests itself (a server's 5xx, a refused connection)
+    and tells `retry_listener` before each wait, so a run's progress can say so."""
+
+    retry_listener: Callable[[RetryNotice], None] | None
+
+
 @runtime_checkable
 class CaptionBackend(Protocol):
     """What `caption_items` needs from a model.

@@ -23,6 +23,8 @@ from curator.core.captioning.backend import (
     CaptionBackendError,
     CaptionRequest,
     InputTooLargeError,
+    ReportsRetries,
+    RetryNotice,
     caption_many,
 )
 from curator.core.captioning.cleanup import clean_caption
@@ -183,6 +185,47 @@ class _Open:
                               name=self.item.name)
 
 
+class _RetryRelay:
+    """Passes a run's progress on, keeping the last; a backend's retry notice goes out as
+    progress too (the total unknown while it waits, so a bar turns busy) and to `on_retry`.
+
+    Notices come from the backend's request threads, so the progress sink is called under a
+    lock: sinks (the window's worker, the terminal's bar) expect one caller at a time.
+    """
+
+    def __init__(self, progress: ProgressFn,
+                 on_retry: Callable[[RetryNotice], None] | None) -> None:
+        self._progress, self._on_retry = progress, on_retry
+        self._last = Progress(done=0)
+        self._lock = threading.Lock()
+
+    def __call__(self, progress: Progress) -> None:
+        with self._lock:
+            self._last = progress
+            self._progress(progress)
+
+    def retrying(self, notice: RetryNotice) -> None:
+        with self._lock:
+            self._progress(Progress(done=self._last.done, total=None,
+                                    item=notice.item or self._last.item, message=notice.text))
+        if self._on_retry is not None:
+            self._on_retry(notice)
+
+
+@contextmanager
+def _retries_reported(backend: CaptionBackend, relay: _RetryRelay) -> Iterator[None]:
+    """While a run lasts, a backend that retries by itself says so through the run."""
+    if not isinstance(backend, ReportsRetries):
+        yield
+        return
+    before = backend.retry_listener
+    backend.retry_listener = relay.retrying
+    try:
+        yield
+    finally:
+        backend.retry_listener = before
+
+
 _NO_TRIGGER = ItemFailure(path="settings",
                           reason="no trigger phrase is set: captions will not start with one")
 
@@ -195,7 +238,8 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
                   limit: int | None = None, record_job: bool = True,
                   on_caption: Callable[[CaptionResult], None] | None = None,
                   progress: ProgressFn = ignore_progress,
-                  cancel: CancelToken = NEVER_CANCELLED) -> CaptionReport:
+                  cancel: CancelToken = NEVER_CANCELLED,
+                  on_retry: Callable[[RetryNotice], None] | None = None) -> CaptionReport:
     """Caption clips and images, saving each caption (a new version) as soon as it is made.
 
     Frames of the next clips are decoded on a prefetch thread while the model works on the
@@ -220,8 +264,10 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
             (so three runs with limit 2 caption six items).
         record_job: record the run as a 'caption' job in the catalog.
         on_caption: called (on this thread) with each saved caption.
-        progress: called after each item.
+        progress: called after each item, and while a server is retried ('Server not
+            answering, retry 2 of 4 in 4 s…', with the total unknown while it waits).
         cancel: checked before each batch and while decoding; what is saved stays saved.
+        on_retry: called with each `RetryNotice` as well (the CLI prints them as lines).
 
     Returns:
         A `CaptionReport`: captions saved, skips, failures, timings, and whether it was
@@ -248,12 +294,13 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     if _yields_to_other_run(catalog, job_id, report, started):
         return report
     total = len(items)
+    progress = relay = _RetryRelay(progress, on_retry)
     progress(Progress(done=0, total=total, message="starting"))
     prefetcher = _Prefetcher(items, sampling, cancel, depth=prefetch or max(2, 2 * batch))
     prefetcher.start()
     finished = 0
     try:
-        with _job_closed_on_crash(catalog, job_id, report):
+        with _job_closed_on_crash(catalog, job_id, report), _retries_reported(backend, relay):
             finished = _caption_batches(catalog, backend, prefetcher, batch, rendered, trigger,
                                         sampling, retries, overwrite_manual, report, on_caption,
                                         progress, cancel, job_id)
@@ -362,7 +409,8 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                     limit: int | None = None, record_job: bool = True,
                     on_caption: Callable[[CaptionResult], None] | None = None,
                     progress: ProgressFn = ignore_progress,
-                    cancel: CancelToken = NEVER_CANCELLED) -> CaptionReport:
+                    cancel: CancelToken = NEVER_CANCELLED,
+                    on_retry: Callable[[RetryNotice], None] | None = None) -> CaptionReport:
     """`caption_items` from plain values only, for a GUI worker: the backend is made here.
 
     Loading a model takes seconds to minutes, so it belongs on the worker thread too. A model
@@ -396,8 +444,8 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                              prompts=prompts, trigger=trigger, sampling=sampling,
                              only_missing=only_missing, overwrite_manual=overwrite_manual,
                              batch_size=batch_size, retries=retries, limit=limit,
-                             record_job=record_job,
-                             on_caption=on_caption, progress=progress, cancel=cancel)
+                             record_job=record_job, on_caption=on_caption,
+                             progress=progress, cancel=cancel, on_retry=on_retry)
     finally:
         model.close()
 

@@ -21,7 +21,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import Any
@@ -35,6 +35,7 @@ from curator.core.captioning.backend import (
     CaptionBackendError,
     CaptionRequest,
     InputTooLargeError,
+    RetryNotice,
 )
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,11 @@ class _Retryable(Exception):
     """A failure worth another try (timeout, connection reset, 429, 5xx)."""
 
     def __init__(self, message: str, retry_after: float | None = None,
-                 unreachable: bool = False) -> None:
+                 unreachable: bool = False, short: str = "") -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.unreachable = unreachable
+        self.short = short or message  # the words of a retry notice
 
 
 def api_key_from_env(name: str | None = None) -> str | None:
@@ -222,6 +224,8 @@ class OpenAIBackend:
         }
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        #: Told before each retry's wait (`ReportsRetries`); a caption run sets it.
+        self.retry_listener: Callable[[RetryNotice], None] | None = None
         self._client = httpx.Client(limits=httpx.Limits(max_connections=self.concurrency + 1),
                                     follow_redirects=False, trust_env=False)
 
@@ -290,7 +294,7 @@ class OpenAIBackend:
             return exc
 
     def _caption(self, request: CaptionRequest) -> str:
-        data = self._post(self.payload(request))
+        data = self._post(self.payload(request), request.name)
         try:
             message = data["choices"][0]["message"]
         except (KeyError, IndexError, TypeError) as exc:
@@ -301,7 +305,7 @@ class OpenAIBackend:
             content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
         return content or ""
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, body: dict[str, Any], name: str = "") -> dict[str, Any]:
         data = json.dumps(body).encode("utf-8")
         last: _Retryable | None = None
         for attempt in range(self.retries + 1):
@@ -309,6 +313,9 @@ class OpenAIBackend:
                 wait = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
                 if last is not None and last.retry_after is not None:
                     wait = max(wait, min(last.retry_after, 60.0))
+                listener = self.retry_listener
+                if listener is not None and last is not None:
+                    listener(RetryNotice(last.short, attempt, self.retries, wait, name))
                 time.sleep(wait)
             try:
                 return self._post_once(data)
@@ -356,18 +363,21 @@ class OpenAIBackend:
                 for chunk in response.iter_raw():
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
-                        raise _Retryable(f"no complete answer within {timeout:g} s")
+                        raise _Retryable(f"no complete answer within {timeout:g} s",
+                                         short=f"No answer within {timeout:g} s")
                 return response.status_code, b"".join(chunks), response.headers
         except httpx.TimeoutException as exc:
-            raise _Retryable(f"no answer within {timeout:g} s") from exc
+            raise _Retryable(f"no answer within {timeout:g} s",
+                             short=f"No answer within {timeout:g} s") from exc
         except httpx.ConnectError as exc:
             raise _Retryable(f"cannot reach the server ({_scrub(exc, self._url)})",
-                             unreachable=True) from None
+                             unreachable=True, short="Server not answering") from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
             if watch.fired:
-                raise _Retryable(f"no complete answer within {timeout:g} s") from None
+                raise _Retryable(f"no complete answer within {timeout:g} s",
+                                 short=f"No answer within {timeout:g} s") from None
             raise _Retryable(f"connection dropped ({exc.__class__.__name__}: "
-                             f"{_scrub(exc, self._url)})") from None
+                             f"{_scrub(exc, self._url)})", short="Connection dropped") from None
         finally:
             watch.cancel()
 
@@ -384,7 +394,9 @@ class OpenAIBackend:
                 retry_after = float(headers.get("Retry-After")) if headers else None
             except (TypeError, ValueError):
                 retry_after = None
-            return _Retryable(f"server error {status}: {message}", retry_after=retry_after)
+            short = "Server busy (429)" if status == 429 else f"Server error {status}"
+            return _Retryable(f"server error {status}: {message}", retry_after=retry_after,
+                              short=short)
         if status == 404 or _MODEL_MISSING.search(message):
             return self._not_found(status, message)
         limit = _IMAGE_LIMIT.search(message)

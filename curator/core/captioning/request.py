@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from curator.core.captioning import CaptionReport, CaptionResult, run_caption_job
-from curator.core.catalog import Catalog
+from curator.core.catalog import Catalog, ClipRow
 from curator.core.jobs import NEVER_CANCELLED, CancelToken, Progress, ProgressFn, ignore_progress
 
 
@@ -74,25 +74,73 @@ class CaptionCount:
         return self.clips + self.images
 
 
-def count_to_caption(catalog: Catalog, *, status: str = "active", items: str = "both",
-                     clip_ids: Sequence[int] | None = None, only_missing: bool = True,
-                     overwrite_manual: bool = False) -> CaptionCount:
-    """How many clips and images a run with these choices captions, and how many it skips.
+@dataclass(frozen=True)
+class PlannedItem:
+    """One clip or image a run would caption."""
 
-    The same selection `caption_job` makes (`CaptionSelection`, then the run's own skip rule),
-    so the number shown before starting is the number the run works on. `items='selected'`
-    means the clips in `clip_ids` only, as the Caption tab offers it.
+    kind: str  # clip | image
+    id: int
+    path: str
+    frames: tuple[int, int] | None = None  # a clip's [start, end) in its source
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "id": self.id, "path": self.path}
+        if self.frames is not None:
+            data["frames"] = list(self.frames)
+        return data
+
+
+@dataclass(frozen=True)
+class CaptionPlan:
+    """What a run would caption, in order, and what it would skip (`curator caption
+    --dry-run`, and the Caption tab's "Will caption N clips and M images")."""
+
+    items: tuple[PlannedItem, ...]
+    skipped: int = 0
+    skipped_manual: int = 0
+
+    def count(self) -> CaptionCount:
+        return CaptionCount(clips=sum(1 for item in self.items if item.kind == "clip"),
+                            images=sum(1 for item in self.items if item.kind == "image"),
+                            skipped=self.skipped, skipped_manual=self.skipped_manual)
+
+    def to_json(self) -> dict[str, Any]:
+        count = self.count()
+        return {"clips": count.clips, "images": count.images, "skipped": self.skipped,
+                "skipped_manual": self.skipped_manual,
+                "items": [item.to_json() for item in self.items]}
+
+
+def plan_caption(catalog: Catalog, selection: CaptionSelection, *, only_missing: bool = True,
+                 overwrite_manual: bool = False, limit: int | None = None) -> CaptionPlan:
+    """The items a run with these choices captions, and how many it skips; no model loaded.
+
+    The same selection `caption_job` and `curator caption` make (`CaptionSelection`, then the
+    run's own skip rule and `limit`), so what is shown before starting is what the run does.
     """
     from curator.core.captioning.jobs import _select
 
-    selection = (CaptionSelection(status, "clips", tuple(clip_ids or ()))
-                 if items == "selected" else CaptionSelection(status, items))
     clips, images = selection.select(catalog)
     report = CaptionReport()
     chosen = _select(catalog, clips, images, only_missing, overwrite_manual, report)
-    return CaptionCount(clips=sum(1 for item in chosen if item.kind == "clip"),
-                        images=sum(1 for item in chosen if item.kind == "image"),
-                        skipped=report.skipped, skipped_manual=report.skipped_manual)
+    if limit is not None:
+        chosen = chosen[:max(0, limit)]
+    items = tuple(PlannedItem(item.kind, item.id, str(item.path),
+                              (item.row.start_frame, item.row.end_frame)
+                              if isinstance(item.row, ClipRow) else None) for item in chosen)
+    return CaptionPlan(items, skipped=report.skipped, skipped_manual=report.skipped_manual)
+
+
+def count_to_caption(catalog: Catalog, *, status: str = "active", items: str = "both",
+                     clip_ids: Sequence[int] | None = None, only_missing: bool = True,
+                     overwrite_manual: bool = False) -> CaptionCount:
+    """How many clips and images a run with these choices captions, and how many it skips
+    (`plan_caption`, counted). `items='selected'` means the clips in `clip_ids` only, as the
+    Caption tab offers it."""
+    selection = (CaptionSelection(status, "clips", tuple(clip_ids or ()))
+                 if items == "selected" else CaptionSelection(status, items))
+    return plan_caption(catalog, selection, only_missing=only_missing,
+                        overwrite_manual=overwrite_manual).count()
 
 
 def server_models(url: str, *, api_key_env: str | None = None, timeout: float = 10.0

@@ -303,8 +303,9 @@ class FindReplaceDialog(QDialog):
             self.summary.setStyleSheet("")
             n = len(self._changes)
             matches = sum(c.matches for c in self._changes)
-            if n == 0:
-                text = "No caption changes."
+            if n == 0:  # right after a replace: the matches are gone, not "no changes"
+                text = "Nothing left to replace." if self._last_note else \
+                    "No caption matches."
             else:
                 shown = f" (the first {PREVIEW_ROWS} are listed)" if n > PREVIEW_ROWS else ""
                 text = (f"{matches} match{'es' if matches != 1 else ''} in {n} "

@@ -105,5 +105,6 @@ class ProjectDialog(QDialog):
 def choose_project_folder(parent: QWidget | None, *, create: bool) -> Path | None:
     """Ask for a folder: an existing project, or (create) an empty folder for a new one."""
     caption = "New project: choose or create an empty folder" if create else "Open a project folder"
-    folder = QFileDialog.getExistingDirectory(parent, caption)
+    # From the home folder: with no directory Qt starts in the program's own working folder.
+    folder = QFileDialog.getExistingDirectory(parent, caption, str(Path.home()))
     return Path(folder) if folder else None

@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from curator.gui.models.rows import RowTableModel
-from curator.gui.workers import JobHandle, JobRunner, format_eta
+from curator.gui.workers import JobHandle, JobRunner, time_text
 
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2  # float 0..1, or None while unknown
@@ -22,7 +22,7 @@ STATUS_COLORS = {
     "failed": QColor("#f85149"), "cancelled": QColor("#8b949e"),
     "interrupted": QColor("#d29922"),
 }
-HEADERS = ["Job", "Status", "Progress", "ETA", "Current item"]
+HEADERS = ["Job", "Status", "Progress", "Time", "Current item"]
 
 
 class JobListModel(RowTableModel[JobHandle]):
@@ -56,13 +56,13 @@ class JobListModel(RowTableModel[JobHandle]):
                     return ""
                 return f"{progress.done}/{progress.total}" if progress.total else str(progress.done)
             if column == 3:
-                return format_eta(job.eta) if job.running else format_eta(job.elapsed)
+                return time_text(job.status, job.elapsed, job.eta)
             if column == 4:
                 return job.progress.item if job.progress and job.running else ""
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
             return STATUS_COLORS.get(job.status)
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
-            return "time left" if job.running else "time taken"
+            return "Time left at the rate so far" if job.running else "How long it took"
         if role == FRACTION_ROLE:
             return job.fraction
         if role == JOB_ROLE:

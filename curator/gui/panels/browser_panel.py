@@ -49,8 +49,15 @@ from curator.gui.models.clip_table_model import (
 from curator.gui.models.thumbnail_cache import THUMB_SIZE
 from curator.gui.panels.filter_bar import FilterBar
 from curator.gui.widgets.layout import flush_column
+from curator.gui.widgets.thumb_zoom import ThumbZoom
 
-CARD_SIZE = QSize(THUMB_SIZE.width() + 16, THUMB_SIZE.height() + 72)  # name, range, status
+
+def card_size(thumb: QSize) -> QSize:
+    """A grid card around a thumbnail box: margins, then name, range and status lines."""
+    return QSize(thumb.width() + 16, thumb.height() + 72)
+
+
+CARD_SIZE = card_size(THUMB_SIZE)
 
 
 def frames_badge(item: ClipListItem, target_fps: float) -> str:
@@ -71,6 +78,7 @@ class ClipCardDelegate(QStyledItemDelegate):
     def __init__(self, target_fps: float = 16.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.target_fps = target_fps
+        self.thumb = QSize(THUMB_SIZE)  # the tile size the person chose (ThumbZoom)
         self.cell_size = QSize(CARD_SIZE)  # widened by the panel to fill the row
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
@@ -106,7 +114,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         """The thumbnail with its status stripe and badges; returns the box it fills."""
         palette = option.palette
         thumb_box = QRect(card.left() + 4, card.top() + 4, card.width() - 8,
-                          THUMB_SIZE.height())
+                          self.thumb.height())
         painter.setBrush(QColor("#0d1117"))
         painter.drawRoundedRect(thumb_box, 4, 4)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
@@ -348,6 +356,10 @@ class BrowserPanel(QWidget):
         self.summary.setObjectName("browserSummary")
         row.addWidget(self.summary)
         row.addStretch(1)
+        self.zoom = ThumbZoom()
+        self.zoom.size_changed.connect(self.set_thumb_size)
+        row.addWidget(self.zoom)
+        row.addSpacing(12)
         self.grid_button = QToolButton()
         self.grid_button.setText("Grid")
         self.grid_button.setCheckable(True)
@@ -370,15 +382,29 @@ class BrowserPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.grid.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_grid()
+        if (watched is self.grid.viewport() and event.type() == QEvent.Type.Wheel
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.zoom.step(1 if event.angleDelta().y() > 0 else -1)  # Ctrl+wheel: tile size
+            return True
         return False
+
+    def set_thumb_size(self, thumb: QSize) -> None:
+        """Tiles around thumbnails of this box; larger than the cache's box, it loads larger."""
+        self.card_delegate.thumb = QSize(thumb)
+        cache = self.model.thumbnails
+        if cache is not None:  # sharp up to the 256-px files, and no reload below 192
+            cache.box = QSize(THUMB_SIZE) if thumb.width() <= THUMB_SIZE.width() \
+                else QSize(256, 144)
+        self._fit_grid()
 
     def _fit_grid(self) -> None:
         # Spread the spare width over the columns, so the cards fill the row edge to edge.
         # The list view keeps room for a vertical scroll bar when it wraps a row.
         spare = self.grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 6
         width = self.grid.viewport().width() - spare
-        columns = max(1, width // CARD_SIZE.width())
-        cell = QSize(max(CARD_SIZE.width(), width // columns), CARD_SIZE.height())
+        card = card_size(self.card_delegate.thumb)
+        columns = max(1, width // card.width())
+        cell = QSize(max(card.width(), width // columns), card.height())
         if cell != self.grid.gridSize():
             self.card_delegate.cell_size = cell
             self.grid.setGridSize(cell)

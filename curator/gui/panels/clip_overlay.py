@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QSpinBox, QToolButton, QWidget
 
 from curator.core.catalog import Catalog, CatalogError, ClipRow
 from curator.core.export.crop import clip_crop
+from curator.gui.widgets.elided_label import ElidedLabel
 
 TEXT_COLOR = QColor("#f778ba")
 CROP_COLOR = QColor("#d29922")
@@ -85,7 +86,7 @@ class CropBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 0, 6, 2)
         row.setSpacing(4)
-        self.label = QLabel()
+        self.label = ElidedLabel()
         self.label.setObjectName("cropLabel")
         # The sentence is cut short in a narrow preview (it is the tooltip too): it must not
         # hold the whole window wider than a 1280-pixel screen.

@@ -76,6 +76,7 @@ class JobsPanel(QWidget):
         left_layout = flush_column(left, None)
         self.table = QTableView()
         self.table.setObjectName("jobsTable")
+        self.table.setMinimumHeight(44)  # a strip under every workspace: short by default
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

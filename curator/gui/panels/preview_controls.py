@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from curator.gui.theme import transport_icon
 
 if TYPE_CHECKING:
     from curator.gui.panels.preview_panel import PreviewPanel
@@ -16,25 +18,25 @@ def build_transport_bar(panel: PreviewPanel) -> QHBoxLayout:
     bar = QHBoxLayout()
     bar.setContentsMargins(6, 0, 6, 2)
     bar.setSpacing(4)
-    style = panel.style()
 
-    def button(icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+    def button(icon: str, tip: str) -> QToolButton:
         b = QToolButton()
-        b.setIcon(style.standardIcon(icon))
+        b.setIcon(transport_icon(icon))
+        b.setIconSize(QSize(20, 20))
         b.setToolTip(tip)
         b.setAutoRaise(True)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         bar.addWidget(b)
         return b
 
-    panel.back_button = button(QStyle.StandardPixmap.SP_MediaSeekBackward,
+    panel.back_button = button("back",
                               "Previous frame  ( , or Left )")
     panel.back_button.setAutoRepeat(True)
     panel.back_button.clicked.connect(lambda: panel.step(-1))
-    panel.play_button = button(QStyle.StandardPixmap.SP_MediaPlay, "Play / pause  (Space)")
+    panel.play_button = button("play", "Play / pause  (Space)")
     panel.play_button.setObjectName("previewPlay")
     panel.play_button.clicked.connect(panel.toggle_play)
-    panel.forward_button = button(QStyle.StandardPixmap.SP_MediaSeekForward,
+    panel.forward_button = button("forward",
                                  "Next frame  ( . or Right )")
     panel.forward_button.setAutoRepeat(True)
     panel.forward_button.clicked.connect(lambda: panel.step(1))

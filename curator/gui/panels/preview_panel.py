@@ -25,7 +25,6 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +48,7 @@ from curator.gui.decoder import FrameDecoder, FrameSpec
 from curator.gui.panels.clip_overlay import CropBar, Shape, overlay_shapes, paint_overlay
 from curator.gui.panels.frame_view import FrameView, decode_width, format_time
 from curator.gui.panels.preview_controls import build_trainer_row, build_transport_bar
+from curator.gui.theme import transport_icon
 from curator.gui.trainer_view import FrameTimeline
 
 log = logging.getLogger(__name__)
@@ -485,9 +485,7 @@ class PreviewPanel(QWidget):
         has = self._clip is not None
         for w in (self.back_button, self.play_button, self.forward_button):
             w.setEnabled(has)
-        icon = QStyle.StandardPixmap.SP_MediaPause if self._playing \
-            else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setIcon(transport_icon("pause" if self._playing else "play"))
         self.trainer_row.setVisible(self.trainer_button.isChecked())
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -275,9 +275,9 @@ class CaptionRun:
             return
         if progress.total is None:
             self.progress_bar.setRange(0, 0)
-            if progress.message:
+            if progress.message:  # a retry notice ends with its own "…"
                 self.status_label.setText(progress.message[:1].upper() + progress.message[1:]
-                                          + "…")
+                                          + ("" if progress.message.endswith("…") else "…"))
             return
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setRange(0, max(1, progress.total))
