@@ -129,7 +129,9 @@ class CaptionReport(jobs.Report):
 
 
 @dataclass(frozen=True)
-class _Item:
+class CaptionItem:
+    """One clip or image a run captions."""
+
     kind: str  # clip | image
     row: ClipRow | ImageRow
 
@@ -159,7 +161,7 @@ class _Frames:
 class _Open:
     """An item on its way through the model: its pixels, prompt and tries so far."""
 
-    item: _Item
+    item: CaptionItem
     payload: _Frames | np.ndarray
     prompt: str
     attempt: int = 0
@@ -224,7 +226,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     prompts = prompts or Prompts.from_settings(settings)
     if not trigger.strip():
         report.warnings.append(_NO_TRIGGER)
-    items = _select(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
+    items = select_items(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
                     report)
     if limit is not None:
         items = items[:max(0, limit)]
@@ -415,13 +417,19 @@ def _other_caption_run(catalog: Catalog, job_id: int | None) -> str | None:
     return None
 
 
-def _select(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_missing: bool,
-            overwrite_manual: bool, report: CaptionReport) -> list[_Item]:
-    rows: list[_Item] = []
+def select_items(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_missing: bool,
+                 overwrite_manual: bool, report: CaptionReport) -> list[CaptionItem]:
+    """The clips and images a run captions, in catalog order; what it skips is counted in `report`.
+
+    The one skip rule: a caption a person wrote stays unless `overwrite_manual`, and with
+    `only_missing` anything captioned stays. `caption_items` runs on these, and
+    `count_to_caption` counts them before a run starts.
+    """
+    rows: list[CaptionItem] = []
     if clip_ids:
-        rows += [_Item("clip", row) for row in catalog.list_clips(ids=clip_ids)]
+        rows += [CaptionItem("clip", row) for row in catalog.list_clips(ids=clip_ids)]
     if image_ids:
-        rows += [_Item("image", row) for row in catalog.list_images(ids=image_ids)]
+        rows += [CaptionItem("image", row) for row in catalog.list_images(ids=image_ids)]
     items = []
     for item in rows:
         row = item.row
@@ -434,7 +442,7 @@ def _select(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_mi
     return items
 
 
-def _failure(item: _Item, reason: str | BaseException) -> jobs.ItemFailure:
+def _failure(item: CaptionItem, reason: str | BaseException) -> jobs.ItemFailure:
     """A failure naming the file and, for a clip, which range of it (a film holds many)."""
     if isinstance(reason, MediaError):
         reason = reason.reason
@@ -450,7 +458,7 @@ def _failure(item: _Item, reason: str | BaseException) -> jobs.ItemFailure:
 class _Prefetcher:
     """Decodes items on a helper thread into a small queue; joined and its crash re-raised."""
 
-    def __init__(self, items: Sequence[_Item], sampling: Sampling, cancel: jobs.CancelToken,
+    def __init__(self, items: Sequence[CaptionItem], sampling: Sampling, cancel: jobs.CancelToken,
                  depth: int) -> None:
         self.items, self.sampling, self.cancel = items, sampling, cancel
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
@@ -489,9 +497,9 @@ class _Prefetcher:
             self.crash = exc
         self._put(_DONE)
 
-    def take(self, count: int) -> list[tuple[_Item, Any, float]]:
+    def take(self, count: int) -> list[tuple[CaptionItem, Any, float]]:
         """Up to `count` decoded items, waiting for each; fewer at the end or on cancel."""
-        out: list[tuple[_Item, Any, float]] = []
+        out: list[tuple[CaptionItem, Any, float]] = []
         while len(out) < count and not self._ended:
             try:
                 value = self.queue.get(timeout=0.1)
@@ -523,7 +531,7 @@ class _Prefetcher:
             raise crash
 
 
-def load_payload(item: _Item, sampling: Sampling, *, count: int | None = None,
+def load_payload(item: CaptionItem, sampling: Sampling, *, count: int | None = None,
                  cancel: jobs.CancelToken = jobs.NEVER_CANCELLED) -> _Frames | np.ndarray:
     """The pixels for one item: a clip's sampled frames, or an image (cropped, scaled down).
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from curator.core.captioning import CaptionReport, CaptionResult, run_caption_job
+from curator.core.captioning.jobs import select_items
 from curator.core.catalog import Catalog
 from curator.core.jobs import NEVER_CANCELLED, CancelToken, Progress, ProgressFn, ignore_progress
 
@@ -83,13 +84,11 @@ def count_to_caption(catalog: Catalog, *, status: str = "active", items: str = "
     so the number shown before starting is the number the run works on. `items='selected'`
     means the clips in `clip_ids` only, as the Caption tab offers it.
     """
-    from curator.core.captioning.jobs import _select
-
     selection = (CaptionSelection(status, "clips", tuple(clip_ids or ()))
                  if items == "selected" else CaptionSelection(status, items))
     clips, images = selection.select(catalog)
     report = CaptionReport()
-    chosen = _select(catalog, clips, images, only_missing, overwrite_manual, report)
+    chosen = select_items(catalog, clips, images, only_missing, overwrite_manual, report)
     return CaptionCount(clips=sum(1 for item in chosen if item.kind == "clip"),
                         images=sum(1 for item in chosen if item.kind == "image"),
                         skipped=report.skipped, skipped_manual=report.skipped_manual)
