@@ -8,25 +8,22 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from curator.core.media.probe import SourceInfo
+
 DECISIONS = ("pending", "accepted", "rejected")
+
+__all__ = ["DECISIONS", "CaptionRow", "ClipRow", "DecisionChange", "DecisionSwap", "ImageRow",
+           "JobRow", "SourceRow"]
 
 
 @dataclass(frozen=True)
-class SourceRow:
+class SourceRow(SourceInfo):
+    """A stored source: the facts its probe found, and what the catalog knows it by."""
+
     id: int
-    path: Path
     size: int
     content_hash: str
-    container: str
-    codec: str
-    fps: Fraction
-    frame_count: int
-    header_frame_count: int | None
-    width: int
-    height: int
-    duration: float
-    status: str
-    warnings: tuple[str, ...]
+    status: str  # ok | partial | missing
 
 
 @dataclass(frozen=True)
