@@ -24,12 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     report = analyze_clips(ctx.catalog, args.ids or None, force=args.force,
                            progress=ctx.progress, workers=args.workers or default_workers())
-    if args.json:
-        ctx.emit_json(report.to_json())
-    else:
-        ctx.say(f"analysed {len(report.analyzed)} clips ({report.frames} frames, "
-                f"{report.frames_per_second:.0f} frames/s); {report.up_to_date} already up to "
-                f"date; {len(report.failed)} failed")
-        for item in [*report.failed, *report.warnings]:
-            ctx.say(f"  {item.path}: {item.reason}")
+    ctx.emit_report(report, args.json, [
+        f"analysed {len(report.analyzed)} clips ({report.frames} frames, "
+        f"{report.frames_per_second:.0f} frames/s); {report.up_to_date} already up to "
+        f"date; {len(report.failed)} failed",
+        *(f"  {item.path}: {item.reason}" for item in [*report.failed, *report.warnings])])
     return 1 if report.failed else 0

@@ -180,18 +180,14 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                 cancel=cancel)
     finally:
         backend.close()
-    if args.json:
-        ctx.emit_json(report.to_json())
-    else:
-        for failure in report.failed:
-            ctx.say(f"failed: {failure.path}: {failure.reason}")
-        for warning in report.warnings:
-            ctx.say(f"warning: {warning.reason}")
-        ctx.say(f"captioned {report.done}, skipped {report.skipped} already captioned and "
-                f"{report.skipped_manual} written by a person, {len(report.failed)} failed, "
-                f"{report.retried} retried; {report.wall_seconds:.1f} s "
-                f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
-                f"alongside)")
+    ctx.emit_report(report, args.json, [
+        *(f"failed: {failure.path}: {failure.reason}" for failure in report.failed),
+        *(f"warning: {warning.reason}" for warning in report.warnings),
+        f"captioned {report.done}, skipped {report.skipped} already captioned and "
+        f"{report.skipped_manual} written by a person, {len(report.failed)} failed, "
+        f"{report.retried} retried; {report.wall_seconds:.1f} s "
+        f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
+        f"alongside)"])
     if report.stopped:
         return ctx.fail(f"stopped: {report.stopped}")
     if report.cancelled:

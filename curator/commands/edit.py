@@ -107,15 +107,12 @@ def run_caption_set(args: argparse.Namespace, ctx) -> int:
 
 
 def run_caption_history(args: argparse.Namespace, ctx) -> int:
-    history = ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image)
-    if args.json:
-        ctx.emit_json([{"version": h.id, "text": h.text, "origin": h.origin,
-                        "manual": h.is_manual, "prompt_hash": h.prompt_hash,
-                        "created_at": h.created_at.isoformat()} for h in history])
-        return 0
-    for h in history:
-        ctx.stdout.write(f"{h.id:6d}  {h.created_at:%Y-%m-%d %H:%M}  {h.origin[:24]:24s}  "
-                         f"{h.text}\n")
+    ctx.emit_rows(ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image), args.json,
+                  lambda h: {"version": h.id, "text": h.text, "origin": h.origin,
+                             "manual": h.is_manual, "prompt_hash": h.prompt_hash,
+                             "created_at": h.created_at.isoformat()},
+                  lambda h: f"{h.id:6d}  {h.created_at:%Y-%m-%d %H:%M}  {h.origin[:24]:24s}  "
+                            f"{h.text}")
     return 0
 
 

@@ -187,12 +187,9 @@ def run_plan_show(args: argparse.Namespace, ctx) -> int:
 
 
 def run_plan_presets(args: argparse.Namespace, ctx) -> int:
-    names = list_presets()
-    if args.json:
-        ctx.emit_json([{"name": n, "description": load_preset(n).description} for n in names])
-        return 0
-    for name in names:
-        ctx.stdout.write(f"{name}: {load_preset(name).description}\n")
+    ctx.emit_rows(list_presets(), args.json,
+                  lambda name: {"name": name, "description": load_preset(name).description},
+                  lambda name: f"{name}: {load_preset(name).description}")
     return 0
 
 

@@ -109,12 +109,9 @@ def _print_problems(ctx, problems: list[Problem]) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     root = ctx.project.root
     if args.list_profiles:
-        rows = list_profiles(root)
-        if args.json:
-            ctx.emit_json([{"name": name, "origin": origin} for name, origin in rows])
-        else:
-            for name, origin in rows:
-                ctx.stdout.write(f"{name}  ({origin})\n")
+        ctx.emit_rows(list_profiles(root), args.json,
+                      lambda row: {"name": row[0], "origin": row[1]},
+                      lambda row: f"{row[0]}  ({row[1]})")
         return 0
     try:
         profile = effective_profile(args, root)
