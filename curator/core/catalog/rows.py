@@ -8,12 +8,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from curator.core.media.frames import resampled_frame_count
 from curator.core.media.probe import SourceInfo
 
 DECISIONS = ("pending", "accepted", "rejected")
 
-__all__ = ["DECISIONS", "CaptionRow", "ClipRow", "DecisionChange", "DecisionSwap", "ImageRow",
-           "JobRow", "SourceRow"]
+__all__ = ["DECISIONS", "CaptionRow", "ClipRange", "ClipRow", "DecisionChange", "DecisionSwap",
+           "ImageRow", "ItemRow", "JobRow", "SourceRow"]
 
 
 @dataclass(frozen=True)
@@ -26,23 +27,45 @@ class SourceRow(SourceInfo):
     status: str  # ok | partial | missing
 
 
-@dataclass(frozen=True)
-class ClipRow:
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """What every clip and image row has: an id, a size, a decision and the current caption."""
+
     id: int
-    source_id: int
-    source_path: Path
-    source_hash: str
-    start_frame: int
-    end_frame: int  # exclusive
-    fps: Fraction
     width: int
     height: int
     decision: str
     reason: str | None
     decided_by: str | None
     caption: str | None
-    caption_origin: str | None
     caption_is_manual: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClipRange(ItemRow):
+    """A clip: the frame range [start_frame, end_frame) of one source, at the source's rate."""
+
+    source_id: int
+    source_hash: str
+    start_frame: int
+    end_frame: int  # exclusive
+    fps: Fraction
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    def frames_at(self, target_fps: float) -> int:
+        """Frames the clip gives at `target_fps` (16 for Wan), as `resample_indices` counts."""
+        return resampled_frame_count(self.frames, self.fps, target_fps)
+
+
+@dataclass(frozen=True)
+class ClipRow(ClipRange):
+    """A clip with everything the catalog holds on it (`ClipListItem` is the light one)."""
+
+    source_path: Path
+    caption_origin: str | None
     motion: float | None
     cuts: int | None
     analysis: dict[str, Any] | None
@@ -65,10 +88,6 @@ class ClipRow:
             if (w, h) != (self.width, self.height) and w > 0 and h > 0:
                 return x, y, w, h
         return None
-
-    @property
-    def frames(self) -> int:
-        return self.end_frame - self.start_frame
 
     @property
     def duration(self) -> float:
@@ -109,18 +128,10 @@ class ClipRow:
 
 
 @dataclass(frozen=True)
-class ImageRow:
-    id: int
+class ImageRow(ItemRow):
     path: Path
     content_hash: str
-    width: int
-    height: int
-    decision: str
-    reason: str | None
-    decided_by: str | None
-    caption: str | None
     caption_origin: str | None
-    caption_is_manual: bool
     crop: tuple[int, int, int, int] | None
     tags: tuple[str, ...]
     text_share: float | None = None
