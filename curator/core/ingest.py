@@ -35,6 +35,7 @@ from curator.core.analysis.batch import save_clip_analysis
 from curator.core.analysis.text import TextModelsUnavailable, image_text
 from curator.core.catalog import Catalog, CatalogError
 from curator.core.catalog.models import Source
+from curator.core.jsonable import fields_json
 from curator.core.media import MediaError, SourceInfo, content_hash
 from curator.core.media.scan import AnalyzerFactory, scan_video
 from curator.core.media.scenes import SceneSettings
@@ -88,13 +89,9 @@ class IngestReport(jobs.Report):
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "sources": self.sources,
-            "clips": self.clips,
-            "images": self.images,
+            **fields_json(self, "sources", "clips", "images"),
             **self.failures_json(),
-            "moved": self.moved,
-            "unchanged": self.unchanged,
-            "cancelled": self.cancelled,
+            **fields_json(self, "moved", "unchanged", "cancelled"),
             "skipped_count": len(self.skipped),
             "skipped": self.skipped,
         }
