@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from curator.core.jsonable import fields_json
 from curator.core.media.frames import resampled_frame_count
 from curator.core.media.probe import SourceInfo
 
@@ -102,27 +103,16 @@ class ClipRow(ClipRange):
         return {
             "id": self.id,
             "source": str(self.source_path),
-            "source_id": self.source_id,
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-            "frames": self.frames,
+            **fields_json(self, "source_id", "start_frame", "end_frame", "frames"),
             "fps": float(self.fps),
             "fps_fraction": f"{self.fps.numerator}/{self.fps.denominator}",
-            "width": self.width,
-            "height": self.height,
+            **fields_json(self, "width", "height"),
             "status": self.decision,
-            "reason": self.reason,
-            "decided_by": self.decided_by,
-            "caption": self.caption,
-            "caption_origin": self.caption_origin,
-            "motion": self.motion,
-            "motion_p95": self.motion_p95,
-            "text_share": self.text_share,
+            **fields_json(self, "reason", "decided_by", "caption", "caption_origin", "motion",
+                          "motion_p95", "text_share"),
             "crop": list(self.crop) if self.crop is not None else None,
             "export_crop": list(self.export_crop) if self.export_crop else None,
-            "cuts": self.cuts,
-            "analysis": self.analysis,
-            "parent_id": self.parent_id,
+            **fields_json(self, "cuts", "analysis", "parent_id"),
             "tags": list(self.tags),
         }
 
@@ -141,16 +131,12 @@ class ImageRow(ItemRow):
         return {
             "id": self.id,
             "path": str(self.path),
-            "width": self.width,
-            "height": self.height,
+            **fields_json(self, "width", "height"),
             "status": self.decision,
-            "reason": self.reason,
-            "caption": self.caption,
-            "caption_origin": self.caption_origin,
+            **fields_json(self, "reason", "caption", "caption_origin"),
             "crop": list(self.crop) if self.crop else None,
             "tags": list(self.tags),
-            "text_share": self.text_share,
-            "analysis": self.analysis,
+            **fields_json(self, "text_share", "analysis"),
         }
 
 
