@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from curator.commands import add_command
 from curator.core.captioning import (
     BACKENDS,
     CaptionBackendError,
@@ -27,11 +28,8 @@ from curator.core.jobs import CancelToken
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "caption", help="caption clips and images with a vision-language model",
-        description="Caption clips (as sampled frames) and images. Each caption is saved as "
-                    "soon as it is made; a rerun resumes with what is still uncaptioned. "
-                    "Ctrl-C stops after the clip in flight.")
+    p = add_command(subparsers, "caption", run,
+                    "caption clips and images with a vision-language model")
     p.add_argument("--backend", choices=sorted(BACKENDS),
                    help="transformers (a local model) or openai (any OpenAI-compatible server); "
                         "default: the project's, else transformers")
@@ -86,7 +84,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int,
                    help="transformers on CPU: PyTorch threads (default: PyTorch's choice)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=run)
 
 
 def _stored(ctx: Any) -> CaptionSettings:
@@ -139,6 +136,9 @@ def _ctrl_c_cancels(cancel: CancelToken, say: Any) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliContext
+    """Caption clips (as sampled frames) and images. Each caption is saved as soon as it is made; a
+    rerun resumes with what is still uncaptioned. Ctrl-C stops after the clip in flight.
+    """
     catalog = ctx.catalog
     settings = catalog.settings()
     stored = _stored(ctx)

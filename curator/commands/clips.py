@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import argparse
 
+from curator.commands import add_command
 from curator.core.catalog import DECISIONS, ClipRow, ImageRow
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("clips", help="list the clips in the catalog")
+    p = add_command(subparsers, "clips", run_clips, "list the clips in the catalog")
     p.add_argument("--status", choices=DECISIONS)
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.set_defaults(func=run_clips)
 
-    p = subparsers.add_parser("images", help="list the images in the catalog")
+    p = add_command(subparsers, "images", run_images, "list the images in the catalog")
     p.add_argument("--status", choices=DECISIONS)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_images)
 
-    p = subparsers.add_parser("settings", help="show or change the project's settings")
+    p = add_command(subparsers, "settings", run_settings, "show or change the project's settings")
     p.add_argument("--trigger", help="trigger phrase every caption starts with")
     p.add_argument("--target-fps", type=float, help="training fps (16 for Wan)")
     p.add_argument("--export-root", help="default export folder")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_settings)
 
 
 def run_clips(args: argparse.Namespace, ctx) -> int:

@@ -6,18 +6,14 @@ import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
-from curator.commands import add_workers_option
+from curator.commands import add_command, add_workers_option
 from curator.core.analysis import make_frame_analyzer
 from curator.core.ingest import SCENES_MODES, IngestReport, ingest_paths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "ingest", help="add video and image files or folders to the project",
-        description="Add files, or folders searched recursively, to the project's catalog. "
-                    "Each video is decoded once: exact frame count, hard cuts, thumbnails. "
-                    "Nothing is re-encoded; running it again adds nothing new. "
-                    "Exit code 1 if any file failed.")
+    p = add_command(subparsers, "ingest", run,
+                    "add video and image files or folders to the project")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     p.add_argument("--scenes", choices=SCENES_MODES, default="auto",
                    help="auto: split videos at the hard cuts found (default); never: one clip "
@@ -33,10 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_workers_option(p, "videos decoded, each in its own process,")
     p.add_argument("--json", action="store_true",
                    help='print {"sources": N, "clips": N, "images": N, "failed": [...]} on stdout')
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    """Add files, or folders searched recursively, to the project's catalog. Each video is decoded
+    once: exact frame count, hard cuts, thumbnails. Nothing is re-encoded; running it again adds
+    nothing new. Exit code 1 if any file failed.
+    """
     if args.min_scene_frames is not None and args.min_scene_frames < 1:
         return ctx.fail("--min-scene-frames must be at least 1")
     factory = make_frame_analyzer if args.analyze else None
