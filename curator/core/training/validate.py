@@ -777,7 +777,8 @@ def _check_network_and_loop(c: _Checks, p: TrainingProfile) -> None:
                "unknown_module")
     c.positive("network_dim", p.network_dim,
                "network dim must be a positive whole number (32 is usual)")
-    c.positive("network_alpha", p.network_alpha, "network alpha must be above 0 (often equal to dim)")
+    c.positive("network_alpha", p.network_alpha,
+               "network alpha must be above 0 (often equal to dim)")
     for arg in [*p.network_args, *p.optimizer_args]:
         if "=" not in arg:
             c.error("network_args", f"{arg!r} is not key=value; the trainer splits on '='",
