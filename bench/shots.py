@@ -140,7 +140,7 @@ def in_checkout(checkout: Path, script: str, *args: str) -> list[float]:
 def animation_480() -> Path:
     """Megamind scaled to 480×352 and played three times (810 frames), H.264."""
     import av
-    from shots_data import CACHE, MEDIA
+    from shots_data import CACHE, MEDIA, write
 
     path = CACHE / "megamind_480x352.mp4"
     if path.exists():
@@ -148,17 +148,7 @@ def animation_480() -> Path:
     with av.open(str(MEDIA / "Megamind.avi")) as c:
         frames = [f.to_ndarray(format="rgb24", width=480, height=352) for f in c.decode(video=0)]
     tmp = path.with_suffix(".part.mp4")
-    with av.open(str(tmp), "w") as c:
-        s = c.add_stream("libx264", rate=24)
-        s.width, s.height, s.pix_fmt = 480, 352, "yuv420p"
-        s.options = {"preset": "veryfast", "crf": "20"}
-        for i, rgb in enumerate(frames * 3):
-            f = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            f.pts = i
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
+    write(tmp, frames * 3)
     tmp.replace(path)
     return path
 

@@ -229,10 +229,12 @@ def plan() -> list[tuple[str, str, int]]:
     return out
 
 
-def write(path: Path, frames: np.ndarray, fps: int = 24) -> None:
+def write(path: Path, frames: np.ndarray | list[np.ndarray], fps: int = 24) -> None:
+    """Encode RGB frames (all one size) as H.264, the bench clips' settings."""
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=fps)
-        s.width, s.height, s.pix_fmt = OUT_W, OUT_H, "yuv420p"
+        s.height, s.width = frames[0].shape[:2]
+        s.pix_fmt = "yuv420p"
         s.options = {"preset": "veryfast", "crf": "20"}
         for i, rgb in enumerate(frames):
             f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")

@@ -13,14 +13,16 @@ import pkgutil
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from curator import __version__
 from curator.core.catalog import DB_FILENAME, Catalog
 from curator.core.jobs import Progress
 from curator.core.project import Project
+
+T = TypeVar("T")
 
 #: Commands that may start a project in an empty folder; the others need an existing catalog.
 CREATES_PROJECT = frozenset({"ingest", "settings", "gui", "plan", "train"})
@@ -99,6 +101,23 @@ class CliContext:
         """A line for a person (stderr, so `--json` output stays parseable)."""
         self.progress.clear()
         print(message, file=sys.stderr)
+
+    def emit_report(self, report: Any, as_json: bool, lines: Iterable[str]) -> None:
+        """A command's outcome: the report's JSON on stdout with `--json`, else `lines` said."""
+        if as_json:
+            self.emit_json(report.to_json())
+        else:
+            for line in lines:
+                self.say(line)
+
+    def emit_rows(self, rows: Iterable[T], as_json: bool, row_json: Callable[[T], Any],
+                  line: Callable[[T], str]) -> None:
+        """A listing on stdout: a JSON list with `--json`, else one line per row."""
+        if as_json:
+            self.emit_json([row_json(row) for row in rows])
+        else:
+            for row in rows:
+                self.stdout.write(line(row) + "\n")
 
     def fail(self, message: str) -> int:
         """Say 'error: <message>' and return the command's exit status for it, 2."""

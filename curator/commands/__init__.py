@@ -1,6 +1,10 @@
-"""CLI commands: each module registers its subcommands with `register(subparsers)`."""
+"""CLI commands: each module registers its subcommands with `register(subparsers)`, each one made
+by `add_command` (its run function's docstring is the `--help` description)."""
 
 import argparse
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 from curator.core.pool import default_workers
 
@@ -34,3 +38,13 @@ def add_workers_option(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--workers", type=_positive, default=None, metavar="N",
                         help=f"{what} at once (default: one per core, here "
                              f"{default_workers()})")
+
+
+def add_command(subparsers: argparse._SubParsersAction, name: str, run: Callable[..., int],
+                summary: str | None = None, **options: Any) -> argparse.ArgumentParser:
+    """Subcommand `name`, run by `run`: `summary` in the list of commands, and `run`'s docstring
+    as the description `--help` shows (argparse refills it, so its line breaks do not show)."""
+    options.setdefault("description", inspect.getdoc(run))
+    parser = subparsers.add_parser(name, help=summary, **options)
+    parser.set_defaults(func=run)
+    return parser

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from curator.commands import add_command
 from curator.core.captioning import (
     BACKENDS,
     CaptionBackendError,
@@ -27,11 +28,8 @@ from curator.core.jobs import CancelToken
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "caption", help="caption clips and images with a vision-language model",
-        description="Caption clips (as sampled frames) and images. Each caption is saved as "
-                    "soon as it is made; a rerun resumes with what is still uncaptioned. "
-                    "Ctrl-C stops after the clip in flight.")
+    p = add_command(subparsers, "caption", run,
+                    "caption clips and images with a vision-language model")
     p.add_argument("--backend", choices=sorted(BACKENDS),
                    help="transformers (a local model) or openai (any OpenAI-compatible server); "
                         "default: the project's, else transformers")
@@ -89,7 +87,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="print what a run would caption (clips and images; with --json their "
                         "ids and files) and stop: no model is loaded")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=run)
 
 
 def _stored(ctx: Any) -> CaptionSettings:
@@ -166,6 +163,9 @@ def _ctrl_c_cancels(cancel: CancelToken, say: Any) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliContext
+    """Caption clips (as sampled frames) and images. Each caption is saved as soon as it is made; a
+    rerun resumes with what is still uncaptioned. Ctrl-C stops after the clip in flight.
+    """
     catalog = ctx.catalog
     settings = catalog.settings()
     stored = _stored(ctx)
@@ -209,18 +209,14 @@ def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliConte
                 on_retry=lambda notice: ctx.say(notice.text))
     finally:
         backend.close()
-    if args.json:
-        ctx.emit_json(report.to_json())
-    else:
-        for failure in report.failed:
-            ctx.say(f"failed: {failure.path}: {failure.reason}")
-        for warning in report.warnings:
-            ctx.say(f"warning: {warning.reason}")
-        ctx.say(f"captioned {report.done}, skipped {report.skipped} already captioned and "
-                f"{report.skipped_manual} written by a person, {len(report.failed)} failed, "
-                f"{report.retried} retried; {report.wall_seconds:.1f} s "
-                f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
-                f"alongside)")
+    ctx.emit_report(report, args.json, [
+        *(f"failed: {failure.path}: {failure.reason}" for failure in report.failed),
+        *(f"warning: {warning.reason}" for warning in report.warnings),
+        f"captioned {report.done}, skipped {report.skipped} already captioned and "
+        f"{report.skipped_manual} written by a person, {len(report.failed)} failed, "
+        f"{report.retried} retried; {report.wall_seconds:.1f} s "
+        f"(model {report.model_seconds:.1f} s, decoding {report.decode_seconds:.1f} s "
+        f"alongside)"])
     if report.stopped:
         return ctx.fail(f"stopped: {report.stopped}")
     if report.cancelled:

@@ -4,39 +4,31 @@ from __future__ import annotations
 
 import argparse
 
-from curator.core.catalog import DECISIONS
+from curator.commands import add_command
+from curator.core.catalog import DECISIONS, ClipRow, ImageRow
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("clips", help="list the clips in the catalog")
+    p = add_command(subparsers, "clips", run_clips, "list the clips in the catalog")
     p.add_argument("--status", choices=DECISIONS)
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.set_defaults(func=run_clips)
 
-    p = subparsers.add_parser("images", help="list the images in the catalog")
+    p = add_command(subparsers, "images", run_images, "list the images in the catalog")
     p.add_argument("--status", choices=DECISIONS)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_images)
 
-    p = subparsers.add_parser("settings", help="show or change the project's settings")
+    p = add_command(subparsers, "settings", run_settings, "show or change the project's settings")
     p.add_argument("--trigger", help="trigger phrase every caption starts with")
     p.add_argument("--target-fps", type=float, help="training fps (16 for Wan)")
     p.add_argument("--export-root", help="default export folder")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_settings)
 
 
 def run_clips(args: argparse.Namespace, ctx) -> int:
-    clips = ctx.catalog.list_clips(status=args.status)
+    ctx.emit_rows(ctx.catalog.list_clips(status=args.status), args.json, ClipRow.to_json,
+                  _clip_line)
     if args.json:
-        ctx.emit_json([clip.to_json() for clip in clips])
         return 0
-    for clip in clips:
-        motion = "-" if clip.motion is None else f"{clip.motion:.1f}"
-        caption = (clip.caption or "")[:50]
-        ctx.stdout.write(f"{clip.id:6d}  {clip.decision:8s}  {clip.source_path.name}  "
-                         f"[{clip.start_frame}, {clip.end_frame})  {clip.frames}f "
-                         f"@{float(clip.fps):.3f}  motion {motion}  {caption}\n")
     counts = ctx.catalog.counts()
     ctx.say(f"{counts['total']} clips: {counts['pending']} pending, {counts['accepted']} accepted,"
             f" {counts['rejected']} rejected, {counts['captioned']} captioned")
@@ -44,14 +36,17 @@ def run_clips(args: argparse.Namespace, ctx) -> int:
 
 
 def run_images(args: argparse.Namespace, ctx) -> int:
-    images = ctx.catalog.list_images(status=args.status)
-    if args.json:
-        ctx.emit_json([image.to_json() for image in images])
-        return 0
-    for image in images:
-        ctx.stdout.write(f"{image.id:6d}  {image.decision:8s}  {image.path.name}  "
-                         f"{image.width}x{image.height}  {(image.caption or '')[:50]}\n")
+    ctx.emit_rows(ctx.catalog.list_images(status=args.status), args.json, ImageRow.to_json,
+                  lambda image: f"{image.id:6d}  {image.decision:8s}  {image.path.name}  "
+                                f"{image.width}x{image.height}  {(image.caption or '')[:50]}")
     return 0
+
+
+def _clip_line(clip: ClipRow) -> str:
+    motion = "-" if clip.motion is None else f"{clip.motion:.1f}"
+    return (f"{clip.id:6d}  {clip.decision:8s}  {clip.source_path.name}  "
+            f"[{clip.start_frame}, {clip.end_frame})  {clip.frames}f "
+            f"@{float(clip.fps):.3f}  motion {motion}  {(clip.caption or '')[:50]}")
 
 
 def run_settings(args: argparse.Namespace, ctx) -> int:

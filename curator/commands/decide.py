@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+from curator.commands import add_command
 from curator.core.analysis import (
     DEFAULT_DYNAMIC_ABOVE,
     DEFAULT_FLICKER_ABOVE,
@@ -26,7 +27,7 @@ def _threshold(text: str) -> float | None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("decide", help="accept or reject clips (or images) by id")
+    p = add_command(subparsers, "decide", run_decide, "accept or reject clips (or images) by id")
     p.add_argument("ids", nargs="+", type=int, metavar="ID")
     p.add_argument("--images", action="store_true",
                    help="the ids are images (stills), not clips")
@@ -37,13 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="undecide")
     p.add_argument("--reason", help="why (kept with a rejection)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_decide)
 
-    p = subparsers.add_parser(
-        "auto-decide", help="reject pending clips that break the rules (never a person's choice)",
-        description="Reject pending clips that are too static, too dynamic, hold a cut, are "
-                    "too short or duplicate another. Motion is in pixels per 1/16 s at 256 px "
-                    "wide; give 'off' to switch a threshold off. Run `curator analyze` first.")
+    p = add_command(subparsers, "auto-decide", run_auto_decide,
+                    "reject pending clips that break the rules (never a person's choice)")
     p.add_argument("--static-below", type=_threshold, default=DEFAULT_STATIC_BELOW,
                    metavar="X", help=f"mean motion below X is too static "
                                      f"(default {DEFAULT_STATIC_BELOW:g})")
@@ -69,7 +66,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"picture (default {DEFAULT_MAX_DISTANCE})")
     p.add_argument("--dry-run", action="store_true", help="show what would be rejected")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_auto_decide)
 
 
 def run_decide(args: argparse.Namespace, ctx) -> int:
@@ -91,6 +87,10 @@ def run_decide(args: argparse.Namespace, ctx) -> int:
 
 
 def run_auto_decide(args: argparse.Namespace, ctx) -> int:
+    """Reject pending clips that are too static, too dynamic, hold a cut, are too short or duplicate
+    another. Motion is in pixels per 1/16 s at 256 px wide; give 'off' to switch a threshold off.
+    Run `curator analyze` first.
+    """
     catalog = ctx.catalog
     pending = catalog.list_clips(status="pending")
     not_analyzed = sum(1 for c in pending if c.analysis is None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from curator.commands import add_command
 from curator.core.caption_edit import apply_replacements, find_replacements
 from curator.core.export.crop import clip_crop
 from curator.core.media.thumbnails import ensure_clip_thumbnails
@@ -17,28 +18,24 @@ from curator.core.trigger import with_trigger
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("caption-set", help="write a clip's or an image's caption by hand")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--clip", type=int, metavar="ID")
-    target.add_argument("--image", type=int, metavar="ID")
+    p = add_command(subparsers, "caption-set", run_caption_set,
+                    "write a clip's or an image's caption by hand")
+    _caption_owner(p)
     p.add_argument("text", help="the caption (the trigger phrase is added if missing)")
     p.add_argument("--no-trigger", action="store_true",
                    help="save the text as given, even without the trigger phrase")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_caption_set)
 
-    p = subparsers.add_parser("caption-history", help="list a clip's or an image's caption versions")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--clip", type=int, metavar="ID")
-    target.add_argument("--image", type=int, metavar="ID")
+    p = add_command(subparsers, "caption-history", run_caption_history,
+                    "list a clip's or an image's caption versions")
+    _caption_owner(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_caption_history)
 
-    p = subparsers.add_parser("caption-restore", help="make an old caption version current again")
+    p = add_command(subparsers, "caption-restore", run_caption_restore,
+                    "make an old caption version current again")
     p.add_argument("version", type=int, help="the version id from caption-history")
-    p.set_defaults(func=run_caption_restore)
 
-    p = subparsers.add_parser("replace", help="find and replace across captions")
+    p = add_command(subparsers, "replace", run_replace, "find and replace across captions")
     p.add_argument("find")
     p.add_argument("replacement")
     p.add_argument("--regex", action="store_true", help="FIND is a regular expression")
@@ -46,17 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scope", choices=("clips", "images", "all"), default="all")
     p.add_argument("--dry-run", action="store_true", help="show the changes, save nothing")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_replace)
 
-    p = subparsers.add_parser("trim", help="set a clip's in and out frames within its source")
+    p = add_command(subparsers, "trim", run_trim,
+                    "set a clip's in and out frames within its source")
     p.add_argument("clip", type=int)
     p.add_argument("start", type=int, help="first source frame kept")
     p.add_argument("end", type=int, help="first source frame after the clip (exclusive)")
-    p.set_defaults(func=run_trim)
 
-    p = subparsers.add_parser(
-        "split", help="split a clip at a source frame, or clips at the shot boundaries in them",
-        usage="curator split CLIP FRAME | curator split --at-transitions [CLIP ...]")
+    p = add_command(subparsers, "split", run_split,
+                    "split a clip at a source frame, or clips at the shot boundaries in them",
+                    usage="curator split CLIP FRAME | curator split --at-transitions [CLIP ...]")
     p.add_argument("numbers", type=int, nargs="*", metavar="CLIP FRAME",
                    help="a clip and the first source frame of its second part; with "
                         "--at-transitions, the clips to split (none: every clip)")
@@ -64,22 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="split at every cut, dissolve, fade or wipe found inside, leaving the "
                         "transition frames out; decisions and captions are kept on each part")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_split)
 
-    p = subparsers.add_parser("merge", help="merge two adjacent clips of one source",
-                              description="The earlier clip is extended over the later one; the "
-                                          "later clip's caption versions are kept on it as older "
-                                          "versions.")
+    p = add_command(subparsers, "merge", run_merge, "merge two adjacent clips of one source")
     p.add_argument("a", type=int, metavar="A")
     p.add_argument("b", type=int, metavar="B")
-    p.set_defaults(func=run_merge)
 
-    p = subparsers.add_parser(
-        "crop", help="set an image's or a clip's crop, e.g. a 768x768 square",
-        description="`crop IMAGE X Y W H` crops an image (no box clears it). `crop --clip ID X Y "
-                    "W H` sets the crop a clip is exported with, in source pixels; `--none` "
-                    "exports it whole even where black bars were measured; `--auto` goes back "
-                    "to the measured letterbox crop (the default).")
+    p = add_command(subparsers, "crop", run_crop,
+                    "set an image's or a clip's crop, e.g. a 768x768 square")
     p.add_argument("image", type=int, nargs="?")
     p.add_argument("box", nargs="*", type=int, metavar="X Y W H",
                    help="the crop in pixels; nothing clears an image's crop")
@@ -90,7 +77,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     clip_mode.add_argument("--auto", action="store_true",
                            help="with --clip: the measured letterbox crop (clears a set crop)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_crop)
+
+
+def _caption_owner(p: argparse.ArgumentParser) -> None:
+    """`--clip ID` or `--image ID`: whose caption (exactly one)."""
+    owner = p.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--clip", type=int, metavar="ID")
+    owner.add_argument("--image", type=int, metavar="ID")
 
 
 def run_caption_set(args: argparse.Namespace, ctx) -> int:
@@ -107,15 +100,12 @@ def run_caption_set(args: argparse.Namespace, ctx) -> int:
 
 
 def run_caption_history(args: argparse.Namespace, ctx) -> int:
-    history = ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image)
-    if args.json:
-        ctx.emit_json([{"version": h.id, "text": h.text, "origin": h.origin,
-                        "manual": h.is_manual, "prompt_hash": h.prompt_hash,
-                        "created_at": h.created_at.isoformat()} for h in history])
-        return 0
-    for h in history:
-        ctx.stdout.write(f"{h.id:6d}  {h.created_at:%Y-%m-%d %H:%M}  {h.origin[:24]:24s}  "
-                         f"{h.text}\n")
+    ctx.emit_rows(ctx.catalog.caption_history(clip_id=args.clip, image_id=args.image), args.json,
+                  lambda h: {"version": h.id, "text": h.text, "origin": h.origin,
+                             "manual": h.is_manual, "prompt_hash": h.prompt_hash,
+                             "created_at": h.created_at.isoformat()},
+                  lambda h: f"{h.id:6d}  {h.created_at:%Y-%m-%d %H:%M}  {h.origin[:24]:24s}  "
+                            f"{h.text}")
     return 0
 
 
@@ -173,6 +163,9 @@ def run_split(args: argparse.Namespace, ctx) -> int:
 
 
 def run_merge(args: argparse.Namespace, ctx) -> int:
+    """The earlier clip is extended over the later one; the later clip's caption versions are kept
+    on it as older versions.
+    """
     record = merge_clips(ctx.catalog, args.a, args.b)
     clip = ctx.catalog.get_clip(record.kept_id)
     ensure_clip_thumbnails(ctx.project.thumbs_dir, clip)
@@ -202,6 +195,10 @@ def _split_at_transitions(args: argparse.Namespace, ctx) -> int:
 
 
 def run_crop(args: argparse.Namespace, ctx) -> int:
+    """`crop IMAGE X Y W H` crops an image (no box clears it). `crop --clip ID X Y W H` sets the
+    crop a clip is exported with, in source pixels; `--none` exports it whole even where black bars
+    were measured; `--auto` goes back to the measured letterbox crop (the default).
+    """
     if args.clip is not None:
         return _run_clip_crop(args, ctx)
     if args.none or args.auto:

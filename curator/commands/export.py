@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from curator.commands import add_command
 from curator.core.export import (
     DEFAULT_PRESET,
     DatasetPlan,
@@ -29,8 +30,9 @@ TRAINER_CHOICES = PLAN_TRAINERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "export", help="write the dataset folder and the trainer's dataset TOML",
+    # The description names the default preset, so it is written here, not as run's docstring.
+    p = add_command(
+        subparsers, "export", run_export, "write the dataset folder and the trainer's dataset TOML",
         description="Transcode accepted clips to the export fps, write captions, the trainer's "
                     "dataset TOML and a manifest, and count the epoch exactly as the trainer "
                     "will. Without --plan/--preset the project's plan is used "
@@ -49,28 +51,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-missing-trigger", action="store_true",
                    help="export captions that do not start with the trigger phrase")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=run_export)
 
     p = subparsers.add_parser("plan", help="show, list or save dataset plans")
     sub = p.add_subparsers(dest="plan_command", metavar="ACTION")
-    show = sub.add_parser("show", help="print a plan (default: the project's)")
+    show = add_command(sub, "show", run_plan_show, "print a plan (default: the project's)")
     _plan_arguments(show)
     show.add_argument("--json", action="store_true")
-    show.set_defaults(func=run_plan_show)
-    presets = sub.add_parser("presets", help="list the built-in plans")
+    presets = add_command(sub, "presets", run_plan_presets, "list the built-in plans")
     presets.add_argument("--json", action="store_true")
-    presets.set_defaults(func=run_plan_presets)
-    save = sub.add_parser("save", help="save a preset or a plan file as the project's plan")
+    save = add_command(sub, "save", run_plan_save,
+                       "save a preset or a plan file as the project's plan")
     _plan_arguments(save)
     save.add_argument("--force", action="store_true", help="replace the project's plan")
-    save.set_defaults(func=run_plan_save)
     p.set_defaults(func=run_plan_show, plan=None, preset=None, json=False)
 
-    p = subparsers.add_parser(
-        "buckets", help="choose a resolution: sizes that keep an aspect ratio, and the buckets "
-                        "musubi-tuner picks",
-        description="List resolutions divisible by 16 that keep the clips' aspect ratio within "
-                    "a pixel budget, with the bucket musubi-tuner caches each source size at.")
+    p = add_command(subparsers, "buckets", run_buckets,
+                    "choose a resolution: sizes that keep an aspect ratio, and the buckets "
+                        "musubi-tuner picks")
     p.add_argument("--aspect", help="ratio as W:H, WxH or a number (default: the accepted "
                                     "clips' most common size)")
     p.add_argument("--pixels", type=int, default=832 * 480,
@@ -83,7 +80,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", type=float, default=0.01,
                    help="largest relative aspect error listed (default 0.01)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=run_buckets)
 
 
 def _plan_arguments(p: argparse.ArgumentParser) -> None:
@@ -187,12 +183,9 @@ def run_plan_show(args: argparse.Namespace, ctx) -> int:
 
 
 def run_plan_presets(args: argparse.Namespace, ctx) -> int:
-    names = list_presets()
-    if args.json:
-        ctx.emit_json([{"name": n, "description": load_preset(n).description} for n in names])
-        return 0
-    for name in names:
-        ctx.stdout.write(f"{name}: {load_preset(name).description}\n")
+    ctx.emit_rows(list_presets(), args.json,
+                  lambda name: {"name": name, "description": load_preset(name).description},
+                  lambda name: f"{name}: {load_preset(name).description}")
     return 0
 
 
@@ -222,6 +215,9 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run_buckets(args: argparse.Namespace, ctx) -> int:
+    """List resolutions divisible by 16 that keep the clips' aspect ratio within a pixel budget,
+    with the bucket musubi-tuner caches each source size at.
+    """
     try:
         sizes = [_size(s) for s in args.size]
         if not sizes:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from curator.commands import add_command
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("gui", help="open the desktop window on the project")
-    p.set_defaults(func=run)
+    add_command(subparsers, "gui", run, "open the desktop window on the project")
 
 
 def run(args: argparse.Namespace, ctx) -> int:

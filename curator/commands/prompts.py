@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from curator.commands import add_command
 from curator.core.captioning import BACKENDS
 from curator.core.captioning.expand import PROJECT_TEMPLATE, ExpandError, run_expand
 from curator.core.captioning.options import CaptionSettings, backend_settings
@@ -16,8 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("prompts", help="sample prompts for training runs",
                               description="Sample prompts for training runs.")
     sub = p.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)
-    e = sub.add_parser(
-        "expand", help="expand a short idea into one sample prompt with a language model",
+    # The description names the project's template path, so it is written here.
+    e = add_command(
+        sub, "expand", run, "expand a short idea into one sample prompt with a language model",
         description="Expand a short idea into one paragraph of 80-100 words that starts with "
                     "the trigger phrase (the style's look, motion and camera), with the "
                     "captioning backends, settings and clean-up. The meta-prompt is "
@@ -53,7 +55,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"with --add: the sample's {what} (default: the file's first "
                             f"prompt's, else --w 384 --h 384 --f 45 --d 7 --s 20)")
     e.add_argument("--json", action="store_true", help='print {"prompt": ...} as JSON')
-    e.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx: Any) -> int:  # ctx: curator.cli.CliContext

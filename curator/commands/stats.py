@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from curator.commands import add_command
 from curator.core.stats import DatasetStats, Histogram, dataset_stats, plan_targets
 from curator.core.stats.histogram import coarser
 
@@ -13,11 +14,10 @@ _ROWS = 24
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "stats", help="distributions of frames, duration, motion, sizes, decisions, captions")
+    p = add_command(subparsers, "stats", run_stats,
+                    "distributions of frames, duration, motion, sizes, decisions, captions")
     p.add_argument("--json", action="store_true",
                    help="print bins and counts, phrases with counts, as JSON")
-    p.set_defaults(func=run_stats)
 
 
 def run_stats(args: argparse.Namespace, ctx) -> int:

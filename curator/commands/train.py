@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from curator.commands import add_command
 from curator.core.catalog import DB_FILENAME
 from curator.core.jobs import CancelToken
 from curator.core.training.commands import STEP_CHOICES
@@ -33,11 +34,8 @@ _OVERRIDES = (("trainer_dir", "trainer_dir"), ("python", "python"), ("dit", "dit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "train", help="run musubi-tuner (or diffusion-pipe) on the exported dataset",
-        description="Build the caching and training commands from a profile, check them, then "
-                    "run them in order (stopping at the first failure), print them, or write "
-                    "them as a script for another machine. Options override the profile.")
+    p = add_command(subparsers, "train", run,
+                    "run musubi-tuner (or diffusion-pipe) on the exported dataset")
     p.add_argument("--profile", default=None,
                    help=f"profile name or .toml file (default {DEFAULT_PRESET}); the project's "
                         f"own profiles live in <project>/training/<name>.toml")
@@ -69,7 +67,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--grace", type=float, default=DEFAULT_GRACE_S, metavar="S",
                    help="on Ctrl-C: seconds between SIGINT and SIGTERM to the trainer "
                         f"(default {DEFAULT_GRACE_S:g})")
-    p.set_defaults(func=run)
 
 
 def effective_profile(args: argparse.Namespace, project_root: Path) -> TrainingProfile:
@@ -107,14 +104,15 @@ def _print_problems(ctx, problems: list[Problem]) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    """Build the caching and training commands from a profile, check them, then run them in order
+    (stopping at the first failure), print them, or write them as a script for another machine.
+    Options override the profile.
+    """
     root = ctx.project.root
     if args.list_profiles:
-        rows = list_profiles(root)
-        if args.json:
-            ctx.emit_json([{"name": name, "origin": origin} for name, origin in rows])
-        else:
-            for name, origin in rows:
-                ctx.stdout.write(f"{name}  ({origin})\n")
+        ctx.emit_rows(list_profiles(root), args.json,
+                      lambda row: {"name": row[0], "origin": row[1]},
+                      lambda row: f"{row[0]}  ({row[1]})")
         return 0
     try:
         profile = effective_profile(args, root)

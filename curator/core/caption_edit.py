@@ -17,17 +17,9 @@ from typing import Any
 import regex as _regex
 from sqlalchemy import func
 
+from curator.core import jobs
 from curator.core.captioned import Captioned, iter_captioned
 from curator.core.catalog import Catalog, CatalogError
-from curator.core.jobs import (
-    NEVER_CANCELLED,
-    CancelToken,
-    ItemFailure,
-    Progress,
-    ProgressFn,
-    Report,
-    ignore_progress,
-)
 from curator.core.trigger import normalize_trigger, starts_with_trigger, with_trigger
 
 SCOPES = ("clips", "images", "all")
@@ -67,7 +59,7 @@ class CaptionChange:
 
 
 @dataclass
-class ReplaceReport(Report):
+class ReplaceReport(jobs.Report):
     """What `apply_replacements` did: `done` captions saved, `skipped` unchanged ones."""
 
     skipped: int = 0
@@ -153,7 +145,7 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
                       clip_ids: Sequence[int] | None = None,
                       image_ids: Sequence[int] | None = None, tidy: bool = True,
                       limit: int | None = None, trigger: str | None = None,
-                      cancel: CancelToken = NEVER_CANCELLED) -> list[CaptionChange]:
+                      cancel: jobs.CancelToken = jobs.NEVER_CANCELLED) -> list[CaptionChange]:
     """Every caption that the replacement would change, with its text before and after.
 
     Nothing is written. Captions that match but come out the same are left out.
@@ -211,8 +203,8 @@ def find_replacements(catalog: Catalog, find: str, replace: str, *, regex: bool 
 
 
 def apply_replacements(catalog: Catalog, changes: Sequence[CaptionChange], *,
-                       progress: ProgressFn = ignore_progress,
-                       cancel: CancelToken = NEVER_CANCELLED,
+                       progress: jobs.ProgressFn = jobs.ignore_progress,
+                       cancel: jobs.CancelToken = jobs.NEVER_CANCELLED,
                        on_saved: Callable[[str, int], None] | None = None) -> ReplaceReport:
     """Save each change as a new manual caption version (one small commit per caption).
 
@@ -243,7 +235,7 @@ def apply_replacements(catalog: Catalog, changes: Sequence[CaptionChange], *,
             if current == change.after:
                 report.skipped += 1
             elif current != change.before:
-                report.failed.append(ItemFailure(
+                report.failed.append(jobs.ItemFailure(
                     change.label, "its caption was edited after the preview; left as it is"))
             else:
                 key = "clip_id" if change.kind == "clip" else "image_id"
@@ -253,6 +245,6 @@ def apply_replacements(catalog: Catalog, changes: Sequence[CaptionChange], *,
                 if on_saved is not None:
                     on_saved(change.kind, change.item_id)
         except CatalogError as exc:
-            report.failed.append(ItemFailure(change.label, str(exc)))
-        progress(Progress(done=done, total=total, item=change.label))
+            report.failed.append(jobs.ItemFailure(change.label, str(exc)))
+        progress(jobs.Progress(done=done, total=total, item=change.label))
     return report

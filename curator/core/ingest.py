@@ -30,20 +30,12 @@ import numpy as np
 from PIL import Image as PILImage
 from sqlalchemy import select
 
+from curator.core import jobs
 from curator.core.analysis.batch import save_clip_analysis
 from curator.core.analysis.text import TextModelsUnavailable, image_text
 from curator.core.catalog import Catalog, CatalogError
 from curator.core.catalog.models import Source
-from curator.core.jobs import (
-    NEVER_CANCELLED,
-    Cancelled,
-    CancelToken,
-    ItemFailure,
-    Progress,
-    ProgressFn,
-    Report,
-    ignore_progress,
-)
+from curator.core.jsonable import fields_json
 from curator.core.media import MediaError, SourceInfo, content_hash
 from curator.core.media.scan import AnalyzerFactory, scan_video
 from curator.core.media.scenes import SceneSettings
@@ -70,7 +62,7 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", 
 
 
 @dataclass
-class IngestReport(Report):
+class IngestReport(jobs.Report):
     """What an ingest did. Counts are of what this run added or changed.
 
     Attributes:
@@ -111,14 +103,9 @@ class IngestReport(Report):
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "sources": self.sources,
-            "clips": self.clips,
-            "images": self.images,
-            "failed": [f.to_json() for f in self.failed],
-            "warnings": [w.to_json() for w in self.warnings],
-            "moved": self.moved,
-            "unchanged": self.unchanged,
-            "cancelled": self.cancelled,
+            **fields_json(self, "sources", "clips", "images"),
+            **self.failures_json(),
+            **fields_json(self, "moved", "unchanged", "cancelled"),
             "skipped_count": len(self.skipped),
             "skipped": self.skipped,
         }
@@ -127,7 +114,7 @@ class IngestReport(Report):
 # --- finding files ---------------------------------------------------------------------------
 
 def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = (),
-             skipped: list[Path] | None = None) -> tuple[list[Path], list[ItemFailure]]:
+             skipped: list[Path] | None = None) -> tuple[list[Path], list[jobs.ItemFailure]]:
     """The media files named by `paths`: files as given, folders searched recursively.
 
     Inside folders only known video and image extensions are taken (captions, sidecars and
@@ -142,7 +129,7 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = (),
         The files in a stable order without duplicates, and the paths that could not be read.
     """
     found: dict[Path, None] = {}
-    failures: list[ItemFailure] = []
+    failures: list[jobs.ItemFailure] = []
     excluded = [_absolute(p) for p in exclude]
 
     def is_excluded(p: Path) -> bool:
@@ -157,11 +144,11 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[Path] = (),
                 if not is_excluded(path):
                     found[path] = None
             else:
-                failures.append(ItemFailure(str(path), f"{path.name}: file not found"))
+                failures.append(jobs.ItemFailure(str(path), f"{path.name}: file not found"))
         except PermissionError:
-            failures.append(ItemFailure(str(path), f"{path.name}: permission denied"))
+            failures.append(jobs.ItemFailure(str(path), f"{path.name}: permission denied"))
         except OSError as exc:
-            failures.append(ItemFailure(str(path), f"{path.name}: {exc.strerror or exc}"))
+            failures.append(jobs.ItemFailure(str(path), f"{path.name}: {exc.strerror or exc}"))
     return list(found), failures
 
 
@@ -170,12 +157,12 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(path.expanduser()))
 
 
-def _walk(root: Path, found: dict[Path, None], failures: list[ItemFailure],
+def _walk(root: Path, found: dict[Path, None], failures: list[jobs.ItemFailure],
           is_excluded: Callable[[Path], bool], skipped: list[Path] | None = None) -> None:
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
         why = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
-        failures.append(ItemFailure(str(where), f"cannot read the folder {where.name}: {why}"))
+        failures.append(jobs.ItemFailure(str(where), f"cannot read the folder {where.name}: {why}"))
 
     for folder, dirs, files in os.walk(root, onerror=on_error):
         here = Path(folder)
@@ -194,8 +181,8 @@ def _walk(root: Path, found: dict[Path, None], failures: list[ItemFailure],
 
 def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: Path,
                  scenes: ScenesMode = "auto", min_scene_frames: int | None = None,
-                 progress: ProgressFn = ignore_progress,
-                 cancel: CancelToken = NEVER_CANCELLED,
+                 progress: jobs.ProgressFn = jobs.ignore_progress,
+                 cancel: jobs.CancelToken = jobs.NEVER_CANCELLED,
                  analyzer_factory: AnalyzerFactory | None = None,
                  workers: int | None = None) -> IngestReport:
     """Ingest files and folders (recursively) of videos and images into the catalog.
@@ -247,7 +234,7 @@ def ingest_paths(catalog: Catalog, paths: Iterable[Path | str], *, thumbs_dir: P
             batch.run_pool(min(workers, videos))
         else:
             batch.run_here()
-        progress(Progress(done=report.done, total=len(files), message="ingest finished"))
+        progress(jobs.Progress(done=report.done, total=len(files), message="ingest finished"))
         if report.cancelled:
             status = "cancelled"
     except BaseException:
@@ -292,21 +279,21 @@ class _Batch:
     """One ingest run: the files in order, planned and stored here, decoded here or in a pool."""
 
     def __init__(self, catalog: Catalog, report: IngestReport, job_id: int, files: list[Path],
-                 progress: ProgressFn, cancel: CancelToken, thumbs_dir: Path, mode: str,
+                 progress: jobs.ProgressFn, cancel: jobs.CancelToken, thumbs_dir: Path, mode: str,
                  settings: SceneSettings, analyzer_factory: AnalyzerFactory | None) -> None:
         self.catalog, self.report, self.job_id, self.files = catalog, report, job_id, files
         self.progress, self.cancel, self.thumbs_dir = progress, cancel, thumbs_dir
         self.mode, self.settings, self.analyzer_factory = mode, settings, analyzer_factory
 
     def tell(self, path: Path, message: str = "") -> None:
-        self.progress(Progress(done=self.report.done, total=len(self.files), item=path.name,
-                               message=message))
+        self.progress(jobs.Progress(done=self.report.done, total=len(self.files), item=path.name,
+                                    message=message))
 
     def finished(self) -> None:
         self.report.done += 1
         self.catalog.update_job(self.job_id, done=self.report.done)
         # told at once: the window refreshes its grid as each source is stored
-        self.progress(Progress(done=self.report.done, total=len(self.files)))
+        self.progress(jobs.Progress(done=self.report.done, total=len(self.files)))
 
     def plan(self, path: Path, threads: bool | int) -> _ScanTask | None:
         """Everything before the decode; None when the file is done (image, unchanged, failed)."""
@@ -319,27 +306,27 @@ class _Batch:
                                mode=self.mode, settings=self.settings,
                                analyzer_factory=self.analyzer_factory, threads=threads)
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-            self.report.failed.append(ItemFailure(str(path), _failure(path, exc)))
+            self.report.failed.append(jobs.ItemFailure(str(path), _failure(path, exc)))
             return None
 
     def store(self, task: _ScanTask, scanned: _Scanned) -> None:
         try:
             _store_video(self.catalog, task, scanned, self.report, mode=self.mode,
                          cancel=self.cancel)
-        except Cancelled:
+        except jobs.Cancelled:
             self.report.cancelled = True
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-            self.report.failed.append(ItemFailure(str(task.path), _failure(task.path, exc)))
+            self.report.failed.append(jobs.ItemFailure(str(task.path), _failure(task.path, exc)))
 
     def scan_here(self, task: _ScanTask) -> None:
         """Decode one video in this process and store it; Cancelled when the cancel fires."""
         try:
             scanned = _scan(task, lambda n, total, _p=task.path: self.tell(
                 _p, _frames_message(n, total)), self.cancel)
-        except Cancelled:
+        except jobs.Cancelled:
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-            self.report.failed.append(ItemFailure(str(task.path), _failure(task.path, exc)))
+            self.report.failed.append(jobs.ItemFailure(str(task.path), _failure(task.path, exc)))
         else:
             self.store(task, scanned)
 
@@ -354,7 +341,7 @@ class _Batch:
             if task is not None:
                 try:
                     self.scan_here(task)
-                except Cancelled:
+                except jobs.Cancelled:
                     self.report.cancelled = True
                 if self.report.cancelled:
                     return
@@ -386,7 +373,7 @@ class _Batch:
             if task is not None:  # the twin failed: this copy gets its own decode
                 try:
                     self.scan_here(task)
-                except Cancelled:
+                except jobs.Cancelled:
                     self.report.cancelled = True
                     return
             self.finished()
@@ -441,7 +428,7 @@ class _Batch:
         in_flight.clear()
         if len(tasks) == 1 and tasks[0].suspect:
             task = tasks[0]
-            self.report.failed.append(ItemFailure(str(task.path), (
+            self.report.failed.append(jobs.ItemFailure(str(task.path), (
                 f"{task.path.name}: the decoder crashed on this file (its worker process "
                 f"died); the other files go on")))
             self.finished()
@@ -474,7 +461,7 @@ class _Batch:
                 self.report.cancelled = True
                 continue
             if isinstance(result, str):
-                self.report.failed.append(ItemFailure(str(task.path), result))
+                self.report.failed.append(jobs.ItemFailure(str(task.path), result))
             else:
                 self.store(task, result)
             self.finished()
@@ -571,11 +558,11 @@ def _plan_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_di
             if not twin.path.exists():
                 catalog.move_source(twin.id, path, stat.st_mtime)
                 report.moved += 1
-                report.warnings.append(ItemFailure(str(path), (
+                report.warnings.append(jobs.ItemFailure(str(path), (
                     f"{path.name}: the same video as {twin.path}, which is gone: "
                     f"taken as moved (its clips, decisions and captions are kept)")))
                 return None
-            report.warnings.append(ItemFailure(str(path), (
+            report.warnings.append(jobs.ItemFailure(str(path), (
                 f"{path.name}: the same video as {twin.path}, already in the catalog; "
                 f"not added again")))
             report.unchanged += 1
@@ -596,7 +583,7 @@ def _plan_video(catalog: Catalog, path: Path, report: IngestReport, *, thumbs_di
 
 
 def _scan(task: _ScanTask, on_frames: Callable[[int, int | None], None] | None,
-          cancel: CancelToken) -> _Scanned:
+          cancel: jobs.CancelToken) -> _Scanned:
     """The decode pass of one video, and the analysis of every clip range it may get.
 
     Raises:
@@ -634,14 +621,14 @@ def _scan_in_worker(task: _ScanTask, key: int) -> _Scanned | str | None:
     """`_scan` in a worker process: the result, the reason it failed, or None if cancelled."""
     try:
         return _scan(task, worker_progress(key), worker_cancel())
-    except Cancelled:
+    except jobs.Cancelled:
         return None
     except Exception as exc:  # noqa: BLE001 - the reason goes back; the batch goes on
         return _failure(task.path, exc)
 
 
 def _store_video(catalog: Catalog, task: _ScanTask, scanned: _Scanned, report: IngestReport,
-                 *, mode: str, cancel: CancelToken) -> None:
+                 *, mode: str, cancel: jobs.CancelToken) -> None:
     """Write a decoded video, its clips and their analysis to the catalog."""
     path, known, info = task.path, task.known, scanned.info
     ranges = _shot_ranges(task, scanned)
@@ -651,7 +638,7 @@ def _store_video(catalog: Catalog, task: _ScanTask, scanned: _Scanned, report: I
         lost = _user_clips_past_end(catalog, known.id, info.frame_count)
         ranges = _with_user_work(catalog, known.id, ranges, info.frame_count)
         for clip in lost:
-            report.warnings.append(ItemFailure(str(path), (
+            report.warnings.append(jobs.ItemFailure(str(path), (
                 f"{path.name}: now has {info.frame_count} frames, so clip {clip.id} "
                 f"[{clip.start_frame}, {clip.end_frame}) no longer fits and is removed "
                 f"(its caption was: {clip.caption or 'none'})")))
@@ -668,7 +655,7 @@ def _store_video(catalog: Catalog, task: _ScanTask, scanned: _Scanned, report: I
     report.clips += len(created)
     report.clip_ids.extend(created)
     for warning in info.warnings:
-        report.warnings.append(ItemFailure(str(path), f"{path.name}: {warning}"))
+        report.warnings.append(jobs.ItemFailure(str(path), f"{path.name}: {warning}"))
     clips = catalog.list_clips(source_id=source_id)
     if keep_clips or scanned.boundaries:
         # same frames, new content: the old thumbnails are filed under the old hash; or
@@ -706,7 +693,7 @@ def _save_analysis(catalog: Catalog, scanned: _Scanned, clips: Sequence[Any], pa
         analysis = scanned.analyses.get(key)
         if analysis is None:
             why = scanned.analysis_errors.get(key, "no analysis was made for this range")
-            report.warnings.append(ItemFailure(str(path), (
+            report.warnings.append(jobs.ItemFailure(str(path), (
                 f"{path.name}: clip [{clip.start_frame}, {clip.end_frame}) could not be "
                 f"analysed ({why})")))
             continue
@@ -714,7 +701,7 @@ def _save_analysis(catalog: Catalog, scanned: _Scanned, clips: Sequence[Any], pa
             # Recording the source hash makes `curator analyze` redo it if the file is replaced.
             save_clip_analysis(catalog, clip.id, dict(analysis), clip.source_hash)
         except CatalogError as exc:
-            report.warnings.append(ItemFailure(str(path), (
+            report.warnings.append(jobs.ItemFailure(str(path), (
                 f"{path.name}: clip [{clip.start_frame}, {clip.end_frame}) could not be "
                 f"analysed ({exc})")))
 
@@ -740,7 +727,7 @@ def _ingest_image(catalog: Catalog, path: Path, report: IngestReport, *,
                                      image_id=twin.id)
                 report.moved += 1
                 return
-            report.warnings.append(ItemFailure(str(path), (
+            report.warnings.append(jobs.ItemFailure(str(path), (
                 f"{path.name}: the same picture as {twin.path}, already in the catalog; "
                 f"not added again")))
             report.unchanged += 1
@@ -763,7 +750,8 @@ def _check_image_text(catalog: Catalog, image_id: int, path: Path, report: Inges
             gray = np.asarray(img.convert("L"))
         text = image_text(gray, gray.shape[1], gray.shape[0])
     except (OSError, ValueError, TextModelsUnavailable) as exc:
-        report.warnings.append(ItemFailure(str(path), f"{path.name}: text check skipped ({exc})"))
+        report.warnings.append(jobs.ItemFailure(str(path),
+                                                f"{path.name}: text check skipped ({exc})"))
         return
     catalog.save_image_text(image_id, text, text["share"])
 

@@ -83,3 +83,8 @@ class Report:
     failed: list[ItemFailure] = field(default_factory=list)
     warnings: list[ItemFailure] = field(default_factory=list)
     cancelled: bool = False
+
+    def failures_json(self) -> dict[str, list[dict[str, str]]]:
+        """`failed` and `warnings` as every report's JSON spells them (spliced in with `**`)."""
+        return {"failed": [f.to_json() for f in self.failed],
+                "warnings": [w.to_json() for w in self.warnings]}

@@ -14,15 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curator.core import jobs
 from curator.core.catalog import Catalog, CatalogError, ClipRow
-from curator.core.jobs import (
-    NEVER_CANCELLED,
-    CancelToken,
-    ItemFailure,
-    Progress,
-    ProgressFn,
-    ignore_progress,
-)
 from curator.core.media.errors import MediaError
 from curator.core.media.frames import iter_raw_frames
 from curator.core.media.scenes import SceneSettings
@@ -48,7 +41,7 @@ class ClipSplit:
 class SplitReport:
     split: list[ClipSplit] = field(default_factory=list)
     unchanged: int = 0
-    failed: list[ItemFailure] = field(default_factory=list)
+    failed: list[jobs.ItemFailure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"split": [s.to_json() for s in self.split], "unchanged": self.unchanged,
@@ -68,7 +61,7 @@ def stored_boundaries(clip: ClipRow) -> list[Transition] | None:
     return sorted(found, key=lambda t: t.start)
 
 
-def detect_boundaries(clip: ClipRow, *, cancel: CancelToken = NEVER_CANCELLED
+def detect_boundaries(clip: ClipRow, *, cancel: jobs.CancelToken = jobs.NEVER_CANCELLED
                       ) -> list[Transition]:
     """Decode the clip's range and ask the shot engine (what decodes is judged).
 
@@ -108,8 +101,8 @@ def split_clip_at(catalog: Catalog, clip: ClipRow, ranges: Sequence[tuple[int, i
 
 def split_at_transitions(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
                          thumbs_dir: Path | None = None, min_frames: int | None = None,
-                         progress: ProgressFn = ignore_progress,
-                         cancel: CancelToken = NEVER_CANCELLED) -> SplitReport:
+                         progress: jobs.ProgressFn = jobs.ignore_progress,
+                         cancel: jobs.CancelToken = jobs.NEVER_CANCELLED) -> SplitReport:
     """Split every given clip (None: all) at the shot boundaries inside it.
 
     A clip whose analysis is current is split at what it found; another is decoded and
@@ -124,8 +117,8 @@ def split_at_transitions(catalog: Catalog, clip_ids: Sequence[int] | None = None
     for done, clip in enumerate(ordered):
         if cancel.cancelled:
             break
-        progress(Progress(done=done, total=len(ordered), item=clip.source_path.name,
-                          message=f"{done}/{len(ordered)} clips"))
+        progress(jobs.Progress(done=done, total=len(ordered), item=clip.source_path.name,
+                               message=f"{done}/{len(ordered)} clips"))
         try:
             found = stored_boundaries(clip)
             if found is None:
@@ -139,8 +132,8 @@ def split_at_transitions(catalog: Catalog, clip_ids: Sequence[int] | None = None
                 continue
             parts = split_clip_at(catalog, clip, ranges)
         except (MediaError, CatalogError) as exc:
-            report.failed.append(ItemFailure(str(clip.source_path),
-                                             f"clip {clip.id}: {exc}"))
+            report.failed.append(jobs.ItemFailure(str(clip.source_path),
+                                                  f"clip {clip.id}: {exc}"))
             continue
         report.split.append(ClipSplit(clip.id, (clip.start_frame, clip.end_frame), parts,
                                       ranges))

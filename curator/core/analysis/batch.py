@@ -22,6 +22,7 @@ from typing import Any
 
 from av.video.reformatter import VideoReformatter
 
+from curator.core import jobs
 from curator.core.analysis.frame_analyzer import (
     ANALYSIS_VERSION,
     ANALYSIS_WIDTH,
@@ -29,16 +30,6 @@ from curator.core.analysis.frame_analyzer import (
 )
 from curator.core.analysis.text import TEXT_WIDTH
 from curator.core.catalog import Catalog, CatalogError, ClipRow
-from curator.core.jobs import (
-    NEVER_CANCELLED,
-    Cancelled,
-    CancelToken,
-    ItemFailure,
-    Progress,
-    ProgressFn,
-    Report,
-    ignore_progress,
-)
 from curator.core.media import MediaError
 from curator.core.media.frames import fit_size, frame_to_array, iter_raw_frames
 from curator.core.pool import default_workers
@@ -56,7 +47,7 @@ MIN_SPLIT_FRAMES = 600
 
 
 @dataclass
-class AnalysisReport(Report):
+class AnalysisReport(jobs.Report):
     """What `analyze_clips` did: clips analysed, left as they were, failed."""
 
     analyzed: list[int] = field(default_factory=list)
@@ -73,8 +64,7 @@ class AnalysisReport(Report):
             "analyzed": len(self.analyzed),
             "analyzed_ids": self.analyzed,
             "up_to_date": self.up_to_date,
-            "failed": [f.to_json() for f in self.failed],
-            "warnings": [w.to_json() for w in self.warnings],
+            **self.failures_json(),
             "cancelled": self.cancelled,
             "frames": self.frames,
             "seconds": round(self.seconds, 2),
@@ -82,10 +72,10 @@ class AnalysisReport(Report):
         }
 
 
-class _LinkedToken(CancelToken):
+class _LinkedToken(jobs.CancelToken):
     """Cancelled when the caller's token is, or when `analyze_clips` itself must stop."""
 
-    def __init__(self, outer: CancelToken) -> None:
+    def __init__(self, outer: jobs.CancelToken) -> None:
         super().__init__()
         self._outer = outer
 
@@ -95,7 +85,7 @@ class _LinkedToken(CancelToken):
 
     def raise_if_cancelled(self) -> None:
         if self.cancelled:
-            raise Cancelled()
+            raise jobs.Cancelled()
 
 
 @dataclass(frozen=True)
@@ -138,8 +128,8 @@ def is_current(clip: ClipRow) -> bool:
 
 
 def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
-                  force: bool = False, progress: ProgressFn = ignore_progress,
-                  cancel: CancelToken = NEVER_CANCELLED,
+                  force: bool = False, progress: jobs.ProgressFn = jobs.ignore_progress,
+                  cancel: jobs.CancelToken = jobs.NEVER_CANCELLED,
                   workers: int | None = None) -> AnalysisReport:
     """Analyse clips (motion, cuts, transitions, hashes, borders, exposure) and save each.
 
@@ -190,8 +180,8 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
         report.cancelled = cancel.cancelled
         status = "cancelled" if report.cancelled else "done"
         if not report.cancelled:
-            progress(Progress(done=total_frames, total=total_frames,
-                              message=f"{len(report.analyzed) + len(report.failed)}/"
+            progress(jobs.Progress(done=total_frames, total=total_frames,
+                                   message=f"{len(report.analyzed) + len(report.failed)}/"
                                       f"{len(todo)} clips"))
     finally:
         if status == "failed":
@@ -206,7 +196,7 @@ def analyze_clips(catalog: Catalog, clip_ids: Sequence[int] | None = None, *,
 
 def _collect(catalog: Catalog, threads: list[threading.Thread], results: queue.Queue,
              report: AnalysisReport, job_id: int, clips: int, total_frames: int,
-             progress: ProgressFn) -> int:
+             progress: jobs.ProgressFn) -> int:
     """Save what the workers measured as it comes; returns the frames decoded."""
     frames_done = 0
     while any(t.is_alive() for t in threads) or not results.empty():
@@ -216,8 +206,8 @@ def _collect(catalog: Catalog, threads: list[threading.Thread], results: queue.Q
             continue
         if kind == "frames":
             frames_done += payload
-            progress(Progress(done=frames_done, total=total_frames,
-                              message=f"{len(report.analyzed) + len(report.failed)}/"
+            progress(jobs.Progress(done=frames_done, total=total_frames,
+                                   message=f"{len(report.analyzed) + len(report.failed)}/"
                                       f"{clips} clips"))
             continue
         if kind == "clip":
@@ -225,13 +215,13 @@ def _collect(catalog: Catalog, threads: list[threading.Thread], results: queue.Q
             _save(catalog, clip, analysis, report)
         elif kind == "failed":
             clip, reason = payload
-            report.failed.append(ItemFailure(str(clip.source_path),
-                                             f"clip {clip.id}: {reason}"))
+            report.failed.append(jobs.ItemFailure(str(clip.source_path),
+                                                  f"clip {clip.id}: {reason}"))
         finished = len(report.analyzed) + len(report.failed)
         catalog.update_job(job_id, done=finished)
-        progress(Progress(done=frames_done, total=total_frames,
-                          item=payload[0].source_path.name,
-                          message=f"{finished}/{clips} clips"))
+        progress(jobs.Progress(done=frames_done, total=total_frames,
+                               item=payload[0].source_path.name,
+                               message=f"{finished}/{clips} clips"))
     return frames_done
 
 
@@ -262,12 +252,12 @@ def _save(catalog: Catalog, clip: ClipRow, analysis: dict[str, Any],
     try:
         save_clip_analysis(catalog, clip.id, analysis, clip.source_hash)
     except CatalogError as exc:  # the clip went away meanwhile (re-ingest, split)
-        report.warnings.append(ItemFailure(str(clip.source_path), str(exc)))
+        report.warnings.append(jobs.ItemFailure(str(clip.source_path), str(exc)))
         return
     report.analyzed.append(clip.id)
     report.done += 1
     if analysis["frames_seen"] < clip.frames:
-        report.warnings.append(ItemFailure(
+        report.warnings.append(jobs.ItemFailure(
             str(clip.source_path),
             f"clip {clip.id}: only {analysis['frames_seen']} of its {clip.frames} frames "
             f"could be decoded; the analysis covers those"))
@@ -321,7 +311,7 @@ def _make_run(clips: list[ClipRow]) -> _Run:
 
 
 def _worker(runs: queue.Queue[_Run], results: queue.Queue[tuple[str, Any]],
-            cancel: CancelToken) -> None:
+            cancel: jobs.CancelToken) -> None:
     while not cancel.cancelled:
         try:
             run = runs.get_nowait()
@@ -330,7 +320,8 @@ def _worker(runs: queue.Queue[_Run], results: queue.Queue[tuple[str, Any]],
         _analyze_run(run, results, cancel)
 
 
-def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: CancelToken) -> None:
+def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]],
+                 cancel: jobs.CancelToken) -> None:
     """Decode one run and send each clip's analysis (or its failure) as soon as it is known."""
     analyzer = FrameAnalyzer(run.fps, run.width, run.height)
     open_clips = sorted(run.clips, key=lambda c: c.end_frame)
@@ -356,7 +347,7 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]], cancel: Cance
                 results.put(("clip", (clip, analysis)))
                 if analyzer.text is not None and open_clips:  # keep what open clips need
                     analyzer.text.forget_before(min(c.start_frame for c in open_clips))
-    except Cancelled:
+    except jobs.Cancelled:
         return
     except MediaError as exc:
         reason = exc.reason

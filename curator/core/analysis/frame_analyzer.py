@@ -70,12 +70,9 @@ _COLUMNS: dict[str, Any] = {
 class SourceLike(Protocol):
     """What the analyzer needs to know about a source (a `SourceInfo`, a `ClipRow`)."""
 
-    @property
-    def fps(self) -> Fraction: ...
-    @property
-    def width(self) -> int: ...
-    @property
-    def height(self) -> int: ...
+    fps: Fraction
+    width: int
+    height: int
 
 
 class _Columns:

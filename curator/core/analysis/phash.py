@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from curator.core.disjoint import DisjointSets
+
 HASH_BITS = 64
 # Bits two hashes may differ by and still show the same picture. Measured on ../shared/media
 # (36 frames): a frame and the same frame shrunk to a third and saved as JPEG at quality 40
@@ -81,14 +83,7 @@ def group_duplicates(hashes: Mapping[int, Sequence[int]], *,
         return []
     owners = np.concatenate([np.full(len(h), i, dtype=np.int64) for i, (_, h) in enumerate(items)])
     flat = np.concatenate([h for _, h in items])
-    parent = list(range(len(items)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    components = DisjointSets(len(items))
     checked: set[tuple[int, int]] = set()
     block = 2048
     for lo in range(0, len(flat), block):
@@ -106,10 +101,6 @@ def group_duplicates(hashes: Mapping[int, Sequence[int]], *,
             ha, hb = items[key[0]][1], items[key[1]][1]
             small, large = (ha, hb) if len(ha) <= len(hb) else (hb, ha)
             if _match_share(small, large, max_distance) >= MIN_MATCH_SHARE:
-                ra, rb = find(key[0]), find(key[1])
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[int]] = {}
-    for i, (cid, _) in enumerate(items):
-        groups.setdefault(find(i), []).append(cid)
-    return sorted((sorted(g) for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+                components.union(*key)
+    groups = components.groups([cid for cid, _ in items])
+    return sorted((sorted(g) for g in groups), key=lambda g: g[0])

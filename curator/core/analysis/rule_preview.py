@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from curator.core.analysis.rules import RuleSettings, auto_decide
-from curator.core.catalog import Catalog, DecisionChange
+from curator.core.analysis.rules import RuleSettings, apply_rejections, auto_decide
+from curator.core.catalog import Catalog
+
+# `apply_rejections` is the rules' own apply step (`auto_decide` calls it too): a window applies
+# exactly the clips it previewed through it.
+__all__ = ["RULES", "RulePreview", "apply_rejections", "preview_rules", "rule_of"]
 
 #: Rule keys in `clip_reason`'s order (duplicates last), with the words a window shows.
 RULES: dict[str, str] = {
@@ -56,19 +59,3 @@ def preview_rules(catalog: Catalog, rules: RuleSettings) -> RulePreview:
                        counts=dict(Counter(rule_of(reason) for _, reason in rejections)),
                        pending=len(pending),
                        not_analyzed=sum(1 for c in pending if c.analysis is None))
-
-
-def apply_rejections(catalog: Catalog, rejections: Sequence[tuple[int, str]]
-                     ) -> list[DecisionChange]:
-    """Reject the previewed clips by rule; returns what each had before (for undo).
-
-    A clip a person decided since the preview keeps that decision (`keep_person_decisions`).
-    """
-    by_reason: dict[str, list[int]] = {}
-    for clip_id, reason in rejections:
-        by_reason.setdefault(reason, []).append(clip_id)
-    changes: list[DecisionChange] = []
-    for reason, ids in by_reason.items():
-        changes += catalog.set_decision(ids, "rejected", reason, by="rule",
-                                        keep_person_decisions=True)
-    return changes

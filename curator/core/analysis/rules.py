@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from curator.core.analysis.phash import DEFAULT_MAX_DISTANCE, group_duplicates, hex_to_hash
-from curator.core.catalog import Catalog, ClipRow
+from curator.core.catalog import Catalog, ClipRow, DecisionChange
 from curator.core.media.resample import resample_indices
 
 DEFAULT_STATIC_BELOW = 0.5
@@ -137,16 +137,26 @@ def auto_decide(catalog: Catalog, *, static_below: float | None = DEFAULT_STATIC
             decided.setdefault(clip_id, duplicate_reason(keeper))
     result = sorted(decided.items())
     if not dry_run:
-        by_reason: dict[str, list[int]] = {}
-        for clip_id, reason in result:
-            by_reason.setdefault(reason, []).append(clip_id)
-        applied: set[int] = set()
-        for reason, ids in by_reason.items():
-            changes = catalog.set_decision(ids, "rejected", reason, by="rule",
-                                           keep_person_decisions=True)
-            applied.update(c.id for c in changes)
+        applied = {change.id for change in apply_rejections(catalog, result)}
         result = [(cid, r) for cid, r in result if cid in applied]
     return result
+
+
+def apply_rejections(catalog: Catalog, rejections: Sequence[tuple[int, str]]
+                     ) -> list[DecisionChange]:
+    """Reject these clips by rule, each with its reason; returns what each had before (for undo).
+
+    A clip a person decided meanwhile keeps that decision (`keep_person_decisions`) and is not
+    among the changes.
+    """
+    by_reason: dict[str, list[int]] = {}
+    for clip_id, reason in rejections:
+        by_reason.setdefault(reason, []).append(clip_id)
+    changes: list[DecisionChange] = []
+    for reason, ids in by_reason.items():
+        changes += catalog.set_decision(ids, "rejected", reason, by="rule",
+                                        keep_person_decisions=True)
+    return changes
 
 
 def duplicate_rejections(clips: Sequence[ClipRow], rejected: dict[int, str],

@@ -31,6 +31,7 @@ from curator.core.jobs import (
     ProgressFn,
     ignore_progress,
 )
+from curator.core.jsonable import fields_json
 from curator.resources import resource_path
 
 IDEA_FIELD = "{idea}"
@@ -68,8 +69,8 @@ class ExpandedPrompt:
     template: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"prompt": self.prompt, "idea": self.idea, "words": self.words,
-                "attempts": self.attempts, "model": self.model_id, "template": self.template}
+        return {**fields_json(self, "prompt", "idea", "words", "attempts"), "model": self.model_id,
+                "template": self.template}
 
 
 def expand_template_path(project_root: Path | None = None) -> Path:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from curator.core import jobs
 from curator.core.captioning.backend import (
     CaptionBackend,
     CaptionBackendError,
@@ -30,16 +31,6 @@ from curator.core.captioning.backend import (
 from curator.core.captioning.cleanup import clean_caption
 from curator.core.captioning.prompts import Prompts, prompt_hash, render_prompt
 from curator.core.catalog import Catalog, CatalogError, ClipRow, ImageRow
-from curator.core.jobs import (
-    NEVER_CANCELLED,
-    Cancelled,
-    CancelToken,
-    ItemFailure,
-    Progress,
-    ProgressFn,
-    Report,
-    ignore_progress,
-)
 from curator.core.media import MediaError, resample_indices, sample_frames
 
 log = logging.getLogger(__name__)
@@ -94,7 +85,7 @@ class CaptionResult:
 
 
 @dataclass
-class CaptionReport(Report):
+class CaptionReport(jobs.Report):
     """What a captioning run did.
 
     Attributes:
@@ -129,8 +120,7 @@ class CaptionReport(Report):
             "done": self.done, "skipped": self.skipped, "skipped_manual": self.skipped_manual,
             "retried": self.retried, "fewer_frames": self.fewer_frames,
             "cancelled": self.cancelled, "stopped": self.stopped, "job_id": self.job_id,
-            "failed": [f.to_json() for f in self.failed],
-            "warnings": [w.to_json() for w in self.warnings],
+            **self.failures_json(),
             "seconds": {"decode": round(self.decode_seconds, 3),
                         "model": round(self.model_seconds, 3),
                         "wall": round(self.wall_seconds, 3)},
@@ -141,7 +131,9 @@ class CaptionReport(Report):
 
 
 @dataclass(frozen=True)
-class _Item:
+class CaptionItem:
+    """One clip or image a run captions."""
+
     kind: str  # clip | image
     row: ClipRow | ImageRow
 
@@ -171,7 +163,7 @@ class _Frames:
 class _Open:
     """An item on its way through the model: its pixels, prompt and tries so far."""
 
-    item: _Item
+    item: CaptionItem
     payload: _Frames | np.ndarray
     prompt: str
     attempt: int = 0
@@ -193,20 +185,20 @@ class _RetryRelay:
     lock: sinks (the window's worker, the terminal's bar) expect one caller at a time.
     """
 
-    def __init__(self, progress: ProgressFn,
+    def __init__(self, progress: jobs.ProgressFn,
                  on_retry: Callable[[RetryNotice], None] | None) -> None:
         self._progress, self._on_retry = progress, on_retry
-        self._last = Progress(done=0)
+        self._last = jobs.Progress(done=0)
         self._lock = threading.Lock()
 
-    def __call__(self, progress: Progress) -> None:
+    def __call__(self, progress: jobs.Progress) -> None:
         with self._lock:
             self._last = progress
             self._progress(progress)
 
     def retrying(self, notice: RetryNotice) -> None:
         with self._lock:
-            self._progress(Progress(done=self._last.done, total=None,
+            self._progress(jobs.Progress(done=self._last.done, total=None,
                                     item=notice.item or self._last.item, message=notice.text))
         if self._on_retry is not None:
             self._on_retry(notice)
@@ -226,7 +218,7 @@ def _retries_reported(backend: CaptionBackend, relay: _RetryRelay) -> Iterator[N
         backend.retry_listener = before
 
 
-_NO_TRIGGER = ItemFailure(path="settings",
+_NO_TRIGGER = jobs.ItemFailure(path="settings",
                           reason="no trigger phrase is set: captions will not start with one")
 
 
@@ -237,8 +229,8 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
                   batch_size: int | None = None, retries: int = 2, prefetch: int | None = None,
                   limit: int | None = None, record_job: bool = True,
                   on_caption: Callable[[CaptionResult], None] | None = None,
-                  progress: ProgressFn = ignore_progress,
-                  cancel: CancelToken = NEVER_CANCELLED,
+                  progress: jobs.ProgressFn = jobs.ignore_progress,
+                  cancel: jobs.CancelToken = jobs.NEVER_CANCELLED,
                   on_retry: Callable[[RetryNotice], None] | None = None) -> CaptionReport:
     """Caption clips and images, saving each caption (a new version) as soon as it is made.
 
@@ -280,7 +272,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     prompts = prompts or Prompts.from_settings(settings)
     if not trigger.strip():
         report.warnings.append(_NO_TRIGGER)
-    items = _select(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
+    items = select_items(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
                     report)
     if limit is not None:
         items = items[:max(0, limit)]
@@ -295,7 +287,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
         return report
     total = len(items)
     progress = relay = _RetryRelay(progress, on_retry)
-    progress(Progress(done=0, total=total, message="starting"))
+    progress(jobs.Progress(done=0, total=total, message="starting"))
     prefetcher = _Prefetcher(items, sampling, cancel, depth=prefetch or max(2, 2 * batch))
     prefetcher.start()
     finished = 0
@@ -333,7 +325,8 @@ def _job_closed_on_crash(catalog: Catalog, job_id: int | None,
         yield
     except BaseException as exc:
         if job_id is not None:
-            status = "cancelled" if isinstance(exc, (KeyboardInterrupt, Cancelled)) else "failed"
+            cancelled = isinstance(exc, (KeyboardInterrupt, jobs.Cancelled))
+            status = "cancelled" if cancelled else "failed"
             catalog.finish_job(job_id, status, result={"done": len(report.captions)},
                                log=f"{type(exc).__name__}: {exc}")
         raise
@@ -367,7 +360,8 @@ def _caption_batches(catalog: Catalog, backend: CaptionBackend, prefetcher: _Pre
                      batch: int, rendered: dict[str, str], trigger: str, sampling: Sampling,
                      retries: int, overwrite_manual: bool, report: CaptionReport,
                      on_caption: Callable[[CaptionResult], None] | None,
-                     progress: ProgressFn, cancel: CancelToken, job_id: int | None) -> int:
+                     progress: jobs.ProgressFn, cancel: jobs.CancelToken,
+                     job_id: int | None) -> int:
     """Caption batch after batch as the prefetcher decodes them; returns the items finished."""
     total = len(prefetcher.items)
     finished = 0
@@ -381,8 +375,8 @@ def _caption_batches(catalog: Catalog, backend: CaptionBackend, prefetcher: _Pre
             if isinstance(payload, Exception):
                 report.failed.append(_failure(item, payload))
                 finished += 1
-                progress(Progress(done=finished, total=total, item=item.name,
-                                  message=f"failed: {payload}"))
+                progress(jobs.Progress(done=finished, total=total, item=item.name,
+                                       message=f"failed: {payload}"))
                 continue
             kind = "video" if item.kind == "clip" else "image"
             open_items.append(_Open(item, payload, rendered[kind]))
@@ -393,8 +387,8 @@ def _caption_batches(catalog: Catalog, backend: CaptionBackend, prefetcher: _Pre
             finished += 1
             message = _save(catalog, backend, item, outcome, sampling, overwrite_manual,
                             report, on_caption)
-            progress(Progress(done=finished, total=total, item=item.item.name,
-                              message=message))
+            progress(jobs.Progress(done=finished, total=total, item=item.item.name,
+                                   message=message))
         if job_id is not None:
             catalog.update_job(job_id, done=finished)
     return finished
@@ -408,8 +402,8 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                     batch_size: int | None = None, retries: int = 2,
                     limit: int | None = None, record_job: bool = True,
                     on_caption: Callable[[CaptionResult], None] | None = None,
-                    progress: ProgressFn = ignore_progress,
-                    cancel: CancelToken = NEVER_CANCELLED,
+                    progress: jobs.ProgressFn = jobs.ignore_progress,
+                    cancel: jobs.CancelToken = jobs.NEVER_CANCELLED,
                     on_retry: Callable[[RetryNotice], None] | None = None) -> CaptionReport:
     """`caption_items` from plain values only, for a GUI worker: the backend is made here.
 
@@ -434,7 +428,7 @@ def run_caption_job(catalog: Catalog, *, backend: str, backend_settings: dict[st
                           video=prompts.get("video") or defaults.video)
     if not isinstance(sampling, Sampling):
         sampling = Sampling.from_json(sampling)
-    progress(Progress(done=0, total=None, message=f"loading {backend} model"))
+    progress(jobs.Progress(done=0, total=None, message=f"loading {backend} model"))
     try:
         model = make_backend(backend, **backend_settings)
     except CaptionBackendError as exc:
@@ -471,13 +465,19 @@ def _other_caption_run(catalog: Catalog, job_id: int | None) -> str | None:
     return None
 
 
-def _select(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_missing: bool,
-            overwrite_manual: bool, report: CaptionReport) -> list[_Item]:
-    rows: list[_Item] = []
+def select_items(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_missing: bool,
+                 overwrite_manual: bool, report: CaptionReport) -> list[CaptionItem]:
+    """The clips and images a run captions, in catalog order; what it skips is counted in `report`.
+
+    The one skip rule: a caption a person wrote stays unless `overwrite_manual`, and with
+    `only_missing` anything captioned stays. `caption_items` runs on these, and
+    `count_to_caption` counts them before a run starts.
+    """
+    rows: list[CaptionItem] = []
     if clip_ids:
-        rows += [_Item("clip", row) for row in catalog.list_clips(ids=clip_ids)]
+        rows += [CaptionItem("clip", row) for row in catalog.list_clips(ids=clip_ids)]
     if image_ids:
-        rows += [_Item("image", row) for row in catalog.list_images(ids=image_ids)]
+        rows += [CaptionItem("image", row) for row in catalog.list_images(ids=image_ids)]
     items = []
     for item in rows:
         row = item.row
@@ -490,7 +490,7 @@ def _select(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_mi
     return items
 
 
-def _failure(item: _Item, reason: str | BaseException) -> ItemFailure:
+def _failure(item: CaptionItem, reason: str | BaseException) -> jobs.ItemFailure:
     """A failure naming the file and, for a clip, which range of it (a film holds many)."""
     if isinstance(reason, MediaError):
         reason = reason.reason
@@ -498,7 +498,7 @@ def _failure(item: _Item, reason: str | BaseException) -> ItemFailure:
         reason = str(reason) or reason.__class__.__name__
     if isinstance(item.row, ClipRow):
         reason = f"clip {item.row.id} [{item.row.start_frame}, {item.row.end_frame}): {reason}"
-    return ItemFailure(path=str(item.path), reason=reason)
+    return jobs.ItemFailure(path=str(item.path), reason=reason)
 
 
 # --- decoding ahead ---------------------------------------------------------------------------
@@ -506,7 +506,7 @@ def _failure(item: _Item, reason: str | BaseException) -> ItemFailure:
 class _Prefetcher:
     """Decodes items on a helper thread into a small queue; joined and its crash re-raised."""
 
-    def __init__(self, items: Sequence[_Item], sampling: Sampling, cancel: CancelToken,
+    def __init__(self, items: Sequence[CaptionItem], sampling: Sampling, cancel: jobs.CancelToken,
                  depth: int) -> None:
         self.items, self.sampling, self.cancel = items, sampling, cancel
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
@@ -535,7 +535,7 @@ class _Prefetcher:
                 t0 = time.perf_counter()
                 try:
                     payload: Any = load_payload(item, self.sampling, cancel=self.cancel)
-                except Cancelled:
+                except jobs.Cancelled:
                     break
                 except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
                     payload = exc
@@ -545,9 +545,9 @@ class _Prefetcher:
             self.crash = exc
         self._put(_DONE)
 
-    def take(self, count: int) -> list[tuple[_Item, Any, float]]:
+    def take(self, count: int) -> list[tuple[CaptionItem, Any, float]]:
         """Up to `count` decoded items, waiting for each; fewer at the end or on cancel."""
-        out: list[tuple[_Item, Any, float]] = []
+        out: list[tuple[CaptionItem, Any, float]] = []
         while len(out) < count and not self._ended:
             try:
                 value = self.queue.get(timeout=0.1)
@@ -574,13 +574,13 @@ class _Prefetcher:
             except queue.Empty:
                 break
         self.thread.join()
-        if self.crash is not None and not isinstance(self.crash, Cancelled):
+        if self.crash is not None and not isinstance(self.crash, jobs.Cancelled):
             crash, self.crash = self.crash, None
             raise crash
 
 
-def load_payload(item: _Item, sampling: Sampling, *, count: int | None = None,
-                 cancel: CancelToken = NEVER_CANCELLED) -> _Frames | np.ndarray:
+def load_payload(item: CaptionItem, sampling: Sampling, *, count: int | None = None,
+                 cancel: jobs.CancelToken = jobs.NEVER_CANCELLED) -> _Frames | np.ndarray:
     """The pixels for one item: a clip's sampled frames, or an image (cropped, scaled down).
 
     Raises:
@@ -605,7 +605,7 @@ def clip_frame_count(clip: ClipRow, sampling: Sampling) -> int:
 
 
 def load_clip_frames(clip: ClipRow, sampling: Sampling, *, count: int | None = None,
-                     cancel: CancelToken = NEVER_CANCELLED) -> _Frames:
+                     cancel: jobs.CancelToken = jobs.NEVER_CANCELLED) -> _Frames:
     """Frames spread over the clip's `[start, end)`, scaled to the pixel budget.
 
     Args:
@@ -673,15 +673,15 @@ def load_image(image: ImageRow, max_pixels: int | None) -> np.ndarray:
 # --- the model --------------------------------------------------------------------------------
 
 def _run_batch(open_items: list[_Open], backend: CaptionBackend, trigger: str,
-               sampling: Sampling, retries: int, report: CaptionReport, cancel: CancelToken
-               ) -> list[tuple[_Open, str | ItemFailure | None]]:
+               sampling: Sampling, retries: int, report: CaptionReport, cancel: jobs.CancelToken
+               ) -> list[tuple[_Open, str | jobs.ItemFailure | None]]:
     """Ask the model about each item until it answers usably, fails, or the run must stop.
 
     Returns:
         For each item: the cleaned caption, the failure, or None when a fatal backend error
         (or a cancel) stopped the run first; such an item stays uncaptioned for the next run.
     """
-    outcome: dict[int, str | ItemFailure | None] = {id(o): None for o in open_items}
+    outcome: dict[int, str | jobs.ItemFailure | None] = {id(o): None for o in open_items}
     todo = list(open_items)
     while todo and report.stopped is None:
         t0 = time.perf_counter()
@@ -726,7 +726,7 @@ def _run_batch(open_items: list[_Open], backend: CaptionBackend, trigger: str,
     return [(o, outcome[id(o)]) for o in open_items]
 
 
-def _fewer_frames(item: _Open, sampling: Sampling, cancel: CancelToken) -> _Frames | None:
+def _fewer_frames(item: _Open, sampling: Sampling, cancel: jobs.CancelToken) -> _Frames | None:
     assert isinstance(item.payload, _Frames)
     have = len(item.payload.frames)
     if have <= sampling.min_frames:
@@ -734,15 +734,15 @@ def _fewer_frames(item: _Open, sampling: Sampling, cancel: CancelToken) -> _Fram
     count = max(sampling.min_frames, have // 2)
     try:
         return load_clip_frames(item.item.row, sampling, count=count, cancel=cancel)
-    except (MediaError, Cancelled):
+    except (MediaError, jobs.Cancelled):
         return None
 
 
 def _save(catalog: Catalog, backend: CaptionBackend, item: _Open,
-          outcome: str | ItemFailure, sampling: Sampling, overwrite_manual: bool,
+          outcome: str | jobs.ItemFailure, sampling: Sampling, overwrite_manual: bool,
           report: CaptionReport, on_caption: Callable[[CaptionResult], None] | None) -> str:
     """Save one cleaned caption as a new version; returns what the progress line shows."""
-    if isinstance(outcome, ItemFailure):
+    if isinstance(outcome, jobs.ItemFailure):
         report.failed.append(outcome)
         return f"failed: {outcome.reason}"
     text = outcome

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from curator.core.captioning import CaptionReport, CaptionResult, run_caption_job
+from curator.core.captioning.jobs import select_items
 from curator.core.catalog import Catalog, ClipRow
 from curator.core.jobs import NEVER_CANCELLED, CancelToken, Progress, ProgressFn, ignore_progress
 
@@ -118,11 +119,9 @@ def plan_caption(catalog: Catalog, selection: CaptionSelection, *, only_missing:
     The same selection `caption_job` and `curator caption` make (`CaptionSelection`, then the
     run's own skip rule and `limit`), so what is shown before starting is what the run does.
     """
-    from curator.core.captioning.jobs import _select
-
     clips, images = selection.select(catalog)
     report = CaptionReport()
-    chosen = _select(catalog, clips, images, only_missing, overwrite_manual, report)
+    chosen = select_items(catalog, clips, images, only_missing, overwrite_manual, report)
     if limit is not None:
         chosen = chosen[:max(0, limit)]
     items = tuple(PlannedItem(item.kind, item.id, str(item.path),

@@ -30,16 +30,22 @@ class Base(DeclarativeBase):
     pass
 
 
-class Source(Base):
+class FileOnDisk:
+    """The columns of a file Curator reads (sources and stills): where it is, and what tells a
+    rescan that it changed (size, mtime) or only moved (the same content hash)."""
+
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime: Mapped[float] = mapped_column(Float)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class Source(FileOnDisk, Base):
     """One media file on disk with the facts probed from it (frame count decoded, not trusted)."""
 
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime: Mapped[float] = mapped_column(Float)
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     container: Mapped[str] = mapped_column(String(64), default="")
     codec: Mapped[str] = mapped_column(String(64), default="")
     fps_num: Mapped[int] = mapped_column(Integer)
@@ -109,16 +115,12 @@ class Clip(Base):
     crop: Mapped[list | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
-class Image(Base):
+class Image(FileOnDisk, Base):
     """A still (screenshot) with its size, decision and current caption."""
 
     __tablename__ = "images"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime: Mapped[float] = mapped_column(Float)
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     decision: Mapped[str] = mapped_column(String(16), default="pending", index=True)

@@ -27,7 +27,7 @@ from curator.core.media.frames import resampled_frame_count
 
 from .catalog import Catalog, CatalogError
 from .models import Clip, Source
-from .rows import DECISIONS
+from .rows import DECISIONS, ClipRange
 
 #: Sort keys the browser offers; each is walked through an index, with `id` as the tiebreak.
 SORT_KEYS = ("id", "source", "frames", "motion")
@@ -91,40 +91,19 @@ class ClipSort:
 
 
 @dataclass(frozen=True, slots=True)
-class ClipListItem:
+class ClipListItem(ClipRange):
     """What one browser row needs: lighter than a `ClipRow` (no analysis blob, no Path per row).
 
     Frozen, so it crosses threads; `Catalog.get_clip(id)` gives the full row when one is opened.
     """
 
-    id: int
-    source_id: int
     source_name: str
     source_path: str  # one str object shared by every row of the source
-    source_hash: str
-    start_frame: int
-    end_frame: int  # exclusive
-    fps: Fraction
     duration: float
-    width: int
-    height: int
-    decision: str
-    reason: str | None
-    decided_by: str | None
-    caption: str | None
-    caption_is_manual: bool
     motion: float | None
     cuts: int | None
     parent_id: int | None
     text_share: float | None = None  # burned-in text: share of sampled frames (tile badge)
-
-    @property
-    def frames(self) -> int:
-        return self.end_frame - self.start_frame
-
-    def frames_at(self, target_fps: float) -> int:
-        """Frames the clip gives at `target_fps` (16 for Wan), as `resample_indices` counts."""
-        return frames_at(self.frames, self.fps, target_fps)
 
 
 @dataclass(frozen=True)

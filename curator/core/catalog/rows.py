@@ -8,44 +8,65 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from curator.core.jsonable import fields_json
+from curator.core.media.frames import resampled_frame_count
+from curator.core.media.probe import SourceInfo
+
 DECISIONS = ("pending", "accepted", "rejected")
 
+__all__ = ["DECISIONS", "CaptionRow", "ClipRange", "ClipRow", "DecisionChange", "DecisionSwap",
+           "ImageRow", "ItemRow", "JobRow", "SourceRow"]
+
 
 @dataclass(frozen=True)
-class SourceRow:
+class SourceRow(SourceInfo):
+    """A stored source: the facts its probe found, and what the catalog knows it by."""
+
     id: int
-    path: Path
     size: int
     content_hash: str
-    container: str
-    codec: str
-    fps: Fraction
-    frame_count: int
-    header_frame_count: int | None
-    width: int
-    height: int
-    duration: float
-    status: str
-    warnings: tuple[str, ...]
+    status: str  # ok | partial | missing
 
 
-@dataclass(frozen=True)
-class ClipRow:
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """What every clip and image row has: an id, a size, a decision and the current caption."""
+
     id: int
-    source_id: int
-    source_path: Path
-    source_hash: str
-    start_frame: int
-    end_frame: int  # exclusive
-    fps: Fraction
     width: int
     height: int
     decision: str
     reason: str | None
     decided_by: str | None
     caption: str | None
-    caption_origin: str | None
     caption_is_manual: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClipRange(ItemRow):
+    """A clip: the frame range [start_frame, end_frame) of one source, at the source's rate."""
+
+    source_id: int
+    source_hash: str
+    start_frame: int
+    end_frame: int  # exclusive
+    fps: Fraction
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    def frames_at(self, target_fps: float) -> int:
+        """Frames the clip gives at `target_fps` (16 for Wan), as `resample_indices` counts."""
+        return resampled_frame_count(self.frames, self.fps, target_fps)
+
+
+@dataclass(frozen=True)
+class ClipRow(ClipRange):
+    """A clip with everything the catalog holds on it (`ClipListItem` is the light one)."""
+
+    source_path: Path
+    caption_origin: str | None
     motion: float | None
     cuts: int | None
     analysis: dict[str, Any] | None
@@ -70,10 +91,6 @@ class ClipRow:
         return None
 
     @property
-    def frames(self) -> int:
-        return self.end_frame - self.start_frame
-
-    @property
     def duration(self) -> float:
         return float(self.frames / self.fps) if self.fps else 0.0
 
@@ -86,44 +103,25 @@ class ClipRow:
         return {
             "id": self.id,
             "source": str(self.source_path),
-            "source_id": self.source_id,
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-            "frames": self.frames,
+            **fields_json(self, "source_id", "start_frame", "end_frame", "frames"),
             "fps": float(self.fps),
             "fps_fraction": f"{self.fps.numerator}/{self.fps.denominator}",
-            "width": self.width,
-            "height": self.height,
+            **fields_json(self, "width", "height"),
             "status": self.decision,
-            "reason": self.reason,
-            "decided_by": self.decided_by,
-            "caption": self.caption,
-            "caption_origin": self.caption_origin,
-            "motion": self.motion,
-            "motion_p95": self.motion_p95,
-            "text_share": self.text_share,
+            **fields_json(self, "reason", "decided_by", "caption", "caption_origin", "motion",
+                          "motion_p95", "text_share"),
             "crop": list(self.crop) if self.crop is not None else None,
             "export_crop": list(self.export_crop) if self.export_crop else None,
-            "cuts": self.cuts,
-            "analysis": self.analysis,
-            "parent_id": self.parent_id,
+            **fields_json(self, "cuts", "analysis", "parent_id"),
             "tags": list(self.tags),
         }
 
 
 @dataclass(frozen=True)
-class ImageRow:
-    id: int
+class ImageRow(ItemRow):
     path: Path
     content_hash: str
-    width: int
-    height: int
-    decision: str
-    reason: str | None
-    decided_by: str | None
-    caption: str | None
     caption_origin: str | None
-    caption_is_manual: bool
     crop: tuple[int, int, int, int] | None
     tags: tuple[str, ...]
     text_share: float | None = None
@@ -133,16 +131,12 @@ class ImageRow:
         return {
             "id": self.id,
             "path": str(self.path),
-            "width": self.width,
-            "height": self.height,
+            **fields_json(self, "width", "height"),
             "status": self.decision,
-            "reason": self.reason,
-            "caption": self.caption,
-            "caption_origin": self.caption_origin,
+            **fields_json(self, "reason", "caption", "caption_origin"),
             "crop": list(self.crop) if self.crop else None,
             "tags": list(self.tags),
-            "text_share": self.text_share,
-            "analysis": self.analysis,
+            **fields_json(self, "text_share", "analysis"),
         }
 
 

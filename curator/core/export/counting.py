@@ -35,6 +35,7 @@ from curator.core.export.extraction import (
     uniform_collapses,
 )
 from curator.core.export.plan import DatasetPlan, DiffusionPipeOptions, Section
+from curator.core.jsonable import fields_json
 from curator.core.trainers import Trainer
 from curator.core.trigger import starts_with_trigger
 
@@ -110,8 +111,7 @@ class CountWarning:
         return self.message
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "section": self.section, "item": self.item}
+        return fields_json(self, "code", "severity", "message", "section", "item")
 
 
 @dataclass(frozen=True)
@@ -187,15 +187,8 @@ class SectionCount:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "files": self.files,
-            "num_repeats": self.num_repeats,
-            "batch_size": self.batch_size,
-            "items": self.items,
-            "batches": self.batches,
-            "source_fps": self.source_fps,
+            **fields_json(self, "name", "kind", "description", "files", "num_repeats",
+                          "batch_size", "items", "batches", "source_fps"),
             "buckets": [b.to_json() for b in self.buckets],
             "media": [m.to_json() for m in self.media],
             "warnings": [w.message for w in self.warnings],
@@ -237,12 +230,8 @@ class PlanCount:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "trainer": self.trainer,
-            "total_items": self.total_items,
-            "total_batches": self.total_batches,
-            "steps_per_epoch": self.steps_per_epoch,
-            "epochs": self.epochs,
-            "total_steps": self.total_steps,
+            **fields_json(self, "trainer", "total_items", "total_batches", "steps_per_epoch",
+                          "epochs", "total_steps"),
             "sections": [s.to_json() for s in self.sections],
             "warnings": [w.to_json() for w in self.warnings],
         }
@@ -317,8 +306,10 @@ def caption_warnings(media: Sequence[Media], trigger: str, *, fatal_keys: set[st
     return out
 
 
-def _captioned(media: Sequence[Media]) -> list[Media]:
-    return [m for m in media if (m.caption or "").strip()]
+def _taken(section: Section, media: Sequence[Media]) -> list[Media]:
+    """The files a section trains on: the captioned ones of its kind (images or clips)."""
+    return [m for m in media
+            if (m.caption or "").strip() and isinstance(m, ImageMedia) != section.is_video]
 
 
 def _bucket_label(size: tuple[int, int], frames: int | None = None) -> str:
@@ -353,10 +344,8 @@ def count_musubi_section(section: Section, media: Sequence[Media], *,
                                     reso_steps)
     files_per_bucket: dict[tuple[Any, ...], int] = {}
     upscaled: list[str] = []
-    for m in _captioned(media):
+    for m in _taken(section, media):
         if isinstance(m, ImageMedia):
-            if section.is_video:
-                continue
             bucket = train_selector.get_bucket_resolution((m.width, m.height))
             key = (*bucket,)
             files_per_bucket[key] = files_per_bucket.get(key, 0) + 1
@@ -364,8 +353,6 @@ def count_musubi_section(section: Section, media: Sequence[Media], *,
                                            (_bucket_label(bucket),)))
             if bucket[0] * bucket[1] > m.width * m.height:
                 upscaled.append(m.label)
-            continue
-        if not section.is_video:
             continue
         ext = section.extraction or FrameExtraction()
         n = loaded_frame_count(m.frames, source_fps=source_fps, target_fps=target_fps,
@@ -554,15 +541,9 @@ def _dp_section(s: Section, section_members: Sequence[Media], dp: DiffusionPipeO
     side = round(dp_resolution_side(s.resolution), 3)
     own: dict[tuple[Any, ...], int] = {}
     short: list[str] = []
-    for m in _captioned(section_members):
-        if isinstance(m, ImageMedia):
-            if s.is_video:
-                continue
-            frames, size = 1, (m.width, m.height)
-        else:
-            if not s.is_video:
-                continue
-            frames, size = dp_video_frames(m, dp.framerate), (m.width, m.height)
+    for m in _taken(s, section_members):
+        frames = 1 if isinstance(m, ImageMedia) else dp_video_frames(m, dp.framerate)
+        size = (m.width, m.height)
         fitting = [b for b in frame_buckets if b <= frames]
         bucket_frames = fitting[-1] if fitting else None
         if isinstance(m, VideoMedia) and (bucket_frames is None or bucket_frames == 1):

@@ -33,14 +33,12 @@ HASH_PREFIX = 16  # hex digits of the content hash naming a source's folder: 64 
 
 
 class ClipLike(Protocol):
-    @property
-    def source_hash(self) -> str: ...
-    @property
-    def source_path(self) -> Path: ...
-    @property
-    def start_frame(self) -> int: ...
-    @property
-    def end_frame(self) -> int: ...
+    """What thumbnails read of a clip (a `ClipRow`), as export's `layout.ClipLike` spells it."""
+
+    source_hash: str
+    source_path: Path
+    start_frame: int
+    end_frame: int
 
 
 def clip_thumbnail_frames(start: int, end: int) -> tuple[int, int, int]:

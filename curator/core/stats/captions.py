@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, literal_column, not_, or_, select
 from sqlalchemy.orm import Session
 
 from curator.core.catalog.models import Clip
+from curator.core.disjoint import DisjointSets
 
 from .histogram import Histogram, bin_counts
 
@@ -315,14 +316,7 @@ def near_duplicate_groups(captions: Sequence[tuple[int, list[str]]], *,
     masks = rng.integers(0, 1 << 63, size=_BANDS * _ROWS, dtype=np.uint64)
     permuted = _mix(masks[:, None] ^ flat[None, :])
     signatures = np.minimum.reduceat(permuted, starts, axis=1).T  # one row per caption
-    parent = list(range(len(keep)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    components = DisjointSets(len(keep))
     mix = rng.integers(1, 1 << 62, size=_ROWS, dtype=np.uint64) | np.uint64(1)
     with np.errstate(over="ignore"):  # the band key is a hash: wrapping is wanted
         for band in range(_BANDS):
@@ -331,10 +325,8 @@ def near_duplicate_groups(captions: Sequence[tuple[int, list[str]]], *,
             leader = first[inverse]
             for i in np.flatnonzero(leader != np.arange(len(keep))).tolist():
                 j = int(leader[i])
-                if root(i) != root(j) and jaccard(sets[keep[i]], sets[keep[j]]) >= threshold:
-                    parent[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(keep)):
-        groups.setdefault(root(i), []).append(captions[keep[i]][0])
-    found = [sorted(g) for g in groups.values() if len(g) > 1]
+                if (not components.joined(i, j)
+                        and jaccard(sets[keep[i]], sets[keep[j]]) >= threshold):
+                    components.union(i, j)
+    found = [sorted(g) for g in components.groups([captions[k][0] for k in keep])]
     return sorted(found, key=lambda g: (-len(g), g[0]))

@@ -31,12 +31,20 @@ _LOG_PREFIX = re.compile(r"^(?:\d{4}-\d\d-\d\d[ T][\d:,.]+\s+)?(?:(?:INFO|WARNIN
 _EPOCH = re.compile(r"^\s*epoch (?P<epoch>\d+)/(?P<total>\d+)\s*$")
 _CHECKPOINT = re.compile(r"saving checkpoint: (?P<path>.+?)\s*$")
 _REMOVED = re.compile(r"removing old checkpoint: (?P<path>.+?)\s*$")
-_TOTAL_STEPS = re.compile(r"total optimization steps[^:]*:\s*(?P<n>\d+)")
 _OVERRIDE_STEPS = re.compile(r"override steps\. steps for (?P<epochs>\d+) epochs is[^:]*:\s*"
                              r"(?P<n>\d+)")
-_NUM_EPOCHS = re.compile(r"^\s*num epochs[^:]*:\s*(?P<n>\d+)")
-_NUM_ITEMS = re.compile(r"num train items[^:]*:\s*(?P<n>\d+)")
-_NUM_BATCHES = re.compile(r"num batches per epoch[^:]*:\s*(?P<n>\d+)")
+
+
+def _count_line(label: str) -> re.Pattern[str]:
+    """A line where the trainer logs a total before training: `<label> (in words): N`."""
+    return re.compile(label + r"[^:]*:\s*(?P<n>\d+)")
+
+
+# The totals musubi-tuner logs, in the order they are tried, and the field each one sets.
+_COUNTS = ((_count_line("total optimization steps"), "total_steps"),
+           (_count_line(r"^\s*num epochs"), "total_epochs"),
+           (_count_line("num train items"), "items"),
+           (_count_line("num batches per epoch"), "batches_per_epoch"))
 _SAMPLING = re.compile(r"generating sample images at step[^:]*:\s*(?P<step>\d+)")
 _ENCODING = re.compile(r"Encoding dataset \[(?P<index>\d+)\]")
 _DEEPSPEED = re.compile(r"steps:\s*(?P<step>\d+)\s+loss:\s*(?P<loss>[-\d.eE+naif]+)"
@@ -173,6 +181,14 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+def _logged_count(text: str) -> dict[str, int] | None:
+    """The TrainProgress field a total-count line sets, and its value; None for other lines."""
+    for pattern, field_name in _COUNTS:
+        if m := pattern.search(text):
+            return {field_name: int(m.group("n"))}
+    return None
+
+
 @dataclass
 class ProgressParser:
     """Feed output lines in order; `feed` returns the new state when a line changed it.
@@ -251,14 +267,8 @@ class ProgressParser:
             self._set(message=text)
         elif m := _OVERRIDE_STEPS.search(text):
             self._set(total_steps=int(m.group("n")), total_epochs=int(m.group("epochs")))
-        elif m := _TOTAL_STEPS.search(text):
-            self._set(total_steps=int(m.group("n")))
-        elif m := _NUM_EPOCHS.search(text):
-            self._set(total_epochs=int(m.group("n")))
-        elif m := _NUM_ITEMS.search(text):
-            self._set(items=int(m.group("n")))
-        elif m := _NUM_BATCHES.search(text):
-            self._set(batches_per_epoch=int(m.group("n")))
+        elif count := _logged_count(text):
+            self._set(**count)
         elif text.startswith("running training"):
             self._set(phase="training", message=text)
         elif m := _SAMPLING.search(text):

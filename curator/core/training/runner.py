@@ -27,15 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from curator.core.jobs import (
-    NEVER_CANCELLED,
-    CancelToken,
-    ItemFailure,
-    Progress,
-    ProgressFn,
-    Report,
-    ignore_progress,
-)
+from curator.core import jobs
 
 from .commands import PATH_LIKE_ENV, TrainStep
 from .progress import ProgressParser, TrainProgress
@@ -223,7 +215,7 @@ def _signal_group(proc: subprocess.Popen, sig_name: str) -> None:
 
 def run_command(argv: Sequence[str], *, cwd: str | Path | None = None,
                 env: Mapping[str, str] | None = None, on_line: LineCallback | None = None,
-                cancel: CancelToken = NEVER_CANCELLED, grace_s: float = DEFAULT_GRACE_S,
+                cancel: jobs.CancelToken = jobs.NEVER_CANCELLED, grace_s: float = DEFAULT_GRACE_S,
                 term_grace_s: float = DEFAULT_TERM_GRACE_S, keep_lines: int = 200,
                 name: str = "", on_start: Callable[[int], None] | None = None) -> RunRecord:
     """Run one command to its end, streaming its lines; cancel escalates SIGINT->SIGTERM->SIGKILL.
@@ -335,7 +327,8 @@ class _Escalation:
 
 
 def _follow(proc: subprocess.Popen, lines: queue.Queue, tail: _Tail,
-            on_line: LineCallback | None, cancel: CancelToken, cancelling: _Escalation) -> None:
+            on_line: LineCallback | None, cancel: jobs.CancelToken,
+            cancelling: _Escalation) -> None:
     """Pass lines on until the process and its pipes are done; cancel escalates."""
     open_streams = 2
     # Children (DataLoader workers, a launcher's script) may hold the pipes after the exit.
@@ -414,7 +407,7 @@ def _failure_reason(name: str, code: int | None, tail: _Tail) -> str:
 # ---- several steps -----------------------------------------------------------------------------
 
 @dataclass
-class TrainReport(Report):
+class TrainReport(jobs.Report):
     """The run of several steps: one record per step that started, in order."""
 
     records: list[RunRecord] = field(default_factory=list)
@@ -446,7 +439,8 @@ def prepare_step(step: TrainStep) -> None:
 def run_steps(steps: Sequence[TrainStep], *, on_line: LineCallback | None = None,
               on_step: Callable[[TrainStep, int, int], None] | None = None,
               on_progress: Callable[[TrainStep, TrainProgress], None] | None = None,
-              progress: ProgressFn = ignore_progress, cancel: CancelToken = NEVER_CANCELLED,
+              progress: jobs.ProgressFn = jobs.ignore_progress,
+              cancel: jobs.CancelToken = jobs.NEVER_CANCELLED,
               catalog: Any = None, job_params: Mapping[str, Any] | None = None,
               grace_s: float = DEFAULT_GRACE_S, term_grace_s: float = DEFAULT_TERM_GRACE_S,
               job_update_every_s: float = 5.0) -> TrainReport:
@@ -496,8 +490,8 @@ def run_steps(steps: Sequence[TrainStep], *, on_line: LineCallback | None = None
         if record.status == "cancelled":
             report.cancelled = True
         else:
-            report.failed.append(ItemFailure(step.name, record.error or
-                                             f"{step.name} failed"))
+            report.failed.append(jobs.ItemFailure(step.name, record.error or
+                                                  f"{step.name} failed"))
         break
     return report
 
@@ -507,7 +501,7 @@ class _StepProgress:
 
     def __init__(self, step: TrainStep, on_line: LineCallback | None,
                  on_progress: Callable[[TrainStep, TrainProgress], None] | None,
-                 progress: ProgressFn, catalog: Any, job_id: int | None,
+                 progress: jobs.ProgressFn, catalog: Any, job_id: int | None,
                  update_every_s: float) -> None:
         self.step, self.on_line, self.on_progress, self.progress = (step, on_line, on_progress,
                                                                     progress)
@@ -527,15 +521,15 @@ class _StepProgress:
             done, total = state.step, state.total_steps
         else:
             done, total = state.task_done or 0, state.task_total
-        self.progress(Progress(done=done, total=total, item=self.step.name,
-                               message=state.summary()))
+        self.progress(jobs.Progress(done=done, total=total, item=self.step.name,
+                                    message=state.summary()))
         now = time.monotonic()
         if self.job_id is not None and now - self._last_update >= self.update_every_s:
             self._last_update = now
             self.catalog.update_job(self.job_id, done=done, total=total)
 
 
-def _run_step(step: TrainStep, follow: _StepProgress, cancel: CancelToken, grace_s: float,
+def _run_step(step: TrainStep, follow: _StepProgress, cancel: jobs.CancelToken, grace_s: float,
               term_grace_s: float, catalog: Any, job_id: int | None) -> RunRecord:
     """Write the step's files, then run it; a callback that raises fails its job row."""
     try:

@@ -495,6 +495,20 @@ class _Checks:
     def warn(self, field_name: str, message: str, code: str) -> None:
         self.problems.append(Problem(field_name, message, "warning", code))
 
+    def known(self, field_name: str, value: str, choices: Sequence[str], label: str,
+              code: str) -> bool:
+        """An error naming the choices unless `value` is one of them; whether it is."""
+        if value in choices:
+            return True
+        self.error(field_name, f"{label} {value!r} is unknown; use one of {', '.join(choices)}",
+                   code)
+        return False
+
+    def positive(self, field_name: str, value: float, message: str) -> None:
+        """An error (`not_positive`) unless `value` is above 0."""
+        if value <= 0:
+            self.error(field_name, message, "not_positive")
+
     def need_file(self, field_name: str, value: str, label: str, how: str, *,
                   folder: bool = False) -> None:
         how = self.how(field_name, how)
@@ -547,9 +561,7 @@ def validate_profile(profile: TrainingProfile, steps: Iterable[str] | str = "all
     c = _Checks(check_files, audience)
     for field_name, message in text_problems(p):
         c.error(field_name, message, "control_character")
-    if p.trainer not in TRAINERS:
-        c.error("trainer", f"trainer {p.trainer!r} is unknown; use one of {', '.join(TRAINERS)}",
-                "unknown_trainer")
+    if not c.known("trainer", p.trainer, TRAINERS, "trainer", "unknown_trainer"):
         return c.problems
     _check_trainer_dir(c, p, names)
     if check_files:
@@ -744,13 +756,10 @@ def _check_timesteps(c: _Checks, p: TrainingProfile) -> None:
                                         f"{p.task}", "not_wan22")
     for value in _extra_option_values(p.extra_train_args, "--timestep_boundary"):
         _check_boundary(value, c.problems, "--timestep_boundary in the extra arguments")
-    if p.timestep_sampling not in TIMESTEP_SAMPLINGS:
-        c.error("timestep_sampling", f"timestep sampling {p.timestep_sampling!r} is unknown; "
-                                     f"use one of {', '.join(TIMESTEP_SAMPLINGS)}",
-                "unknown_sampling")
-    if p.discrete_flow_shift <= 0:
-        c.error("discrete_flow_shift", "discrete_flow_shift must be above 0 (3.0 is usual)",
-                "not_positive")
+    c.known("timestep_sampling", p.timestep_sampling, TIMESTEP_SAMPLINGS, "timestep sampling",
+            "unknown_sampling")
+    c.positive("discrete_flow_shift", p.discrete_flow_shift,
+               "discrete_flow_shift must be above 0 (3.0 is usual)")
     for name in ("min_timestep", "max_timestep"):
         value = getattr(p, name)
         if value is not None and not 0 <= value <= 1000:
@@ -766,19 +775,16 @@ def _check_network_and_loop(c: _Checks, p: TrainingProfile) -> None:
         c.warn("network_module", f"network module {p.network_module!r} is not one of "
                                  f"{', '.join(NETWORK_MODULES)}; make sure the trainer has it",
                "unknown_module")
-    if p.network_dim <= 0:
-        c.error("network_dim", "network dim must be a positive whole number (32 is usual)",
-                "not_positive")
-    if p.network_alpha <= 0:
-        c.error("network_alpha", "network alpha must be above 0 (often equal to dim)",
-                "not_positive")
+    c.positive("network_dim", p.network_dim,
+               "network dim must be a positive whole number (32 is usual)")
+    c.positive("network_alpha", p.network_alpha,
+               "network alpha must be above 0 (often equal to dim)")
     for arg in [*p.network_args, *p.optimizer_args]:
         if "=" not in arg:
             c.error("network_args", f"{arg!r} is not key=value; the trainer splits on '='",
                     "not_key_value")
-    if p.learning_rate <= 0:
-        c.error("learning_rate", "the learning rate must be above 0 (5e-5 to 2e-4 is usual)",
-                "not_positive")
+    c.positive("learning_rate", p.learning_rate,
+               "the learning rate must be above 0 (5e-5 to 2e-4 is usual)")
     if p.gradient_accumulation_steps < 1:
         c.error("gradient_accumulation_steps", "gradient_accumulation_steps must be at least 1",
                 "below_one")
