@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from curator.core.media.frames import resampled_frame_count
+from curator.core.media.resample import resampled_frame_count
 
 from .catalog import Catalog, CatalogError
 from .models import Clip, Source

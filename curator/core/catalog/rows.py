@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from curator.core.jsonable import fields_json
-from curator.core.media.frames import resampled_frame_count
-from curator.core.media.probe import SourceInfo
+from curator.core.media.resample import resampled_frame_count
+from curator.core.media.source_info import SourceInfo
 
 DECISIONS = ("pending", "accepted", "rejected")
 

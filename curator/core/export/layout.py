@@ -36,7 +36,7 @@ from curator.core.export.counting import (
 )
 from curator.core.export.crop import clip_crop
 from curator.core.export.plan import DatasetPlan, Section
-from curator.core.media.frames import resampled_frame_count
+from curator.core.media.resample import resampled_frame_count
 
 # Bump when the transcoder's output for the same inputs changes, so old exports re-encode.
 ENCODER_VERSION = 1

@@ -35,7 +35,7 @@ from curator.core.export.plan import (
     load_preset,
     load_project_plan,
 )
-from curator.core.media.frames import resample_indices
+from curator.core.media.resample import resample_indices
 from curator.core.shot_split import stored_boundaries
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from curator.core.media.errors import MediaError
 
 # The media layer's raw-frame iterator: frame-exact ranges, safe seeking, damage skipped.
 from curator.core.media.frames import iter_raw_frames as _raw_frames
-from curator.core.media.frames import resample_indices
+from curator.core.media.resample import resample_indices
 
 # Decode through a gap of fewer frames than this between two clips of one source rather than
 # seek: a seek costs a decode from the keyframe before the next clip anyway.

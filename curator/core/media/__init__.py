@@ -10,8 +10,9 @@ _MODULES = {
     "errors": ("MediaError",),
     "frames": ("fit_size", "iter_frames", "read_frame", "read_frames", "sample_frames"),
     "hashing": ("content_hash",),
-    "probe": ("SourceInfo", "probe"),
+    "probing": ("probe",),
     "resample": ("resample_indices",),
+    "source_info": ("SourceInfo",),
     "scenes": ("SceneSettings", "detect_cuts"),
     "thumbnails": ("clip_thumbnail_paths", "ensure_clip_thumbnails", "thumbnail_path"),
 }

@@ -21,7 +21,7 @@ from av.video.reformatter import VideoReformatter
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
 from curator.core.media.errors import MediaError
 from curator.core.media.frames import fit_size, frame_to_array
-from curator.core.media.probe import (
+from curator.core.media.probing import (
     SourceInfo,
     count_warnings,
     decoded_duration,

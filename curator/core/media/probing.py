@@ -14,22 +14,7 @@ from pathlib import Path
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
 from curator.core.media.errors import MediaError
 from curator.core.media.reader import VideoReader, stream_fps
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What probing a video found; `frame_count` is decoded and exact unless probed without decoding."""
-
-    path: Path
-    container: str
-    codec: str
-    fps: Fraction
-    frame_count: int
-    header_frame_count: int | None
-    width: int
-    height: int
-    duration: float
-    warnings: tuple[str, ...]
+from curator.core.media.source_info import SourceInfo
 
 
 @dataclass(frozen=True)
