@@ -144,8 +144,10 @@ class TrainPanel(RunPage, ChecksPage, PromptsPage, JobTab):
         self.tabs.addTab(self.gallery, "Samples")
         self.tabs.addTab(self._build_prompts_tab(), "Prompts")
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
+        # The form grows too (a third of any extra width): at 1920 px its problem lines would
+        # otherwise wrap into five-line paragraphs beside a half-empty script.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
         splitter.setSizes([450, 900])
         outer.addWidget(splitter, 1)
 
