@@ -280,6 +280,8 @@ class CutDetector:
         self._next_decision = 1
         self._last_index = -1
         self.cuts: list[int] = []
+        # cuts whose evidence clears its thresholds twice over: no second opinion needed
+        self.sure: set[int] = set()
         self.rejected: dict[int, str] = {}  # candidate frame -> why it is not a cut (for tests)
 
     @property
@@ -316,7 +318,9 @@ class CutDetector:
             self._next_decision += 1
         # a last scene shorter than the minimum joins the one before, as the first does
         if self.cuts and self._last_index + 1 - self.cuts[-1] < self.settings.min_scene_frames:
-            self.rejected[self.cuts.pop()] = "too close to the end"
+            dropped = self.cuts.pop()
+            self.sure.discard(dropped)
+            self.rejected[dropped] = "too close to the end"
         return list(self.cuts)
 
     # -- internals ---------------------------------------------------------------------------
@@ -371,28 +375,32 @@ class CutDetector:
             self.rejected[i] = "too close"
             return
         self.cuts.append(i)
+        if self._colours_jump(i, margin=2.0) or self._structure_jumps(i, margin=2.0):
+            self.sure.add(i)
 
-    def _colours_jump(self, i: int) -> bool:
+    def _colours_jump(self, i: int, margin: float = 1.0) -> bool:
         """The colour histogram changes at `i` far more than just before and after it.
 
         Motion, even a whip pan, barely moves a shot's histogram; a new shot usually does.
+        `margin` multiplies the thresholds (2: beyond doubt).
         """
         s = self.settings
         jump = self._hists.get(i)
-        if jump is None or jump < s.min_colour_jump:
+        if jump is None or jump < margin * s.min_colour_jump:
             return False
-        return jump >= s.colour_ratio * self._usual(self._hists, i, 0.01)
+        return jump >= margin * s.colour_ratio * self._usual(self._hists, i, 0.01)
 
-    def _structure_jumps(self, i: int) -> bool:
+    def _structure_jumps(self, i: int, margin: float = 1.0) -> bool:
         """After motion compensation the change at `i` still stands out from its neighbours.
 
         This catches cuts between shots of like colours, where the histogram says little.
+        `margin` multiplies the ratio to the neighbours (2: beyond doubt).
         """
         s = self.settings
         comp = self._compensated.get(i)
         if comp is None or comp < s.min_compensated:
             return False
-        if comp < s.motion_ratio * self._usual(self._compensated, i, 1.0):
+        if comp < margin * s.motion_ratio * self._usual(self._compensated, i, 1.0):
             return False
         # Across a cut, the frames on either side of it differ as much as the pair at the cut;
         # where motion compensation only slipped on one pair, they match.

