@@ -1,6 +1,7 @@
 """Ingest of a library of pre-cut 1080p scene clips, against `ffprobe -count_frames`.
 
 Run from the repository root:  python bench/library.py [--clips 45] [--repeat 3] [--workers N]
+                                [--scenes auto --scenes never]
 
 The clips (1920×1040, 96 frames, 24 fps, high-bitrate H.264 with B-frames and film grain, like
 a folder of scene clips cut from a Blu-ray) are made once from the real footage in
@@ -11,8 +12,9 @@ Each round times, over the same files and in the same run:
   - `ffprobe -count_frames` on each file, one after another (what the seed's author used just
     to count frames: a full decode of every frame);
   - `curator ingest --analyze` into a fresh project, as a subprocess (process start and
-    imports included), once per `--workers` value asked (`--scenes never`, the mode for
-    folders of clips cut already, skips the cut detector).
+    imports included), once per `--workers` value and `--scenes` mode asked (`--scenes
+    never`, the mode for folders of clips cut already, splits nothing; analysis still judges
+    each clip with the shot engine).
 Rounds interleave them so a neighbour's load hits all alike; printed are each one's median,
 the ratio ffprobe / ingest per round and its median, the load average before and after, and
 the frame total (ingest's exact count must equal ffprobe's).
@@ -151,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, action="append", default=None,
                         help="ingest --workers value to time (repeatable); default: the "
                              "ingest default only")
-    parser.add_argument("--scenes", choices=("auto", "never"), default="auto",
-                        help="ingest's --scenes (default auto, as a plain `ingest --analyze`)")
+    parser.add_argument("--scenes", choices=("auto", "never"), action="append", default=None,
+                        help="ingest's --scenes (repeatable: each mode is timed in every "
+                             "round; default auto, as a plain `ingest --analyze`)")
     parser.add_argument("--make-only", action="store_true", help="only build the clip cache")
     args = parser.parse_args(argv)
 
@@ -166,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.make_only:
         return 0
     variants: list[int | None] = list(args.workers) if args.workers else [None]
+    modes: list[str] = list(dict.fromkeys(args.scenes or ["auto"]))
     probe_label = "ffprobe -count_frames"
     times: dict[str, list[float]] = {probe_label: []}
     cpus: dict[str, list[float]] = {probe_label: []}
@@ -175,10 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         probe_s, probe_cpu, probe_frames = time_ffprobe(files)
         times[probe_label].append(probe_s)
         cpus[probe_label].append(probe_cpu)
-        for workers in variants:
-            label = f"ingest --analyze --scenes {args.scenes}" + (
+        for workers, scenes in [(w, m) for m in modes for w in variants]:
+            label = f"ingest --analyze --scenes {scenes}" + (
                 f" --workers {workers}" if workers else "")
-            sec, cpu, frames, all_analysed = time_ingest(files, workers, args.scenes)
+            sec, cpu, frames, all_analysed = time_ingest(files, workers, scenes)
             if frames != probe_frames or not all_analysed:
                 raise SystemExit(f"{label}: {frames} frames (ffprobe counted {probe_frames}), "
                                  f"every clip analysed: {all_analysed}")

@@ -153,47 +153,87 @@ def animation_480() -> Path:
     return path
 
 
+# "Today": main just before the shot engine was merged (7bbc1aa: the old analysis check, hard
+# cuts only at ingest). The speed targets of issue #16 are set against it.
+ANCHOR = "7bbc1aa"
+
+
+def anchor_checkout() -> Path:
+    """The anchor commit's files, exported once with `git archive` under the bench cache."""
+    import subprocess
+
+    from shots_data import CACHE
+
+    path = CACHE / f"anchor-{ANCHOR}"
+    if not (path / "curator").is_dir():
+        part = path.with_name(path.name + ".part")
+        part.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ANCHOR], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(part)], input=archive, check=True)
+        part.rename(path)
+    return path
+
+
+def _load() -> str:
+    import os
+
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _median_ratio(label: str, pairs: list[tuple[float, float]], unit: str) -> None:
+    """Print a/b per round and their median (a, b measured in the same round)."""
+    import statistics
+
+    ratios = [a / b for a, b in pairs]
+    print(f"{label}: median {statistics.median(ratios):.2f}{unit} (rounds "
+          + ", ".join(f"{a:.2f}s/{b:.2f}s" for a, b in pairs) + ")")
+
+
 def speed(clips: list[tuple[Path, Truth]], engine_s: float, frames: int,
-          transnet: bool) -> None:
+          transnet: bool, rounds: int = 3) -> None:
+    """Interleaved rounds: each target's two sides are timed in the same round, one after the
+    other, so a neighbour's load hits both; the median of the per-round ratios is printed."""
     import json
 
-    main_checkout = REPO.parent.parent / "main"
+    today_checkout = anchor_checkout()
     single = [(str(p), t.frames) for p, t in clips if t.kind == "single"]
     arg = json.dumps([[p for p, _ in single], [n for _, n in single]])
-    today = ours = float("inf")
-    for _ in range(2):  # interleaved rounds, the best of each: neighbours' load hits both
-        today = min(today, in_checkout(main_checkout, ANALYSIS_SCRIPT, arg)[0])
-        ours = min(ours, in_checkout(REPO, ANALYSIS_SCRIPT, arg)[0])
-    print(f"analysis of the {len(single)} single shots (decode + analyzer): today "
-          f"{today:.1f}s, with the shot engine {ours:.1f}s ({ours / today:.2f}×)")
+    film = animation_480()
+    sys.path.insert(0, str(REPO / "bench"))
+    from ingest import bench_film
+    from scenedetect import ContentDetector, detect
+
+    hd = bench_film(10.0)
+    analysis, small, psd_pairs, full_hd = [], [], [], []
+    print(f"speed: {rounds} interleaved rounds against {ANCHOR} ('today'); load {_load()}")
+    for _ in range(rounds):
+        today = in_checkout(today_checkout, ANALYSIS_SCRIPT, arg)[0]
+        ours = in_checkout(REPO, ANALYSIS_SCRIPT, arg)[0]
+        analysis.append((ours, today))
+        t0 = time.perf_counter()
+        detect(str(film), ContentDetector())
+        psd = time.perf_counter() - t0
+        today_i = in_checkout(today_checkout, INGEST_SCRIPT, str(film))[0]
+        ours_i = in_checkout(REPO, INGEST_SCRIPT, str(film))[0]
+        small.append((ours_i, today_i))
+        psd_pairs.append((psd, ours_i))
+        today_h = in_checkout(today_checkout, INGEST_SCRIPT, str(hd.path))[0]
+        ours_h = in_checkout(REPO, INGEST_SCRIPT, str(hd.path))[0]
+        full_hd.append((ours_h, today_h))
+    _median_ratio(f"analysis of the {len(single)} single shots (decode + analyzer), ours/today",
+                  analysis, "x today's time (target <= 1.25)")
+    _median_ratio("ingest of a 480x352 animation (810 frames), PySceneDetect detect()/ours",
+                  psd_pairs, "x PySceneDetect's speed (target >= 1.0)")
+    _median_ratio("ingest of a 480x352 animation, ours/today", small, "x today's time")
+    _median_ratio(f"1080p ingest ({hd.frame_count} frames), ours/today", full_hd,
+                  "x today's time (target <= 1.0)")
+    print(f"load after the rounds: {_load()}")
     if transnet:
         tn_s, tn_frames = transnet_full(clips)
         print(f"TransNetV2 full CPU pass: {tn_frames / tn_s:.0f} frames/s; the engine "
-              f"{frames / engine_s:.0f} frames/s: {(tn_s / tn_frames) / (engine_s / frames):.1f}× "
+              f"{frames / engine_s:.0f} frames/s: {(tn_s / tn_frames) / (engine_s / frames):.1f}x "
               f"faster")
-    film = animation_480()
-    from scenedetect import ContentDetector, detect
-
-    psd = today_i = ours_i = float("inf")
-    for _ in range(2):
-        t0 = time.perf_counter()
-        detect(str(film), ContentDetector())
-        psd = min(psd, time.perf_counter() - t0)
-        today_i = min(today_i, in_checkout(main_checkout, INGEST_SCRIPT, str(film))[0])
-        ours_i = min(ours_i, in_checkout(REPO, INGEST_SCRIPT, str(film))[0])
-    print(f"ingest of a 480×352 animation (810 frames): PySceneDetect detect() {psd:.1f}s, "
-          f"today's ingest {today_i:.1f}s ({psd / today_i:.2f}×), ours {ours_i:.1f}s "
-          f"({psd / ours_i:.2f}× PySceneDetect's speed)")
-    sys.path.insert(0, str(REPO / "bench"))
-    from ingest import bench_film
-
-    hd = bench_film(10.0)
-    today_h = ours_h = float("inf")
-    for _ in range(2):
-        today_h = min(today_h, in_checkout(main_checkout, INGEST_SCRIPT, str(hd.path))[0])
-        ours_h = min(ours_h, in_checkout(REPO, INGEST_SCRIPT, str(hd.path))[0])
-    print(f"1080p ingest ({hd.frame_count} frames): today {today_h:.1f}s, ours {ours_h:.1f}s "
-          f"({ours_h / today_h:.2f}× today's time)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-speed", action="store_true", help="accuracy only")
     parser.add_argument("--no-verify", action="store_true", help="the heuristic engine alone")
     parser.add_argument("--only", default="", help="clips whose name holds this")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved speed rounds")
     parser.add_argument("-v", action="store_true", help="print every clip")
     args = parser.parse_args(argv)
     clips = [c for c in build() if args.only in c[1].name]
@@ -258,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"engine: {frames / engine_s:.0f} frames/s over the bench")
     if args.no_speed:
         return 0
-    speed(clips, engine_s, frames, transnet=not args.no_transnet)
+    speed(clips, engine_s, frames, transnet=not args.no_transnet, rounds=args.rounds)
     return 0
 
 

@@ -203,3 +203,99 @@ def test_undoing_a_split_never_loses_work_done_on_a_part_since(folder, tmp_path)
         catalog.merge_split(split.clip_id, split.parts[1:], split.old_range)
     assert catalog.get_clip(part).caption == "sks the second shot, at night"
     assert len(catalog.list_clips()) == 2
+
+
+# --- a long pass: bounded memory, the same answer as one window ---------------------------
+
+def _texture(seed: int) -> np.ndarray:
+    """A smooth random picture."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (6, 20, 3), dtype=np.uint8)
+    return cv2.resize(coarse, (192, 54), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+
+
+def _long_film(shots: int, shot_len: int = 200, mix: int = 24):
+    """(frame, rgb 96×54) of still shots of their own texture, joined in turn by a hard cut,
+    a dissolve and a fade through black (each `mix` frames); and the true transitions."""
+    truth: list[Transition] = []
+    textures = [_texture(s) for s in range(4)]
+
+    def picture(k: int, t: int) -> np.ndarray:  # a still shot with a little grain
+        grain = np.random.default_rng(1000 * k + t).normal(0, 2, (54, 96, 1))
+        return textures[k % 4][:, 48:144] + grain.astype(np.float32)
+
+    def frames():
+        index = 0
+        for k in range(shots):
+            for t in range(shot_len):
+                yield index, np.clip(picture(k, t), 0, 255).astype(np.uint8)
+                index += 1
+            if k == shots - 1:
+                return
+            kind = ("cut", "dissolve", "fade")[k % 3]
+            if kind == "cut":
+                truth.append(Transition("cut", index, index))
+                continue
+            truth.append(Transition(kind, index, index + mix))
+            for j in range(mix):
+                w = (j + 1) / (mix + 1)
+                if kind == "dissolve":
+                    f = (1 - w) * picture(k, shot_len + j) + w * picture(k + 1, j - mix)
+                else:  # down to black and up again
+                    f = picture(k, shot_len + j) * max(0.0, 1 - 2 * w) + \
+                        picture(k + 1, j - mix) * max(0.0, 2 * w - 1)
+                yield index, np.clip(f, 0, 255).astype(np.uint8)
+                index += 1
+
+    return frames(), truth
+
+
+def _feed(engine: ShotEngine, frames) -> int:
+    import cv2
+
+    n = 0
+    for index, rgb in frames:
+        work = cv2.cvtColor(cv2.resize(rgb, (256, 144), interpolation=cv2.INTER_LINEAR),
+                            cv2.COLOR_RGB2YUV_I420)
+        engine.feed_arrays(index, work, cv2.resize(rgb, (48, 27), interpolation=cv2.INTER_AREA))
+        n = index + 1
+    return n
+
+
+def test_a_long_pass_is_judged_in_windows_as_it_would_be_whole():
+    chunked = ShotEngine(SceneSettings(min_scene_frames=8), window=400)
+    frames, truth = _long_film(13)
+    _feed(chunked, frames)
+    whole = ShotEngine(SceneSettings(min_scene_frames=8), window=10 ** 9)
+    _feed(whole, _long_film(13)[0])
+    found = chunked.transitions()
+    assert found == whole.transitions()
+    assert chunked.max_buffered < whole.max_buffered
+    # every transition found, where it is (windows cut through several of them)
+    assert [t.kind for t in found] == [t.kind for t in truth]
+    assert all(abs(f.start - t.start) <= 3 and abs(f.end - t.end) <= 3
+               for f, t in zip(found, truth, strict=True))
+
+
+def test_the_memory_of_a_long_pass_stays_bounded():
+    import tracemalloc
+
+    from curator.core.media.shots import OVERLAP
+
+    def held_after(shots: int) -> tuple[int, ShotEngine]:
+        engine = ShotEngine(SceneSettings(min_scene_frames=8), window=600)
+        tracemalloc.start()
+        try:
+            _feed(engine, _long_film(shots)[0])
+            return tracemalloc.get_traced_memory()[0], engine
+        finally:
+            tracemalloc.stop()
+
+    short_bytes, short = held_after(10)   # ~2,200 frames
+    long_bytes, long = held_after(40)     # ~8,900 frames: 35 MB of 48×27 copies if all kept
+    # the copies wait in the window (and through a fade's black frames), never more
+    assert long.max_buffered <= long.window + 2 * OVERLAP + 24
+    # 6,700 more frames cost their brightness and contrast (8 bytes each) and little else
+    assert long_bytes - short_bytes < 1_000_000

