@@ -8,8 +8,10 @@ first, versions recorded, resume after cancel, batching, clear load errors).
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from curator.core.captioning import (
 )
 from curator.core.captioning.transformers_backend import (
     cached_models,
+    free_released_memory,
     load_model,
     release_models,
 )
@@ -237,3 +240,33 @@ def test_a_model_that_fails_to_load_is_reported_by_the_job_caller(filled, tmp_pa
     with pytest.raises(ModelLoadError) as info:
         make_backend("transformers", model=str(tmp_path / "nowhere"))
     assert "nowhere" in str(info.value) and info.value.fatal
+
+
+def test_a_model_released_on_a_worker_thread_is_collected_on_the_main_thread(tiny_models):
+    """A collection in a worker finalises garbage other threads own (the window's Qt objects):
+    release there drops the model; the host collects when the job ends."""
+    finalised_in: list[int] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            finalised_in.append(threading.get_ident())
+
+    folder = tiny_models["qwen2_vl"]
+    make_backend("transformers", model=folder, max_new_tokens=8)
+    was_enabled = gc.isenabled()
+    gc.disable()  # only the explicit collections are under test
+    try:
+        Cycle()
+        worker = threading.Thread(target=release_models, args=(folder,))
+        worker.start()
+        worker.join()
+        assert not any(key[0] == str(folder.resolve()) for key in cached_models())
+        assert finalised_in == []
+        free_released_memory()
+        assert finalised_in == [threading.get_ident()]
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -297,9 +297,22 @@ def release_models(model: str | Path | None = None) -> int:
         for k in keys:
             del _CACHE[k]
     if keys:
-        gc.collect()
-        _empty_cache()
+        free_released_memory()
     return len(keys)
+
+
+def free_released_memory() -> None:
+    """Collect dropped models' reference cycles and hand the accelerator's cached memory back.
+
+    Only on the main thread: a collection in a worker thread finalises whatever garbage is
+    due, including objects another thread owns (the window's Qt wrappers: a crash). A job
+    that releases models on a worker leaves this to its host, which calls it when the job
+    ends (the window's Caption tab does).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    gc.collect()
+    _empty_cache()
 
 
 def cached_models() -> list[tuple[Any, ...]]:

@@ -58,6 +58,8 @@ class _CaptionRelay(QObject):
 class CaptionRun:
     """Mixed into `CaptionJobPanel`: the run card and the job it starts."""
 
+    _ran_locally = False  # the last run used the local transformers backend
+
     def _build_run_card(self) -> QFrame:
         card, layout = _card("runCard")
         layout.addWidget(_section("Run"))
@@ -226,6 +228,7 @@ class CaptionRun:
         what = dict(ITEM_CHOICES)[selection.items].lower()
         if selection.clip_ids is not None:
             what = f"{len(selection.clip_ids)} selected clip(s)"
+        self._ran_locally = values["backend"] == "transformers"
         self.handle = self.runner.start(
             "caption", f"Caption {what} with {name}", caption_job,
             on_finished=self._on_finished, catalog=self.catalog,
@@ -292,6 +295,11 @@ class CaptionRun:
 
     def _on_finished(self, handle: JobHandle) -> None:
         self.handle = None
+        if self._ran_locally:
+            # models the worker let go of are collected here, on the GUI thread (see there)
+            from curator.core.captioning.transformers_backend import free_released_memory
+
+            free_released_memory()
         report = handle.report if isinstance(handle.report, CaptionReport) else None
         status = handle.status
         if report is not None and report.stopped:
