@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
         self.caption_panel.caption_saved.connect(self._on_panel_caption_saved)
         self.workspaces.changed.connect(self._on_workspace)
-        self.tabs.currentChanged.connect(lambda _i: self._fit_side_to_tab())
+        self.tabs.currentChanged.connect(lambda _i: self._on_list_tab())
         self.image_panel.image_decided.connect(lambda _ids: self._update_tab_titles())
         self.stats_view.phrase_chosen.connect(self.show_captions_with)
         self.stats_view.clip_activated.connect(self.reveal_clip)
@@ -262,9 +262,11 @@ class MainWindow(QMainWindow):
         # (Caption) no playhead keys, which would cut at a frame nobody is looking at.
         current = self.workspaces.current()
         has_list = self.workspaces.page_has(current, "list")
-        for action in self.clip_keys:
+        for action in (*self.clip_keys, *self.list_keys):
             action.setEnabled(has_list)
-        playhead = self._shown_clip is not None and self.workspaces.page_has(current, "preview")
+        # the Images tab hides the clip preview on Curate: no playhead keys then either
+        playhead = (self._shown_clip is not None and not self.images_shown()
+                    and self.workspaces.page_has(current, "preview"))
         for action in (self.set_in_action, self.set_out_action, self.split_action,
                        self.play_action, self.still_action):
             action.setEnabled(playhead)
@@ -414,6 +416,16 @@ class MainWindow(QMainWindow):
     def _on_captions_replaced(self, _report: object) -> None:
         self.browser.reload()
         self._show_clip(self.browser.current_item())  # the caption panel shows the new text
+
+    def _on_list_tab(self) -> None:
+        self._fit_side_to_tab()
+        self._update_actions()
+
+    def find_in_captions(self) -> None:
+        """Ctrl+F: the caption search of the clip list, on a page that shows it."""
+        if not self.workspaces.page_has(self.workspaces.current(), "list"):
+            self.show_workspace("curate")
+        self.browser.filters.focus_search()
 
     def show_captions_with(self, phrase: str) -> None:
         """The browser filtered to captions holding `phrase` (a Stats vocabulary click)."""

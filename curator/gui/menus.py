@@ -71,11 +71,16 @@ def _edit_menu(window: MainWindow, edit: QMenu) -> None:
         edit.addAction(action)
         window.addAction(action)
     edit.addSeparator()
-    add_action(window, "Select &all loaded", window.browser.select_all,
-               QKeySequence.StandardKey.SelectAll, menu=edit)
-    add_action(window, "&Find in captions", window.browser.filters.focus_search,
+    # Select all and Clear filters act on the clip list: off where it is not shown (Ctrl+A in
+    # the Export table must select its rows, not hidden clips). Find goes to the list.
+    window.list_keys = [
+        add_action(window, "Select &all loaded", window.browser.select_all,
+                   QKeySequence.StandardKey.SelectAll, menu=edit),
+        add_action(window, "&Clear filters", window.browser.filters.clear, "Ctrl+Shift+F",
+                   menu=edit),
+    ]
+    add_action(window, "&Find in captions", window.find_in_captions,
                QKeySequence.StandardKey.Find, menu=edit)
-    add_action(window, "&Clear filters", window.browser.filters.clear, "Ctrl+Shift+F", menu=edit)
     add_action(window, "Find and &replace in captions…", window.find_replace_dialog, "Ctrl+H",
                menu=edit)
 

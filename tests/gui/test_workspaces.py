@@ -147,6 +147,38 @@ def test_clip_keys_act_only_where_the_clip_is_seen(qtbot, make_window, filled_pr
     assert window.split_action.isEnabled() and window.play_action.isEnabled()
 
 
+def test_the_images_tab_takes_the_playhead_keys_from_the_hidden_clip(qtbot, make_window,
+                                                                    filled_project):
+    window = make_window(filled_project)
+    catalog = filled_project.catalog
+    window.browser.select_row(2)
+    clip = catalog.get_clip(window.browser.current_clip_id())
+    window.preview.seek_frame(clip.start_frame + 4)
+    qtbot.waitUntil(lambda: window.preview.current_frame() == clip.start_frame + 4, timeout=5000)
+    window.preview.play()
+    assert window.preview.is_playing()
+    window.tabs.setCurrentWidget(window.image_panel)  # the preview steps aside
+    assert not window.preview.is_playing()  # a hidden preview does not play on
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    assert len(catalog.clip_ids()) == 9 and not window.split_action.isEnabled()
+    window.tabs.setCurrentWidget(window.browser)
+    assert window.split_action.isEnabled()
+
+
+def test_list_keys_stay_with_the_list_and_find_goes_to_it(qtbot, make_window, filled_project):
+    window = make_window(filled_project)
+    window.browser.select_row(1)
+    before = window.browser.selected_ids()
+    qtbot.keyClick(window, Qt.Key.Key_3, CTRL)  # Export: the list is not on the page
+    qtbot.keyClick(window, Qt.Key.Key_A, CTRL)
+    assert window.browser.selected_ids() == before == [window.browser.current_clip_id()]
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL)
+    assert window.workspaces.current() == "curate"
+    qtbot.waitUntil(window.browser.filters.search.hasFocus, timeout=3000)
+    qtbot.keyClick(window.browser.active_view(), Qt.Key.Key_A, CTRL)
+    assert len(window.browser.selected_ids()) == 9
+
+
 def test_a_first_start_fills_the_screen_then_the_window_opens_as_left(qtbot, filled_project,
                                                                      ui_settings):
     from curator.gui.main_window import MainWindow

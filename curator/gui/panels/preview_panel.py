@@ -17,6 +17,7 @@ import logging
 
 from PySide6.QtCore import QElapsedTimer, QRectF, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
+    QHideEvent,
     QImage,
     QKeyEvent,
     QKeySequence,
@@ -232,6 +233,12 @@ class PreviewPanel(QWidget):
         self._play_timer.start(int(self._next_due))
         self._request()
         self._update_controls()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # A page or tab that hides the preview stops it: a hidden clip playing on keeps
+        # decoding, and no key reaches its pause.
+        self.pause()
+        super().hideEvent(event)
 
     def pause(self) -> None:
         if not self._playing:
