@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
 _INTERVAL_MS = 500
 
@@ -28,21 +28,21 @@ class MainThreadCollector(QObject):
         self._timer.start(_INTERVAL_MS)
 
     def collect_due(self) -> None:
-        """Collect the generations whose counts passed their thresholds, as gc would have."""
-        young, middle, old = gc.get_count()
-        if young > self._threshold[0]:
-            gc.collect(0)
-            if middle > self._threshold[1]:
-                gc.collect(1)
-                if old > self._threshold[2]:
-                    gc.collect(2)
+        """Collect as gc would have: when generation 0 is past its threshold, the oldest
+        generation that is past its own (one collection, which takes the younger ones)."""
+        counts = gc.get_count()
+        if counts[0] <= self._threshold[0]:
+            return
+        gc.collect(max(g for g in range(3) if counts[g] > self._threshold[g]))
 
 
 _installed: list[MainThreadCollector] = []
 
 
-def collect_on_gui_thread(app: QObject) -> MainThreadCollector:
-    """Install the collector once per application (idempotent)."""
+def collect_on_gui_thread(app: QCoreApplication) -> MainThreadCollector:
+    """Install the collector once per application (idempotent); automatic collection comes
+    back when the application quits."""
     if not _installed:
         _installed.append(MainThreadCollector(app))
+        app.aboutToQuit.connect(gc.enable)
     return _installed[0]
