@@ -120,3 +120,14 @@ def test_redraws_arrive_as_separate_lines():
     lines = lines_of("musubi_train_wan21_t2v_14b.log")
     bars = [line for line in lines if line.startswith("steps:")]
     assert len(bars) >= 13  # every redraw, not only the last one before a newline
+
+
+def test_a_checkpoint_line_read_after_the_end_keeps_the_run_finished():
+    """stdout and stderr are two pipes: the checkpoint print written before "model saved."
+    can arrive after it; the run stays finished and the checkpoint is still recorded."""
+    parser = ProgressParser()
+    parser.feed("INFO:musubi_tuner.training.trainer_base:model saved.")
+    assert parser.state.phase == "finished"
+    parser.feed("saving checkpoint: /runs/style/wan21-style.safetensors")
+    assert parser.state.phase == "finished"
+    assert parser.state.last_checkpoint == "/runs/style/wan21-style.safetensors"

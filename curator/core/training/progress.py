@@ -219,6 +219,11 @@ class ProgressParser:
         return self.state if self.state != before else None
 
     def _set(self, **changes: object) -> None:
+        # "model saved." ends a run. The trainer prints to stdout and logs to stderr; two
+        # pipes keep no order between them, so a checkpoint line written just before the end
+        # may be read after it and must not take the run back to "saving".
+        if self.state.phase == "finished":
+            changes.pop("phase", None)
         self.state = replace(self.state, **changes)
 
     def _on_bar(self, bar: TqdmLine) -> None:
