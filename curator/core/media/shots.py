@@ -692,17 +692,21 @@ class ShotEngine:
         self._buf_start += drop
         self._run_first = False
 
-    def _window_transitions(self, cuts: Sequence[int], *, final: bool) -> list[Transition]:
-        """The gradual transitions of the window that it sees with context on both sides,
-        not taken before."""
-        w0, w1 = self._buf_start, self._buf_start + len(self._buf)
+    def _window_transitions(self, cuts: Sequence[int], *, final: bool,
+                            first: int | None = None) -> list[Transition]:
+        """The gradual transitions of the window (from frame `first` on, when given) that it
+        sees with context on both sides, not taken before."""
+        w0 = self._buf_start if first is None else max(first, self._buf_start)
+        w1 = self._buf_start + len(self._buf)
         inside = [c - w0 for c in cuts if w0 < c < w1
                   and not (self._levels.flat(c - 1) or self._levels.flat(c))]
-        found, _ = find_gradual(np.stack(self._buf), verify=self.verify, cuts=inside)
+        found, _ = find_gradual(np.stack(self._buf[w0 - self._buf_start:]), verify=self.verify,
+                                cuts=inside)
+        at_run_start = self._run_first and w0 == self._buf_start
         taken = []
         for t in found:
             t = Transition(t.kind, w0 + t.start, w0 + t.end)
-            if (self._run_first or t.start >= w0 + EDGE_ZONE) and \
+            if (at_run_start or t.start >= w0 + EDGE_ZONE) and \
                     (final or t.end <= w1 - EDGE_ZONE) and \
                     not _overlaps(t, self._gradual[-8:] + taken):
                 taken.append(t)
@@ -727,7 +731,7 @@ class ShotEngine:
                 and not (self._levels.flat(c - 1) or self._levels.flat(c))]
         out.flashes = _count_flashes([f for f in flashes if start <= f < end],
                                      self.settings.flash_frames)
-        gradual = self._gradual + self._pending(decided, end)
+        gradual = self._gradual + self._pending(decided, start, end)
         for a, b in self._levels.runs(start, end):
             n = b - a
             out.boundaries.extend(t for t in gradual if t.start - a > EDGE_MARGIN
@@ -746,13 +750,19 @@ class ShotEngine:
             out.trim = [lead, tail] if lead < tail else None
         return out
 
-    def _pending(self, decided: Sequence[int], end: int) -> list[Transition]:
+    def _pending(self, decided: Sequence[int], start: int, end: int) -> list[Transition]:
         """Transitions in the window not yet judged, as if the stream ended with the frames
-        fed so far (a range asked about before the pass is over); nothing is taken."""
+        fed so far (a range asked about before the pass is over); nothing is taken.
+
+        Only the frames from `EDGE_ZONE` before the range on are searched: the range keeps
+        transitions that start inside it, and the windows themselves need no more context
+        than that. (Analysis asks once per clip while the pass goes on: the whole window
+        each time was most of the pass's cost on a film of short clips.)
+        """
         undecided_from = self._buf_start + (0 if self._run_first else EDGE_ZONE)
         if not self._buf or end <= undecided_from:
             return []
-        return self._window_transitions(decided, final=True)
+        return self._window_transitions(decided, final=True, first=start - EDGE_ZONE)
 
     def _decided(self, end: int) -> tuple[list[int], list[int], set[int]]:
         """Hard cuts, flashes and the cuts beyond doubt, with every frame before `end` decided.
