@@ -197,7 +197,7 @@ def test_megamind_avi_linear_indices(shared_media: Path) -> None:
 @pytest.mark.parametrize("fps", [Fraction(24000, 1001), Fraction(30), Fraction(10), 23.976, 60.0,
                                  Fraction(2997, 125), Fraction(16)])
 def test_resampled_frame_count_is_the_length_of_resample_indices(fps):
-    from curator.core.media.frames import resample_indices, resampled_frame_count
+    from curator.core.media.resample import resample_indices, resampled_frame_count
 
     for n in (0, 1, 2, 44, 45, 65, 88, 301, 1000):
         assert resampled_frame_count(n, fps, 16.0) == len(resample_indices(n, fps, 16.0))

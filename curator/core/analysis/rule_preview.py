@@ -12,12 +12,10 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
-from curator.core.analysis.rules import RuleSettings, apply_rejections, auto_decide
+from curator.core.analysis.rules import RuleSettings, auto_decide
 from curator.core.catalog import Catalog
 
-# `apply_rejections` is the rules' own apply step (`auto_decide` calls it too): a window applies
-# exactly the clips it previewed through it.
-__all__ = ["RULES", "RulePreview", "apply_rejections", "preview_rules", "rule_of"]
+__all__ = ["RULES", "RulePreview", "preview_rules", "rule_of"]
 
 #: Rule keys in `clip_reason`'s order (duplicates last), with the words a window shows.
 RULES: dict[str, str] = {

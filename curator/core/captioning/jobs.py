@@ -197,11 +197,12 @@ class _RetryRelay:
             self._progress(progress)
 
     def retrying(self, notice: RetryNotice) -> None:
-        with self._lock:
+        with self._lock:  # the terminal's line and bar, too, take one caller at a time
             self._progress(jobs.Progress(done=self._last.done, total=None,
-                                    item=notice.item or self._last.item, message=notice.text))
-        if self._on_retry is not None:
-            self._on_retry(notice)
+                                         item=notice.item or self._last.item,
+                                         message=notice.text))
+            if self._on_retry is not None:
+                self._on_retry(notice)
 
 
 @contextmanager
@@ -273,9 +274,7 @@ def caption_items(catalog: Catalog, *, backend: CaptionBackend, clip_ids: Iterab
     if not trigger.strip():
         report.warnings.append(_NO_TRIGGER)
     items = select_items(catalog, list(clip_ids), list(image_ids), only_missing, overwrite_manual,
-                    report)
-    if limit is not None:
-        items = items[:max(0, limit)]
+                         report, limit)
     batch = max(1, int(batch_size or getattr(backend, "batch_size", 1) or 1))
     rendered = {kind: render_prompt(prompts.template(kind), trigger) for kind in ("image", "video")}
     job_id = None
@@ -466,12 +465,14 @@ def _other_caption_run(catalog: Catalog, job_id: int | None) -> str | None:
 
 
 def select_items(catalog: Catalog, clip_ids: list[int], image_ids: list[int], only_missing: bool,
-                 overwrite_manual: bool, report: CaptionReport) -> list[CaptionItem]:
+                 overwrite_manual: bool, report: CaptionReport,
+                 limit: int | None = None) -> list[CaptionItem]:
     """The clips and images a run captions, in catalog order; what it skips is counted in `report`.
 
     The one skip rule: a caption a person wrote stays unless `overwrite_manual`, and with
-    `only_missing` anything captioned stays. `caption_items` runs on these, and
-    `count_to_caption` counts them before a run starts.
+    `only_missing` anything captioned stays; then at most `limit` items (counted after the
+    skips, so three runs with limit 2 caption six). `caption_items` runs on these, and
+    `plan_caption` shows them before a run starts.
     """
     rows: list[CaptionItem] = []
     if clip_ids:
@@ -487,7 +488,7 @@ def select_items(catalog: Catalog, clip_ids: list[int], image_ids: list[int], on
             report.skipped += 1
         else:
             items.append(item)
-    return items
+    return items if limit is None else items[:max(0, limit)]
 
 
 def _failure(item: CaptionItem, reason: str | BaseException) -> jobs.ItemFailure:

@@ -121,9 +121,7 @@ def plan_caption(catalog: Catalog, selection: CaptionSelection, *, only_missing:
     """
     clips, images = selection.select(catalog)
     report = CaptionReport()
-    chosen = select_items(catalog, clips, images, only_missing, overwrite_manual, report)
-    if limit is not None:
-        chosen = chosen[:max(0, limit)]
+    chosen = select_items(catalog, clips, images, only_missing, overwrite_manual, report, limit)
     items = tuple(PlannedItem(item.kind, item.id, str(item.path),
                               (item.row.start_frame, item.row.end_frame)
                               if isinstance(item.row, ClipRow) else None) for item in chosen)

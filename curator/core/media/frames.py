@@ -20,10 +20,7 @@ import numpy as np
 from curator.core.jobs import NEVER_CANCELLED, CancelToken
 from curator.core.media.errors import MediaError
 from curator.core.media.reader import VideoReader, stream_fps
-from curator.core.media.resample import (  # noqa: F401 - resampled_frame_count: re-exported
-    resample_indices,
-    resampled_frame_count,
-)
+from curator.core.media.resample import resample_indices
 
 # Containers whose timestamps are real presentation times, so that a frame's index can be
 # computed from its pts after a seek. AVI is not one: its "pts" are packet numbers that come

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.analysis.rule_preview import RULES, RulePreview, apply_rejections, preview_rules
-from curator.core.analysis.rules import RuleSettings
+from curator.core.analysis.rule_preview import RULES, RulePreview, preview_rules
+from curator.core.analysis.rules import RuleSettings, apply_rejections
 from curator.core.catalog import Catalog, DecisionChange
 from curator.gui.latest import LatestRun
 
