@@ -64,7 +64,7 @@ class WindowLayout:
             w.restoreState(state)
         if isinstance(header, QByteArray):
             w.browser.table.horizontalHeader().restoreState(header)
-        if thumb is not None:
+        if isinstance(thumb, (int, str)) and str(thumb).isdigit():  # a hand-edited file may hold anything
             w.browser.zoom.set_width(int(thumb))
         w.browser.show_view(view if view in ("grid", "table") else "grid")
         w.show_workspace(workspace if workspace in KEYS else "curate")

@@ -195,3 +195,12 @@ def test_a_first_start_fills_the_screen_then_the_window_opens_as_left(qtbot, fil
     again.show_sized()
     qtbot.waitUntil(again.isVisible, timeout=3000)
     again.close()
+
+
+def test_a_hand_edited_tile_size_that_is_not_a_number_is_ignored(qtbot, make_window,
+                                                                  filled_project, ui_settings):
+    ui_settings.beginGroup(SETTINGS_GROUP)
+    ui_settings.setValue("thumbWidth", "large")
+    ui_settings.endGroup()
+    window = make_window(filled_project)  # opens, with the default size
+    assert window.browser.zoom.width_px() == DEFAULT_WIDTH
