@@ -102,3 +102,52 @@ def test_ensure_makes_missing_thumbnails_for_trimmed_clip(tmp_path: Path, three_
     ensure_clip_thumbnails(tmp_path, clip)  # nothing to do the second time
     assert paths[0].stat().st_mtime_ns == before
     assert thumbnail_path(tmp_path, HASH, 22) == paths[0]
+
+
+def test_clips_a_dissolve_shapes_get_their_thumbnails_in_the_pass(tmp_path: Path) -> None:
+    from curator.core.media.shots import shot_ranges
+    from tests import analysis_fixtures as af
+
+    clip = af.crossfade(tmp_path, frames=96)
+    result = scan_video(clip.path, thumbs_dir=tmp_path / "thumbs", source_hash=HASH)
+    ranges = shot_ranges(result.boundaries, result.info.frame_count, 8)
+    assert len(ranges) == 2  # A before the dissolve, B after it: no hard cut closed them
+    for start, end in ranges:
+        paths = clip_thumbnail_paths(tmp_path / "thumbs", Clip(clip.path, HASH, start, end))
+        # written by the single pass, not left for a second decode
+        assert all(p in result.thumbnails for p in paths), (start, end)
+        for path, frame in zip(paths, (start, start + (end - 1 - start) // 2, end - 1)):
+            exact = read_frame(clip.path, frame, width=THUMB_WIDTH).astype(np.float32)
+            shown = np.asarray(Image.open(path).convert("RGB"), np.float32)
+            # an inner end shows a kept copy at most stride - 1 frames inside the clip
+            assert np.abs(shown - exact).mean() < 12, path
+
+
+def test_a_closed_scene_waits_until_its_boundaries_settle(tmp_path: Path) -> None:
+    asked: list[tuple[int, int]] = []
+
+    def shots_in(start: int, end: int) -> list[tuple[int, int]]:
+        asked.append((start, end))
+        return [(start, 30), (40, end)] if start == 0 else [(start, end)]
+
+    collector = ThumbnailCollector(tmp_path, HASH, lookahead=2, stride=2, shots_in=shots_in)
+    for i in range(80):
+        collector.feed(i, av.VideoFrame.from_ndarray(np.full((48, 64), i, np.uint8),
+                                                     format="gray"))
+        if i == 62:
+            collector.close_scene(60)  # a hard cut at 60, confirmed two frames late
+    # the scene's own ends are written at once; its inside waits for `settle`
+    names = sorted(p.name for p in collector.written)
+    assert names == ["0000000.jpg", "0000059.jpg", "0000060.jpg"] and asked == []
+    collector.settle(50)  # not past the scene's end yet
+    assert asked == []
+    collector.settle(61)
+    assert asked == [(0, 60)]
+    for frame, near in ((29, 2), (40, 1), (14, 2), (49, 2)):
+        path = thumbnail_path(tmp_path, HASH, frame)
+        assert path in collector.written
+        assert _colour(path)[0] == pytest.approx(frame, abs=near + 2)
+    assert min(collector._kept) >= 60  # the settled scene's copies are let go
+    collector.finish(80)
+    assert asked[-1] == (60, 80)
+    assert thumbnail_path(tmp_path, HASH, 79) in collector.written

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +33,10 @@ av.logging.set_libav_level(av.logging.PANIC)
 # After this many packets in a row that the decoder rejects, the rest of the stream is taken
 # as unreadable: going on would only spin through garbage (and FFmpeg's log) for nothing.
 MAX_CONSECUTIVE_ERRORS = 200
+
+# Frames a decode thread may run ahead of its reader (see `VideoReader.raw_frames`): enough to
+# ride out a slow frame on either side, few enough that held 1080p frames stay ~25 MB.
+AHEAD_FRAMES = 8
 
 
 def open_container(path: Path) -> av.container.InputContainer:
@@ -143,7 +149,9 @@ class VideoReader:
             self.stream = self._video_stream()
             ctx = self.stream.codec_context
             count = None if threads is True else (0 if threads is False else int(threads))
-            if count is None or count > 1:
+            # a reader in a pool of one process per core keeps to one thread of its own
+            self.threaded = count is None or count > 1
+            if self.threaded:
                 # Frame and slice threads: the decode is the bulk of every pass over a film.
                 self.stream.thread_type = "AUTO"
                 if count is not None:
@@ -161,6 +169,7 @@ class VideoReader:
         self.last_pts: int | None = None
         self.pts_missing = False
         self.ended_early = False  # the container broke off before its end
+        self._ahead: _DecodeAhead | None = None
 
     def _video_stream(self) -> av.video.stream.VideoStream:
         videos = [s for s in self.container.streams.video
@@ -218,6 +227,8 @@ class VideoReader:
         self.close()
 
     def close(self) -> None:
+        if self._ahead is not None:  # never close the container under a decoding thread
+            self._ahead.stop()
         self.container.close()
 
     def seek_keyframe(self, pts: int) -> None:
@@ -225,12 +236,31 @@ class VideoReader:
         self.container.seek(pts, stream=self.stream, backward=True, any_frame=False)
         self.stream.codec_context.flush_buffers()
 
-    def raw_frames(self, cancel: CancelToken = NEVER_CANCELLED) -> Iterator[av.VideoFrame]:
+    def raw_frames(self, cancel: CancelToken = NEVER_CANCELLED, *, ahead: bool = False
+                   ) -> Iterator[av.VideoFrame]:
         """Decoded frames in display order from the current position, skipping damage.
+
+        `ahead`: decode in a thread of its own, up to `AHEAD_FRAMES` frames ahead of the
+        caller. PyAV lets go of the GIL inside FFmpeg's decode, so a pass whose work per frame
+        is Python and numpy (the scan of ingest) has the decode done on another core meanwhile
+        instead of taking turns with it. The reader's counts and warnings are complete once
+        the frames run out; `close()` stops the thread first.
 
         Raises:
             Cancelled: when `cancel` fires (checked before each packet).
         """
+        if not ahead:
+            yield from self._decoded(cancel)
+            return
+        decoder = _DecodeAhead(self._decoded(cancel), AHEAD_FRAMES)
+        self._ahead = decoder
+        try:
+            yield from decoder
+        finally:
+            decoder.stop()
+            self._ahead = None
+
+    def _decoded(self, cancel: CancelToken) -> Iterator[av.VideoFrame]:
         stream = self.stream
         consecutive = 0
         demux = self.container.demux(stream)
@@ -299,3 +329,49 @@ class VideoReader:
             out.insert(0, f"{self.decode_errors} damaged packet{plural} could not be decoded "
                           f"and were skipped; the other frames are kept")
         return out
+
+
+class _DecodeAhead:
+    """Runs a frame iterator in a thread, handing its frames (or its exception) over a queue."""
+
+    def __init__(self, frames: Iterator[av.VideoFrame], depth: int) -> None:
+        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(max(1, depth))
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(frames,), daemon=True,
+                                        name="curator-decode")
+        self._thread.start()
+
+    def _run(self, frames: Iterator[av.VideoFrame]) -> None:
+        try:
+            for frame in frames:
+                if not self._put(("frame", frame)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the reading thread
+            self._put(("error", exc))
+
+    def _put(self, item: tuple[str, object]) -> bool:
+        """Queue one item unless stopped meanwhile (the reader may have walked away)."""
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[av.VideoFrame]:
+        while True:
+            kind, value = self._queue.get()
+            if kind == "frame":
+                yield value  # type: ignore[misc]
+            elif kind == "error":
+                raise value  # type: ignore[misc]
+            else:
+                return
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (it finishes the packet it is decoding)."""
+        self._stopped.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()

@@ -121,14 +121,16 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         reported = 0
         index = -1
         confirmed = 0
-        for index, frame in enumerate(reader.raw_frames(cancel)):
+        for index, frame in enumerate(reader.raw_frames(cancel, ahead=reader.threaded)):
             if index == 0:
                 # a stream may change size mid-way; the first frame's size is the one used
                 gray_w, gray_h = fit_size(frame.width, frame.height, width=ANALYSIS_WIDTH)
                 if thumbs_dir is not None and source_hash is not None:
                     lookahead = detector.latency + 2 if detector else 0
-                    collector = ThumbnailCollector(thumbs_dir, source_hash, lookahead=lookahead,
-                                                   fixed_ranges=thumbnail_ranges)
+                    collector = ThumbnailCollector(
+                        thumbs_dir, source_hash, lookahead=lookahead,
+                        fixed_ranges=thumbnail_ranges,
+                        shots_in=detector.shots_in if detector is not None else None)
             if detector is not None:
                 confirmed = _feed_detector(detector, collector, index, frame, confirmed)
             if collector is not None:
@@ -141,9 +143,11 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         frames = index + 1
         if frames == 0:
             raise MediaError(path, no_frames_reason(reader))
+        if detector is not None:
+            detector.finish()
         if collector is not None:
             # the detector's cuts, as the pass closed scenes with them (ingest makes the
-            # thumbnails of clips that the boundaries shaped otherwise)
+            # thumbnails that the final boundaries want otherwise)
             for cut in (detector.cuts if detector is not None else [])[confirmed:]:
                 collector.close_scene(cut)
             collector.finish(frames)
@@ -160,6 +164,7 @@ def _feed_detector(detector: ShotEngine, collector: ThumbnailCollector | None, i
     if collector is not None:
         for cut in detector.cuts[confirmed:]:
             collector.close_scene(cut)
+        collector.settle(detector.settled)
         return len(detector.cuts)
     return confirmed
 

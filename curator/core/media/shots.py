@@ -590,6 +590,7 @@ class ShotEngine:
         self._flashes: list[int] = []
         self._verdicts: dict[int, bool] = {}   # doubtful cut -> the verifier keeps it
         self._gradual: list[Transition] = []   # taken from judged windows, in order
+        self._settled = 0                 # boundaries before this frame are final
         self._levels = _Levels()
         self._buf: list[np.ndarray] = []  # the window: tiny frames from _buf_start on
         self._buf_start = 0
@@ -686,11 +687,15 @@ class ShotEngine:
             self._verify_cuts([c for c in cuts if lo <= c < hi and c not in sure])
         if final:
             self._buf = []
+            self._settled = self._last + 1
             return
         drop = len(self._buf) - 2 * OVERLAP
         del self._buf[:drop]
         self._buf_start += drop
         self._run_first = False
+        # later windows take transitions from EDGE_ZONE into them on; the cuts before that
+        # were put to the verifier by this one
+        self._settled = self._buf_start + EDGE_ZONE
 
     def _window_transitions(self, cuts: Sequence[int], *, final: bool,
                             first: int | None = None) -> list[Transition]:
@@ -721,6 +726,20 @@ class ShotEngine:
         kept = set(_verified_cuts(
             lambda i: self._buf[i - w0] if 0 <= i - w0 < len(self._buf) else None, todo))
         self._verdicts.update((c, c in kept) for c in todo)
+
+    @property
+    def settled(self) -> int:
+        """Frames before this one have their boundaries decided for good (the pass's thumbnails
+        wait for it, see `ThumbnailCollector`)."""
+        return self._settled
+
+    def shots_in(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The clips that the settled boundaries make of the stretch between the hard cuts at
+        `start` and `end` (as `shot_ranges` makes them of the whole pass)."""
+        inside = [Transition(t.kind, t.start - start, t.end - start) for t in self._gradual
+                  if t.start < end and t.end >= start]
+        return [(start + a, start + b)
+                for a, b in shot_ranges(inside, end - start, self.settings.min_scene_frames)]
 
     def judge(self, start: int, end: int) -> Judgement:
         """The boundaries strictly inside [start, end), its edge fades and flashes."""

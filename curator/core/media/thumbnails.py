@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -119,16 +119,33 @@ def _thumb_rgb(frame: av.VideoFrame, scaler: VideoReformatter | None = None) -> 
                            threads=1).to_ndarray()
 
 
+# What the middle candidates of a pass may hold at once (see `ThumbnailCollector`): 48 MB is
+# ~440 copies of a 16:9 thumbnail, a window of the shot engine at one copy every 4 frames.
+KEPT_BYTES = 48 << 20
+
+# The clip ranges inside a stretch between two hard cuts, once the shot engine has settled
+# the transitions in it (`ShotEngine.shots_in`).
+ShotsIn = Callable[[int, int], list[tuple[int, int]]]
+
+
 class ThumbnailCollector:
     """Keeps just enough of a decode pass to write each clip's first, middle and last thumbnail.
 
     Fed every decoded frame in order. The last `lookahead + 2` decoded frames are held as they
-    are (a cut is confirmed that late), so a clip's first and last frames are converted only
+    are (a cut is confirmed that late), so a scene's first and last frames are converted only
     once known. A clip's middle is known only when the clip ends, so a small copy of every
-    `stride`-th frame from the earliest possible middle on is kept; the middle thumbnail shows
-    the kept frame nearest the middle (at most `stride // 2` frames away, or a recent frame
-    when it is exact) and is filed under the middle's number, so `clip_thumbnail_paths` finds
-    it. Past `max_kept` copies (a very long shot) every other one is dropped.
+    `stride`-th frame is kept; the middle thumbnail shows the kept frame nearest the middle
+    (or a recent frame when it is exact) and is filed under the middle's number, so
+    `clip_thumbnail_paths` finds it. Past `max_kept` copies (a very long shot) every other
+    older one is dropped.
+
+    With `shots_in`, a scene closed by a hard cut may still be split by a dissolve or a fade
+    that the shot engine settles later (it judges a window of frames at a time): the scene
+    waits, its copies kept, until `settle` says its boundaries are final; then each clip in it
+    gets its thumbnails from the copies. A clip end inside a scene shows the kept copy at
+    most `stride - 1` frames inside the clip (the picture a frame or two on, filed under the
+    end's number); when none is that close, the thumbnail is left for
+    `ensure_clip_thumbnails`. That spares a second decode of the clips a transition shaped.
 
     Args:
         thumbs_dir: the project's thumbnails folder.
@@ -137,12 +154,14 @@ class ThumbnailCollector:
         fixed_ranges: when the clip ranges are known in advance (clips already in the
             catalog), exactly their first/middle/last frames are converted, nothing else.
         stride: keep a middle candidate every this many frames.
-        max_kept: bound on middle candidates held (a 256×144 RGB copy is 110 KB).
+        max_kept: bound on copies held; None: as many as `KEPT_BYTES` holds at the first
+            frame's thumbnail size.
+        shots_in: the clips inside a stretch between two cuts (None: each scene is a clip).
     """
 
     def __init__(self, thumbs_dir: Path, source_hash: str, *, lookahead: int = 16,
                  fixed_ranges: Sequence[tuple[int, int]] | None = None, stride: int = 4,
-                 max_kept: int = 300) -> None:
+                 max_kept: int | None = None, shots_in: ShotsIn | None = None) -> None:
         self.thumbs_dir = Path(thumbs_dir)
         self.source_hash = source_hash
         self.lookahead = lookahead
@@ -153,6 +172,8 @@ class ThumbnailCollector:
         self._recent: deque[tuple[int, av.VideoFrame]] = deque(maxlen=lookahead + 2)
         self._kept: dict[int, np.ndarray] = {}  # index -> RGB copy, ascending
         self._scene_start = 0
+        self._shots_in = shots_in
+        self._pending: deque[tuple[int, int]] = deque()  # closed scenes, boundaries unsettled
         self._wanted: dict[int, list[Path]] | None = None
         if fixed_ranges is not None:
             self._wanted = {}
@@ -173,71 +194,95 @@ class ThumbnailCollector:
         if index == 0:
             self._write(0, frame)  # the first frame of the first scene
         if index % self.stride == 0:
-            self._kept[index] = _thumb_rgb(frame, self._scaler)
-        # the open scene [s, e) with e > index - lookahead has its middle at or after `low`
-        s = self._scene_start
-        low = (s + max(s, index - self.lookahead)) // 2 - self.stride
+            copy = self._kept[index] = _thumb_rgb(frame, self._scaler)
+            if self.max_kept is None:
+                self.max_kept = max(8, KEPT_BYTES // max(1, copy.nbytes))
+        low = self._keep_from(index)
         while self._kept:
             oldest = next(iter(self._kept))
             if oldest >= low:
                 break
             del self._kept[oldest]
-        if len(self._kept) > self.max_kept:
+        if self.max_kept is not None and len(self._kept) > self.max_kept:
             # drop every other older copy: the spacing doubles evenly over the scene
             recent = index - self.lookahead - 1
             for k in [k for k in self._kept if k < recent][1::2]:
                 del self._kept[k]
 
+    def _keep_from(self, index: int) -> int:
+        """The oldest frame a copy may still be needed for."""
+        if self._shots_in is not None:
+            # any frame of an unsettled scene may become a clip's end or middle
+            return self._pending[0][0] if self._pending else self._scene_start
+        # the open scene [s, e) with e > index - lookahead has its middle at or after this
+        s = self._scene_start
+        return (s + max(s, index - self.lookahead)) // 2 - self.stride
+
     def close_scene(self, end: int) -> None:
-        """The open scene ends before frame `end` (a confirmed cut): write its thumbnails."""
+        """The open scene ends before frame `end` (a confirmed cut): write its thumbnails, or
+        (with `shots_in`) its first and last ones, the rest once it is settled."""
         if self._wanted is not None:
             return
         start = self._scene_start
-        if end > start:
-            self._write_scene(start, end)
-        self._scene_start = end
-        for k in [k for k in self._kept if k < end]:
-            del self._kept[k]
         recent = dict(self._recent)
+        if end > start:
+            if self._shots_in is None:
+                self._write_clip(start, end, recent)
+            else:
+                if end - 1 in recent:  # the last frame of whatever clip ends the scene
+                    self._write(end - 1, recent[end - 1])
+                self._pending.append((start, end))
+        self._scene_start = end
         if end in recent:
             self._write(end, recent[end])  # the first frame of the next scene
 
+    def settle(self, before: int) -> None:
+        """Every boundary before frame `before` is final: write the waiting scenes' clips."""
+        if self._shots_in is None:
+            return
+        recent = dict(self._recent)
+        while self._pending and self._pending[0][1] <= before:
+            start, end = self._pending.popleft()
+            for a, b in self._shots_in(start, end):
+                self._write_clip(a, b, recent)
+        low = self._pending[0][0] if self._pending else self._scene_start
+        for k in [k for k in self._kept if k < low]:
+            del self._kept[k]
+
     def finish(self, frame_count: int) -> None:
-        """The stream ended after `frame_count` frames: write what is still pending."""
+        """The stream ended after `frame_count` frames: write what is still pending (with
+        `shots_in`, the boundaries must be final by now)."""
         if self._wanted is None and frame_count > self._scene_start:
-            self._write_scene(self._scene_start, frame_count)
+            self.close_scene(frame_count)
+        self.settle(frame_count)
         self._kept.clear()
         self._recent.clear()
 
-    def _write_scene(self, start: int, end: int) -> None:
+    def _write_clip(self, start: int, end: int, recent: dict[int, av.VideoFrame]) -> None:
         first, middle, last = clip_thumbnail_frames(start, end)
-        recent = dict(self._recent)
-        if last in recent:
-            self._write(last, recent[last])
-        if middle in recent:
-            self._write(middle, recent[middle])
-        else:
-            near = [k for k in self._kept if start <= k < end]
-            if near:
-                k = min(near, key=lambda k: (abs(k - middle), k))
-                path = thumbnail_path(self.thumbs_dir, self.source_hash, middle)
-                if not path.exists():
-                    self._save(self._kept[k], path)
-        if first not in recent and first not in self._kept:
-            return
-        self._write(first, recent.get(first))
+        self._write_near(last, start, end, recent, self.stride - 1)
+        self._write_near(middle, start, end, recent, end - start)
+        self._write_near(first, start, end, recent, self.stride - 1)
 
-    def _write(self, index: int, frame: av.VideoFrame | None) -> None:
+    def _write_near(self, index: int, start: int, end: int, recent: dict[int, av.VideoFrame],
+                    reach: int) -> None:
+        """Frame `index` of the clip [start, end): exact when recent, else the kept copy
+        nearest it inside the clip, at most `reach` frames away."""
         path = thumbnail_path(self.thumbs_dir, self.source_hash, index)
         if path.exists():
             return
-        if frame is not None:
+        if index in recent:
+            self._save(_thumb_rgb(recent[index], self._scaler), path)
+            return
+        near = [k for k in self._kept if start <= k < end and abs(k - index) <= reach]
+        if near:
+            self._save(self._kept[min(near, key=lambda k: (abs(k - index), k))], path)
+
+    def _write(self, index: int, frame: av.VideoFrame) -> None:
+        path = thumbnail_path(self.thumbs_dir, self.source_hash, index)
+        if not path.exists():
             self._save(_thumb_rgb(frame, self._scaler), path)
-        elif index in self._kept:
-            self._save(self._kept[index], path)
 
     def _save(self, rgb: np.ndarray, path: Path) -> None:
         save_jpeg(rgb, path)
         self.written.append(path)
-
-

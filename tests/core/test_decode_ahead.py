@@ -1,0 +1,73 @@
+"""Decoding ahead in a thread: the same frames, counts and warnings; the thread never outlives
+its reader (a container closed under a decoding thread would crash the process)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from curator.core.jobs import Cancelled, CancelToken
+from curator.core.media.reader import VideoReader
+from tests.media_factory import Segment, make_corrupt_middle, make_video
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ahead")
+    return make_video(folder / "film.mp4", [Segment("texture", 40, seed=5),
+                                            Segment("noise", 30, seed=6),
+                                            Segment("color", 20, seed=7)], size=(160, 96)).path
+
+
+def _decode_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "curator-decode" and t.is_alive()]
+
+
+def _pass(path: Path, ahead: bool) -> tuple[list[np.ndarray], tuple]:
+    with VideoReader(path) as reader:
+        frames = [f.to_ndarray(format="gray") for f in reader.raw_frames(ahead=ahead)]
+        state = (reader.frames_decoded, reader.first_pts, reader.last_pts,
+                 reader.decode_errors, reader.ended_early, reader.finish_warnings())
+    return frames, state
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_ahead_gives_the_same_frames_counts_and_warnings(film: Path, tmp_path: Path,
+                                                         damaged: bool) -> None:
+    path = make_corrupt_middle(film, tmp_path / "damaged.mp4", seed=3) if damaged else film
+    plain, plain_state = _pass(path, ahead=False)
+    ahead, ahead_state = _pass(path, ahead=True)
+    assert ahead_state == plain_state
+    assert len(ahead) == len(plain) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(ahead, plain))
+    assert not _decode_threads()
+
+
+def test_a_reader_closed_mid_pass_stops_its_decode_thread_first(film: Path) -> None:
+    reader = VideoReader(film)
+    frames = reader.raw_frames(ahead=True)
+    next(frames)
+    assert _decode_threads()  # it runs ahead meanwhile
+    reader.close()  # would free the decoder under the thread if it did not stop it first
+    assert not _decode_threads()
+
+
+def test_walking_away_from_the_frames_stops_the_thread(film: Path) -> None:
+    with VideoReader(film) as reader:
+        for index, _ in enumerate(reader.raw_frames(ahead=True)):
+            if index == 3:
+                break
+        assert not _decode_threads()  # the abandoned iterator was closed by the for loop
+        assert reader.frames_decoded < 90
+
+
+def test_cancel_reaches_the_caller_from_the_decode_thread(film: Path) -> None:
+    cancel = CancelToken()
+    with VideoReader(film) as reader, pytest.raises(Cancelled):
+        for index, _ in enumerate(reader.raw_frames(cancel, ahead=True)):
+            if index == 5:
+                cancel.cancel()
+    assert not _decode_threads()
