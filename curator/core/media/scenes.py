@@ -93,8 +93,9 @@ class SmallFrame:
     def __init__(self, yuv: np.ndarray, hist: np.ndarray) -> None:
         self.yuv = yuv    # float32 (3, h, w)
         self.hist = hist  # float32, sums to 3 (Y, U, V histograms each sum to 1)
-        self.luma = float(yuv[0].mean())
-        self.contrast = float(yuv[0].std())
+        mean, sd = cv2.meanStdDev(yuv[0])  # one pass, a tenth of numpy's mean + std
+        self.luma = float(mean[0, 0])
+        self.contrast = float(sd[0, 0])
         self._spectrum: np.ndarray | None = None
 
     @classmethod
@@ -107,9 +108,14 @@ class SmallFrame:
         """
         w = work.shape[1]
         quarter = height // 4
-        y = work[:height]
         u = work[height:height + quarter].reshape(height // 2, w // 2)
         v = work[height + quarter:height + 2 * quarter].reshape(height // 2, w // 2)
+        return cls.from_planes(work[:height], u, v)
+
+    @classmethod
+    def from_planes(cls, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> SmallFrame:
+        """Build from the work copy's planes: Y (height, 256), U and V (height/2, 128)."""
+        height, w = y.shape
         f = SMALL_FACTOR
         hs, ws = height // f, w // f  # a few bottom rows may be left out of the small copy
         c = f // 2
@@ -120,9 +126,10 @@ class SmallFrame:
         small[2] = cv2.resize(v[:hs * c, :ws * c], (ws, hs), interpolation=cv2.INTER_AREA)
         # Histograms on the work copy (not the 64-wide one): more pixels, steadier shares.
         # (OpenCV's counts equal numpy's bincount of the top bits, at a third of its cost)
-        hist = np.concatenate([
-            _counts(y, 16) / y.size, _counts(u, 8) / u.size, _counts(v, 8) / v.size,
-        ]).astype(np.float32)
+        hist = np.empty(32, np.float32)
+        hist[:16] = _counts(y, 16) * (1.0 / y.size)
+        hist[16:24] = _counts(u, 8) * (1.0 / u.size)
+        hist[24:] = _counts(v, 8) * (1.0 / v.size)
         return cls(small, hist)
 
     def spectrum(self) -> np.ndarray:
@@ -134,8 +141,8 @@ class SmallFrame:
 
 
 def _counts(plane: np.ndarray, bins: int) -> np.ndarray:
-    """Pixels per equal share of 0..255 (`bins` a power of two), as float64."""
-    return cv2.calcHist([plane], [0], None, [bins], [0, 256]).ravel().astype(np.float64)
+    """Pixels per equal share of 0..255 (`bins` a power of two), as float32."""
+    return cv2.calcHist([plane], [0], None, [bins], [0, 256]).ravel()
 
 
 _WINDOWS: dict[tuple[int, int], np.ndarray] = {}

@@ -120,7 +120,7 @@ def _thumb_rgb(frame: av.VideoFrame, scaler: VideoReformatter | None = None) -> 
 
 
 # What the middle candidates of a pass may hold at once (see `ThumbnailCollector`): 48 MB is
-# ~440 copies of a 16:9 thumbnail, a window of the shot engine at one copy every 4 frames.
+# ~880 copies of a 16:9 thumbnail, two windows of the shot engine at one copy every 4 frames.
 KEPT_BYTES = 48 << 20
 
 # The clip ranges inside a stretch between two hard cuts, once the shot engine has settled
@@ -170,7 +170,11 @@ class ThumbnailCollector:
         self.written: list[Path] = []
         self._scaler = VideoReformatter()
         self._recent: deque[tuple[int, av.VideoFrame]] = deque(maxlen=lookahead + 2)
-        self._kept: dict[int, np.ndarray] = {}  # index -> RGB copy, ascending
+        # index -> copy at thumbnail size, ascending; yuv420p, turned to RGB only when saved
+        # (scaling into yuv420p costs a third of scaling into RGB, and holds half the bytes)
+        self._kept: dict[int, av.VideoFrame] = {}
+        self._to_kept = VideoReformatter()
+        self._kept_to_rgb = VideoReformatter()
         self._scene_start = 0
         self._shots_in = shots_in
         self._pending: deque[tuple[int, int]] = deque()  # closed scenes, boundaries unsettled
@@ -194,9 +198,12 @@ class ThumbnailCollector:
         if index == 0:
             self._write(0, frame)  # the first frame of the first scene
         if index % self.stride == 0:
-            copy = self._kept[index] = _thumb_rgb(frame, self._scaler)
+            w, h = fit_size(frame.width, frame.height, width=THUMB_WIDTH)
+            self._kept[index] = self._to_kept.reformat(frame, width=w, height=h,
+                                                       format="yuv420p", interpolation="AREA",
+                                                       threads=1)
             if self.max_kept is None:
-                self.max_kept = max(8, KEPT_BYTES // max(1, copy.nbytes))
+                self.max_kept = max(8, KEPT_BYTES // max(1, w * h * 3 // 2))
         low = self._keep_from(index)
         while self._kept:
             oldest = next(iter(self._kept))
@@ -276,7 +283,9 @@ class ThumbnailCollector:
             return
         near = [k for k in self._kept if start <= k < end and abs(k - index) <= reach]
         if near:
-            self._save(self._kept[min(near, key=lambda k: (abs(k - index), k))], path)
+            kept = self._kept[min(near, key=lambda k: (abs(k - index), k))]
+            self._save(self._kept_to_rgb.reformat(kept, format="rgb24", threads=1).to_ndarray(),
+                       path)
 
     def _write(self, index: int, frame: av.VideoFrame) -> None:
         path = thumbnail_path(self.thumbs_dir, self.source_hash, index)
