@@ -127,3 +127,23 @@ def test_short_flat_shot_between_two_shots_is_kept(scene_dir) -> None:
         Segment("texture", 20, seed=81), Segment("color", 6, seed=82), Segment("bars", 20, seed=83),
     ], size=SIZE)
     assert detect_cuts(video.path, settings=SceneSettings(min_scene_frames=4)) == [20, 26]
+
+
+def test_a_busy_pass_keeps_only_recent_reasons_but_every_flash(scene_dir) -> None:
+    # fast motion makes nearly every frame a candidate that is turned down; a long film of it
+    # must not grow the detector (the shot engine copies a live detector once per clip)
+    from curator.core.media.frames import iter_raw_frames
+
+    video = make_video(scene_dir / "busy_flashes.mp4", [
+        Segment("fast", 90, seed=41, flashes=(20, 60), flash_len=1)], size=SIZE)
+    detector = CutDetector(SceneSettings())
+    h = work_height(*SIZE)
+    turned_down = set()
+    for index, frame in iter_raw_frames(video.path, 0, None):
+        work = frame.reformat(width=256, height=h, format="yuv420p").to_ndarray()
+        detector.feed(index, SmallFrame.from_work(work, h))
+        turned_down.update(detector.rejected)
+        assert len(detector.rejected) <= detector._frames.maxlen + 1
+    assert detector.finish() == []
+    assert len(turned_down) > 40  # the motion was looked at, frame after frame
+    assert [f for f in detector.flashes if abs(f - 20) <= 1 or abs(f - 60) <= 1]

@@ -86,17 +86,28 @@ class SceneSettings:
 
 
 class SmallFrame:
-    """The detector's view of one frame: a 64-wide Y/U/V copy and a colour histogram."""
+    """The detector's view of one frame: a 64-wide Y/U/V copy and a colour histogram.
 
-    __slots__ = ("_spectrum", "contrast", "hist", "luma", "yuv")
+    The histogram is counted on the work copy's planes when first asked for: only frames at
+    and around a candidate cut need one (a few in a hundred on real films), and counting is
+    most of a frame's cost on small footage. Until then the planes are held (the work copy
+    must not change afterwards). Nothing changes once made, so a copy shares it.
+    """
 
-    def __init__(self, yuv: np.ndarray, hist: np.ndarray) -> None:
+    __slots__ = ("_hist", "_planes", "_spectrum", "contrast", "luma", "yuv")
+
+    def __init__(self, yuv: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+                 ) -> None:
         self.yuv = yuv    # float32 (3, h, w)
-        self.hist = hist  # float32, sums to 3 (Y, U, V histograms each sum to 1)
         mean, sd = cv2.meanStdDev(yuv[0])  # one pass, a tenth of numpy's mean + std
         self.luma = float(mean[0, 0])
         self.contrast = float(sd[0, 0])
+        self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = planes
+        self._hist: np.ndarray | None = None
         self._spectrum: np.ndarray | None = None
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SmallFrame:
+        return self  # immutable but for its caches (the shot engine copies a live detector)
 
     @classmethod
     def from_work(cls, work: np.ndarray, height: int) -> SmallFrame:
@@ -124,13 +135,22 @@ class SmallFrame:
         small[0] = cv2.resize(y[:hs * f, :ws * f], (ws, hs), interpolation=cv2.INTER_AREA)
         small[1] = cv2.resize(u[:hs * c, :ws * c], (ws, hs), interpolation=cv2.INTER_AREA)
         small[2] = cv2.resize(v[:hs * c, :ws * c], (ws, hs), interpolation=cv2.INTER_AREA)
-        # Histograms on the work copy (not the 64-wide one): more pixels, steadier shares.
-        # (OpenCV's counts equal numpy's bincount of the top bits, at a third of its cost)
-        hist = np.empty(32, np.float32)
-        hist[:16] = _counts(y, 16) * (1.0 / y.size)
-        hist[16:24] = _counts(u, 8) * (1.0 / u.size)
-        hist[24:] = _counts(v, 8) * (1.0 / v.size)
-        return cls(small, hist)
+        return cls(small, (y, u, v))
+
+    @property
+    def hist(self) -> np.ndarray:
+        """float32, sums to 3: the Y (16 bins), U and V (8 bins) histograms, each summing to 1."""
+        if self._hist is None:
+            assert self._planes is not None
+            y, u, v = self._planes
+            # On the work copy (not the 64-wide one): more pixels, steadier shares.
+            # (OpenCV's counts equal numpy's bincount of the top bits, at a third of its cost)
+            hist = np.empty(32, np.float32)
+            hist[:16] = _counts(y, 16) * (1.0 / y.size)
+            hist[16:24] = _counts(u, 8) * (1.0 / u.size)
+            hist[24:] = _counts(v, 8) * (1.0 / v.size)
+            self._hist, self._planes = hist, None
+        return self._hist
 
     def spectrum(self) -> np.ndarray:
         """The windowed luma spectrum, for phase correlation (computed once per frame)."""
@@ -293,7 +313,10 @@ class CutDetector:
         self.cuts: list[int] = []
         # cuts whose evidence clears its thresholds twice over: no second opinion needed
         self.sure: set[int] = set()
-        self.rejected: dict[int, str] = {}  # candidate frame -> why it is not a cut (for tests)
+        # recent candidates that are not cuts, and why (the "usual" level skips flashes); the
+        # horizon prunes it like the series: a busy film has a candidate nearly every frame
+        self.rejected: dict[int, str] = {}
+        self.flashes: list[int] = []  # every frame judged a flash, for the whole pass
 
     @property
     def latency(self) -> int:
@@ -308,15 +331,15 @@ class CutDetector:
             prev = self._frames[-1][1]
             change = _change(frame, prev)
             self._changes[index] = change
-            self._hists[index] = _hist_distance(frame, prev)
-            # the motion search waits until a decision needs it (see `_comp`)
+            # the histogram distance and the motion search wait until a decision needs them
+            # (see `_hist` and `_comp`)
         self._frames.append((index, frame))
         self._last_index = index
         while self._next_decision <= index - self._lookahead:
             self._decide(self._next_decision)
             self._next_decision += 1
         horizon = index - self._frames.maxlen
-        for series in (self._changes, self._hists, self._compensated):
+        for series in (self._changes, self._hists, self._compensated, self.rejected):
             for old in [k for k in series if k < horizon]:
                 del series[old]
 
@@ -340,6 +363,16 @@ class CutDetector:
         if 0 <= pos < len(self._frames):
             return self._frames[pos][1]
         return None
+
+    def _hist(self, k: int) -> float | None:
+        """The histogram distance from frame k-1 to k (None: not fed), counted on first use."""
+        value = self._hists.get(k)
+        if value is None:
+            cur, prev = self._frame(k), self._frame(k - 1)
+            if cur is None or prev is None:
+                return None
+            value = self._hists[k] = _hist_distance(cur, prev)
+        return value
 
     def _comp(self, k: int) -> float | None:
         """The change from frame k-1 to k left after motion compensation (None: not fed).
@@ -389,11 +422,12 @@ class CutDetector:
         nxt = i + 1
         after, here = self._comp(nxt), self._comp(i)
         if (after is not None and here is not None and after > here
-                and self._hists.get(nxt, 0.0) > self._hists[i]):
+                and (self._hist(nxt) or 0.0) > (self._hist(i) or 0.0)):
             self.rejected[i] = "next frame changes more"
             return
         if self._is_flash(i):
             self.rejected[i] = "flash"
+            self.flashes.append(i)
             return
         if self._washed_out_before_cut(i):
             self.rejected[i] = "flash before a cut"
@@ -413,10 +447,10 @@ class CutDetector:
         `margin` multiplies the thresholds (2: beyond doubt).
         """
         s = self.settings
-        jump = self._hists.get(i)
+        jump = self._hist(i)
         if jump is None or jump < margin * s.min_colour_jump:
             return False
-        return jump >= margin * s.colour_ratio * self._usual(self._hists.get, i, 0.01)
+        return jump >= margin * s.colour_ratio * self._usual(self._hist, i, 0.01)
 
     def _structure_jumps(self, i: int, margin: float = 1.0) -> bool:
         """After motion compensation the change at `i` still stands out from its neighbours.

@@ -671,8 +671,7 @@ class ShotEngine:
         base = self._segment_start
         self._cuts.extend(base + c for c in self._detector.finish())
         self._sure.update(base + c for c in self._detector.sure)
-        self._flashes.extend(base + c for c, why in self._detector.rejected.items()
-                             if why == "flash")
+        self._flashes.extend(base + c for c in self._detector.flashes)
         self._detector = None
 
     def finish(self) -> None:
@@ -808,7 +807,7 @@ class ShotEngine:
     def _live_flashes(self, det: CutDetector | None) -> list[int]:
         if det is None:
             return []
-        return [self._segment_start + c for c, why in det.rejected.items() if why == "flash"]
+        return [self._segment_start + c for c in det.flashes]
 
     def transitions(self) -> list[Transition]:
         """Every boundary of everything fed (the whole pass)."""
