@@ -1,15 +1,17 @@
-"""Run core jobs off the GUI thread: one QThread per job, progress throttled, cancel, log.
+"""Run core jobs off the GUI thread: one QThread per job, progress read a few times a second,
+cancel, log.
 
 Every long step the window starts (ingest, analyze, caption, export, train) goes through a
-`JobRunner`: it hands plain values to a core function on a worker thread, passes progress back
-at most a few times a second, keeps each job's log, records the job in the catalog, and on
-close cancels everything and waits for the threads to end.
+`JobRunner`: it hands plain values to a core function on a worker thread, reads the job's
+latest progress every `PROGRESS_INTERVAL_S`, keeps each job's log, records the job in the
+catalog, and on close cancels everything and waits for the threads to end.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from curator.core.catalog import Catalog
 from curator.core.jobs import CancelToken, Progress, Report
 
-#: Progress updates closer together than this are merged (a job may report 1,000 items/s).
+#: How often the GUI reads a job's progress (a job may report 1,000 items/s).
 PROGRESS_INTERVAL_S = 0.1
 
 #: Lines kept per job log; older lines are dropped (a trainer can print for days).
@@ -31,24 +33,35 @@ LOG_LINES = 5000
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)\b")
 
 
-class ProgressThrottle:
-    """Lets a progress update through at most every `interval` seconds, plus the final one."""
+class ProgressMailbox:
+    """A job's latest progress and the log lines since last read: written by the job's thread
+    at any rate, read by the GUI thread at its own pace.
 
-    def __init__(self, interval: float = PROGRESS_INTERVAL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval, self._clock, self._last = interval, clock, float("-inf")
-        self._counting: bool | None = None  # whether the last update let through had a total
+    The latest word always wins: a throttle that drops updates on the way left the last one
+    before a long silent step (a server being retried, a model loading) unseen until the
+    next came. Messages are log lines (a trainer's output): never dropped, only batched.
+    """
 
-    def due(self, progress: Progress) -> bool:
-        now = self._clock()
-        final = progress.total is not None and progress.done >= progress.total
-        # A step between counting and waiting (a caption run's server retried, then answering)
-        # always shows: dropped, the status line kept saying the older of the two.
-        turned = (progress.total is not None) != self._counting
-        if final or turned or now - self._last >= self.interval:
-            self._last, self._counting = now, progress.total is not None
-            return True
-        return False
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: Progress | None = None
+        self._fresh = False
+        self._lines: list[str] = []
+        self._last_message = ""
+
+    def put(self, progress: Progress) -> None:
+        with self._lock:
+            if progress.message and progress.message != self._last_message:
+                self._lines.append(progress.message)
+                self._last_message = progress.message
+            self._latest, self._fresh = progress, True
+
+    def take(self) -> tuple[Progress | None, list[str]]:
+        """The latest progress when new since the last take (else None), and the new lines."""
+        with self._lock:
+            progress = self._latest if self._fresh else None
+            lines, self._lines, self._fresh = self._lines, [], False
+        return progress, lines
 
 
 def eta_seconds(elapsed: float, fraction: float | None) -> float | None:
@@ -134,44 +147,25 @@ def _jsonable(value: Any) -> Any:
 
 
 class JobWorker(QObject):
-    """Runs one core job on its thread; talks only through signals."""
+    """Runs one core job on its thread; its progress waits in `mailbox`, its end is a signal."""
 
-    progressed = Signal(object)  # core Progress (throttled)
-    logged = Signal(object)  # list[str]: new log lines since the last emit
     finished = Signal(object)  # the job's report
     crashed = Signal(str)  # traceback text
 
     def __init__(self, job: Callable[..., object], /, **kwargs: object) -> None:
         super().__init__()
         self._job, self._kwargs, self.cancel_token = job, kwargs, CancelToken()
-        self._throttle = ProgressThrottle()
-        self._pending_lines: list[str] = []
-        self._last_message = ""
+        self.mailbox = ProgressMailbox()
         self.report: object = None  # kept for a runner that waits without an event loop
-
-    def _progress(self, progress: Progress) -> None:
-        # Messages are log lines (a trainer's output): never dropped, only batched.
-        if progress.message and progress.message != self._last_message:
-            self._pending_lines.append(progress.message)
-            self._last_message = progress.message
-        if self._throttle.due(progress):
-            self._flush()
-            self.progressed.emit(progress)
-
-    def _flush(self) -> None:
-        if self._pending_lines:
-            lines, self._pending_lines = self._pending_lines, []
-            self.logged.emit(lines)
 
     @Slot()
     def run(self) -> None:
         try:
-            report = self._job(**self._kwargs, progress=self._progress, cancel=self.cancel_token)
+            report = self._job(**self._kwargs, progress=self.mailbox.put,
+                               cancel=self.cancel_token)
         except Exception:  # noqa: BLE001 - any crash is shown in the job's log, not lost
-            self._flush()
             self.crashed.emit(traceback.format_exc())
         else:
-            self._flush()
             self.report = report
             self.finished.emit(report)
 
@@ -234,6 +228,9 @@ class JobRunner(QObject):
         self.catalog = catalog
         self.jobs: list[JobHandle] = []
         self._next_number = 1
+        self._reader = QTimer(self)  # reads the running jobs' mailboxes
+        self._reader.setInterval(int(PROGRESS_INTERVAL_S * 1000))
+        self._reader.timeout.connect(self._read_mailboxes)
 
     def start(self, kind: str, title: str, job: Callable[..., object], /,
               on_finished: Callable[[JobHandle], None] | None = None,
@@ -268,8 +265,6 @@ class JobRunner(QObject):
         worker.crashed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         # A relay living on the GUI thread makes every update a queued call into this thread.
         relay = _JobRelay(self, handle)
-        worker.progressed.connect(relay.on_progress)
-        worker.logged.connect(relay.on_log)
         worker.finished.connect(relay.on_finished)
         worker.crashed.connect(relay.on_crashed)
         handle.relay = relay
@@ -277,6 +272,7 @@ class JobRunner(QObject):
             self.job_finished.connect(_once_for(handle, on_finished, self.job_finished))
         self.jobs.append(handle)
         thread.start()
+        self._reader.start()
         self.job_started.emit(handle)
         return handle
 
@@ -321,19 +317,29 @@ class JobRunner(QObject):
 
     # --- slots on the GUI thread ---------------------------------------------------------
 
-    def _on_progress(self, handle: JobHandle, progress: Progress) -> None:
-        if handle.running:
-            handle.progress = progress
-            self.job_updated.emit(handle)
+    def _read_mailboxes(self) -> None:
+        running = self.running()
+        for handle in running:
+            self._read_mailbox(handle)
+        if not running:
+            self._reader.stop()
 
-    def _on_log(self, handle: JobHandle, lines: list[str]) -> None:
-        handle.add_log(lines)
-        self.job_updated.emit(handle)
+    def _read_mailbox(self, handle: JobHandle) -> None:
+        if handle.worker is None:
+            return
+        progress, lines = handle.worker.mailbox.take()
+        if lines:
+            handle.add_log(lines)
+        if progress is not None:
+            handle.progress = progress
+        if lines or progress is not None:
+            self.job_updated.emit(handle)
 
     def _on_end(self, handle: JobHandle, report: object, crash: str | None, *,
                 forced: bool = False) -> None:
         if not handle.running:
             return
+        self._read_mailbox(handle)  # its last word before the end
         handle.ended = time.monotonic()
         handle.report = report
         base = report if isinstance(report, Report) else Report()
@@ -388,19 +394,11 @@ class JobRunner(QObject):
 
 
 class _JobRelay(QObject):
-    """Receives one worker's signals on the GUI thread and hands them to the runner."""
+    """Receives one worker's end on the GUI thread and hands it to the runner."""
 
     def __init__(self, runner: JobRunner, handle: JobHandle) -> None:
         super().__init__(runner)
         self._runner, self._handle = runner, handle
-
-    @Slot(object)
-    def on_progress(self, progress: Progress) -> None:
-        self._runner._on_progress(self._handle, progress)
-
-    @Slot(object)
-    def on_log(self, lines: list[str]) -> None:
-        self._runner._on_log(self._handle, lines)
 
     @Slot(object)
     def on_finished(self, report: object) -> None:
