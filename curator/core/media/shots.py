@@ -28,6 +28,7 @@ boundaries.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -712,12 +713,15 @@ class ShotEngine:
         found, _ = find_gradual(np.stack(self._buf[w0 - self._buf_start:]), verify=self.verify,
                                 cuts=inside)
         at_run_start = self._run_first and w0 == self._buf_start
-        taken = []
+        # those taken before that reach into this window: taken ones never overlap, so they
+        # are the latest (a fixed count missed some in a montage of short dissolves)
+        reaching = list(itertools.takewhile(lambda g: g.end + 2 > w0, reversed(self._gradual)))
+        taken: list[Transition] = []
         for t in found:
             t = Transition(t.kind, w0 + t.start, w0 + t.end)
             if (at_run_start or t.start >= w0 + EDGE_ZONE) and \
                     (final or t.end <= w1 - EDGE_ZONE) and \
-                    not _overlaps(t, self._gradual[-8:] + taken):
+                    not _overlaps(t, reaching + taken):
                 taken.append(t)
         return taken
 
