@@ -218,6 +218,13 @@ class ThumbnailCache(QObject):
             waiting.add(item.id)
         return None
 
+    def set_box(self, box: QSize) -> None:
+        """Load thumbnails for this box from now on; requests for the old one are dropped
+        (the tiles shown ask again at the new size)."""
+        if box != self.box:
+            self.box = QSize(box)
+            self.forget_pending()
+
     def forget_pending(self) -> None:
         """Drop requests not served yet (the model was reset: those rows are gone)."""
         for key in self._loader.drop_pending():

@@ -122,6 +122,9 @@ class ClipCardDelegate(QStyledItemDelegate):
             size = pixmap.size().scaled(thumb_box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(thumb_box.center())
+            # a tile smaller or larger than the pixmap: filtered, or line art turns jagged
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
+                                  size != pixmap.size())
             painter.drawPixmap(target, pixmap)
         else:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
@@ -384,7 +387,7 @@ class BrowserPanel(QWidget):
             self._fit_grid()
         if (watched is self.grid.viewport() and event.type() == QEvent.Type.Wheel
                 and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            self.zoom.step(1 if event.angleDelta().y() > 0 else -1)  # Ctrl+wheel: tile size
+            self.zoom.wheel(event.angleDelta().y())  # Ctrl+wheel: tile size
             return True
         return False
 
@@ -393,8 +396,8 @@ class BrowserPanel(QWidget):
         self.card_delegate.thumb = QSize(thumb)
         cache = self.model.thumbnails
         if cache is not None:  # sharp up to the 256-px files, and no reload below 192
-            cache.box = QSize(THUMB_SIZE) if thumb.width() <= THUMB_SIZE.width() \
-                else QSize(256, 144)
+            cache.set_box(QSize(THUMB_SIZE) if thumb.width() <= THUMB_SIZE.width()
+                          else QSize(256, 144))
         self._fit_grid()
 
     def _fit_grid(self) -> None:

@@ -13,6 +13,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 #: Thumbnail widths a tile can have; the thumbnails on disk are 256 px wide.
 WIDTHS = (112, 144, 176, 192, 224, 256)
 DEFAULT_WIDTH = 192
+#: One notch of a mouse wheel (Qt's angle delta, eighths of a degree); a touchpad sends it
+#: in many small parts, which must add up to a notch before the size moves a step.
+WHEEL_NOTCH = 120
 
 
 def thumb_size(width: int) -> QSize:
@@ -50,6 +53,17 @@ class ThumbZoom(QWidget):
         self.slider.setValue(WIDTHS.index(DEFAULT_WIDTH))
         self.slider.valueChanged.connect(lambda _v: self.size_changed.emit(self.box()))
         row.addWidget(self.slider)
+        self._wheel = 0  # angle delta not yet turned into a step
+
+    def wheel(self, delta: int) -> None:
+        """A Ctrl+wheel turn (`angleDelta().y()`): a step per notch, however it arrives."""
+        if delta * self._wheel < 0:
+            self._wheel = 0  # turned back: start counting afresh
+        self._wheel += delta
+        steps = int(self._wheel / WHEEL_NOTCH)  # towards zero, either way
+        if steps:
+            self._wheel -= steps * WHEEL_NOTCH
+            self.step(steps)
 
     def width_px(self) -> int:
         return WIDTHS[self.slider.value()]
