@@ -299,3 +299,19 @@ def test_the_memory_of_a_long_pass_stays_bounded():
     assert long.max_buffered <= long.window + 2 * OVERLAP + 24
     # 6,700 more frames cost their brightness and contrast (8 bytes each) and little else
     assert long_bytes - short_bytes < 1_000_000
+
+
+def test_cuts_after_gives_what_the_whole_list_would_past_any_count(folder):
+    from tests.media_factory import Segment, make_video
+
+    video = make_video(folder / "four_shots.mp4", [Segment("texture", 20, seed=61),
+                                                   Segment("bars", 18, seed=62),
+                                                   Segment("noise", 16, seed=63),
+                                                   Segment("texture", 22, seed=64)])
+    engine = ShotEngine(SceneSettings(min_scene_frames=8), verify=False)
+    for index, frame in iter_raw_frames(video.path, 0, None):
+        engine.feed(index, frame)
+        whole = engine.cuts
+        assert all(engine.cuts_after(n) == whole[n:] for n in range(len(whole) + 2))
+    engine.finish()
+    assert engine.cuts == [20, 38, 54] and engine.cuts_after(1) == [38, 54]

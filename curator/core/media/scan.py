@@ -148,7 +148,7 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         if collector is not None:
             # the detector's cuts, as the pass closed scenes with them (ingest makes the
             # thumbnails that the final boundaries want otherwise)
-            for cut in (detector.cuts if detector is not None else [])[confirmed:]:
+            for cut in detector.cuts_after(confirmed) if detector is not None else []:
                 collector.close_scene(cut)
             collector.finish(frames)
         if on_frames is not None:
@@ -162,10 +162,11 @@ def _feed_detector(detector: ShotEngine, collector: ThumbnailCollector | None, i
     Returns how many cuts the thumbnails have been told of."""
     detector.feed(index, frame)
     if collector is not None:
-        for cut in detector.cuts[confirmed:]:
+        new = detector.cuts_after(confirmed)
+        for cut in new:
             collector.close_scene(cut)
         collector.settle(detector.settled)
-        return len(detector.cuts)
+        return confirmed + len(new)
     return confirmed
 
 

@@ -610,6 +610,16 @@ class ShotEngine:
         live = [self._segment_start + c for c in self._detector.cuts] if self._detector else []
         return self._cuts + live
 
+    def cuts_after(self, seen: int) -> list[int]:
+        """The hard cuts decided past the first `seen` (the pass asks after every frame: the
+        whole list each time grew with the film)."""
+        done = len(self._cuts)
+        live = self._detector.cuts if self._detector else []
+        if seen >= done + len(live):
+            return []
+        base = self._segment_start
+        return self._cuts[seen:] + [base + c for c in live[max(0, seen - done):]]
+
     @property
     def latency(self) -> int:
         return CutDetector(self.settings).latency
