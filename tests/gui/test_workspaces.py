@@ -119,6 +119,15 @@ def test_every_workspace_fits_1280x720(qtbot, make_window, filled_project):
         window.show_workspace(space)
         hint = window.minimumSizeHint()
         assert hint.width() <= 1280 and hint.height() <= 720, (space, hint)
+    # a selection changes the browser's summary ("9 clips shown · 9 selected" held the window
+    # wider than the screen): its width stays
+    window.show_workspace("curate")
+    bar = window.browser.summary.parentWidget()
+    before = bar.minimumSizeHint().width()
+    window.browser.grid.selectAll()
+    qtbot.waitUntil(lambda: window.browser.summary.text() == "9 selected")
+    assert bar.minimumSizeHint().width() <= before
+    assert window.minimumSizeHint().width() <= 1280
 
 
 def test_tests_never_write_a_persons_settings(tmp_path_factory):

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QListView,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -48,6 +48,7 @@ from curator.gui.models.clip_table_model import (
 )
 from curator.gui.models.thumbnail_cache import THUMB_SIZE
 from curator.gui.panels.filter_bar import FilterBar
+from curator.gui.widgets.elided_label import ElidedLabel
 from curator.gui.widgets.layout import flush_column
 from curator.gui.widgets.thumb_zoom import ThumbZoom
 
@@ -355,10 +356,11 @@ class BrowserPanel(QWidget):
         bar.setObjectName("browserActions")
         row = QHBoxLayout(bar)
         row.setContentsMargins(8, 4, 8, 6)
-        self.summary = QLabel()
+        self.summary = ElidedLabel()
         self.summary.setObjectName("browserSummary")
-        row.addWidget(self.summary)
-        row.addStretch(1)
+        # Cut short with '…' rather than widening the pane (the whole sentence is its tooltip)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.summary, 1)
         self.zoom = ThumbZoom()
         self.zoom.size_changed.connect(self.set_thumb_size)
         row.addWidget(self.zoom)
@@ -550,9 +552,14 @@ class BrowserPanel(QWidget):
         selected = len({i.row() for i in self.grid.selectionModel().selectedIndexes()})
         total = self.model.total
         if self.model.total_exact:
-            text = f"{total:,} clip{'s' if total != 1 else ''} shown"
+            shown = f"{total:,} clip{'s' if total != 1 else ''} shown"
         else:
-            text = f"{total - 1:,}+ clips shown · counting…"
-        if selected > 1:
-            text += f"  ·  {selected:,} selected"
-        self.summary.setText(text)
+            shown = f"{total - 1:,}+ clips shown · counting…"
+        # Beside the decision buttons a selection says how many they act on (the shown count
+        # is on the Clips tab too). The label's width never follows the selection: a longer
+        # sentence held the window wider than a 1280-pixel screen.
+        longest = max(shown, f"{max(total, 2):,} selected", key=len)
+        self.summary.setText(longest)
+        self.summary.setMinimumWidth(self.summary.sizeHint().width())
+        self.summary.setText(f"{selected:,} selected" if selected > 1 else shown)
+        self.summary.setToolTip(shown + (f"  ·  {selected:,} selected" if selected > 1 else ""))
