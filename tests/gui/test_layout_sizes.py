@@ -39,3 +39,9 @@ def test_the_window_fits_1280x720_and_the_filter_bar_wraps(qtbot, make_window, f
     bar.resize(1400, bar.height())  # wide enough for one row: the ranges go back up
     assert bar.filter_row.indexOf(bar.ranges) >= 0 and bar.range_row.indexOf(bar.ranges) < 0
     assert window.docks["jobs"].height() < 200
+
+
+def test_the_jobs_strip_shows_a_whole_job_row(qtbot, make_window, filled_project, themed):
+    table = make_window(filled_project).jobs_panel.table
+    header = table.horizontalHeader().sizeHint().height()
+    assert table.minimumHeight() >= header + table.verticalHeader().defaultSectionSize()

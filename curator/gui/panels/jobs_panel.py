@@ -42,6 +42,9 @@ class ProgressDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
 
+ROW_HEIGHT = 28  # a job row: its progress bar needs the room
+
+
 class JobsPanel(QWidget):
     """A table of jobs (newest first) and the log of the selected one."""
 
@@ -76,19 +79,23 @@ class JobsPanel(QWidget):
         left_layout = flush_column(left, None)
         self.table = QTableView()
         self.table.setObjectName("jobsTable")
-        self.table.setMinimumHeight(44)  # a strip under every workspace: short by default
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.table.setShowGrid(False)
         self.table.setItemDelegateForColumn(JobListModel.PROGRESS_COLUMN, ProgressDelegate(self))
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((0, 220), (1, 90), (2, 180), (3, 64)):
+        # the time column holds "stopped after 1:05" as well as "0:42 left"
+        for column, width in ((0, 220), (1, 90), (2, 180), (3, 124)):
             self.table.setColumnWidth(column, width)
+        # a strip under every workspace, short by default, but never shorter than one whole
+        # job row under the header (at 720 pixels it showed half a row)
+        self.table.setMinimumHeight(header.sizeHint().height() + ROW_HEIGHT
+                                    + 2 * self.table.frameWidth())
         left_layout.addWidget(self.table)
         buttons = QHBoxLayout()
         self.empty_label = QLabel("No jobs yet. Drop files or folders on the window to ingest.")
