@@ -245,8 +245,8 @@ class ThumbnailCollector:
 
     def settle(self, before: int) -> None:
         """Every boundary before frame `before` is final: write the waiting scenes' clips."""
-        if self._shots_in is None:
-            return
+        if self._shots_in is None or not self._pending or self._pending[0][1] > before:
+            return  # nothing settled (the usual answer: it is asked after every frame)
         recent = dict(self._recent)
         while self._pending and self._pending[0][1] <= before:
             start, end = self._pending.popleft()
