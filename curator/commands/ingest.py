@@ -50,8 +50,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _summary(report: IngestReport) -> Iterator[str]:
-    yield (f"{report.sources} videos ({report.clips} new clips), {report.images} images; "
-           f"{report.unchanged} unchanged, {report.moved} moved, {len(report.failed)} failed")
+    yield report.summary()  # the sentence the window's status line says
     if report.skipped:
         names = ", ".join(Path(p).name for p in report.skipped[:5])
         more = f" and {len(report.skipped) - 5} more" if len(report.skipped) > 5 else ""
