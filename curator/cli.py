@@ -136,10 +136,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Turn film or anime footage into a ready-to-train video-LoRA dataset.",
     )
     parser.add_argument("--version", action="version", version=f"curator {__version__}")
-    parser.add_argument("--project", default=os.environ.get("CURATOR_PROJECT", "."),
-                        help="project folder (holds the catalog, thumbnails, settings); "
-                             "default: the current folder")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     import curator.commands as commands
 
@@ -155,11 +152,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
+    """The options written before the command word (`_command_word` skips the same ones)."""
+    parser.add_argument("--project", default=os.environ.get("CURATOR_PROJECT", "."),
+                        help="project folder (holds the catalog, thumbnails, settings); "
+                             "default: the current folder")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def _command_word(argv: Sequence[str]) -> str | None:
     """The subcommand named in `argv` (None when there is none, e.g. `--help`)."""
     globals_only = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    globals_only.add_argument("--project")
-    globals_only.add_argument("-q", "--quiet", action="store_true")
+    _add_global_options(globals_only)
     try:
         _, rest = globals_only.parse_known_args(argv)
     except argparse.ArgumentError:  # e.g. `--project` without a value: the full parser says so
