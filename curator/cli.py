@@ -186,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped reading (`curator clips --json | head`): nothing went wrong here;
+        # stdout is pointed at /dev/null so that Python's own flush at exit stays quiet too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # noqa: BLE001 - a person gets a sentence; CURATOR_DEBUG the traceback
         if os.environ.get("CURATOR_DEBUG"):
             traceback.print_exc()

@@ -81,3 +81,25 @@ def test_one_command_parses_as_with_every_module_loaded(tmp_path, capsys):
         main(["--project", str(tmp_path), "bogus"])
     err = capsys.readouterr().err
     assert "invalid choice: 'bogus'" in err and "'analyze'" in err  # with every command listed
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path):
+    # `curator clips --json | head`: the pipe closes before the list is written
+    import subprocess
+    import sys
+
+    catalog = Catalog.for_project(tmp_path)
+    catalog.upsert_source(path=Path("/f/a.mp4"), size=1, mtime=0.0, content_hash="h",
+                          container="mp4", codec="h264", fps=Fraction(30), frame_count=6000,
+                          header_frame_count=6000, width=640, height=360, duration=200.0,
+                          clip_ranges=[(i, i + 1) for i in range(3000)])
+    catalog.close()
+    repo = Path(__file__).resolve().parents[2]
+    run = subprocess.Popen([sys.executable, str(repo / "main.py"), "--project", str(tmp_path),
+                            "-q", "clips", "--json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, cwd=repo)
+    assert run.stdout.read(10).startswith(b"[")
+    run.stdout.close()  # as `head` does once it has its lines
+    err = run.stderr.read().decode()
+    assert run.wait(60) == 1
+    assert "error" not in err and "Broken pipe" not in err and "Traceback" not in err, err
