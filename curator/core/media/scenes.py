@@ -27,6 +27,7 @@ all of these hold:
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -404,7 +405,8 @@ class CutDetector:
                 and not self.rejected.get(k, "").startswith("flash")]
         right = [v for k in range(i + 1, i + 1 + w) if (v := series(k)) is not None]
         # the median of each side: one flash or cut next door does not lift it
-        sides = [float(np.median(x)) for x in (left, right) if x]
+        # (statistics: numpy's median on three numbers costs more, and imports numpy.ma)
+        sides = [statistics.median(x) for x in (left, right) if x]
         return max(max(sides) if sides else 0.0, floor)
 
     def _decide(self, i: int) -> None:
@@ -504,7 +506,7 @@ class CutDetector:
         # what two frames of one shot differ by here, after motion compensation
         calm = [v for k in range(i - self._window, i) if (v := self._comp(k)) is not None
                 and not self.rejected.get(k, "").startswith("flash")]
-        same_shot = max(s.min_compensated, 3.0 * (float(np.median(calm)) if calm else 0.0))
+        same_shot = max(s.min_compensated, 3.0 * (statistics.median(calm) if calm else 0.0))
 
         def alike(a: SmallFrame, b: SmallFrame) -> bool:
             colours = _hist_distance(a, b)

@@ -71,9 +71,10 @@ def save_jpeg(rgb: np.ndarray, path: Path) -> None:
     """Write an RGB array as a JPEG atomically (a crash never leaves half a picture)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".jpg")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(rgb).save(fh, format="JPEG", quality=JPEG_QUALITY)
+        # saved by its name, Pillow loads its JPEG plugin alone (a format named loads five)
+        Image.fromarray(rgb).save(tmp, quality=JPEG_QUALITY)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
