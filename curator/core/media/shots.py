@@ -36,6 +36,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from curator.core.media.scenes import (
@@ -213,26 +214,31 @@ class Verifier:
 
 # --- gradual transitions on the tiny copy ---------------------------------------------------
 
-def _span_changes(x: np.ndarray, k: int) -> np.ndarray:
-    """d[t] = mean |x[t+k] - x[t-k]| (NaN where either is outside)."""
-    n = len(x)
+def _span_changes(rows: np.ndarray, k: int) -> np.ndarray:
+    """d[t] = mean |rows[t+k] - rows[t-k]| (NaN where either is outside).
+
+    `rows` holds a frame per row as uint8: the differences are exact there, and no float copy
+    of the whole window is made per span (four of them were most of a window's judgement).
+    """
+    n = len(rows)
     d = np.full(n, np.nan, np.float32)
     if n > 2 * k:
-        d[k:n - k] = np.abs(x[2 * k:] - x[:n - 2 * k]).mean(axis=1)
+        d[k:n - k] = cv2.absdiff(rows[2 * k:], rows[:n - 2 * k]).mean(axis=1, dtype=np.float32)
     return d
 
 
-def _candidates(x: np.ndarray) -> list[tuple[int, int]]:
-    """Windows [a, b) (positions in x) that may hold a whole gradual transition.
+def _candidates(rows: np.ndarray) -> list[tuple[int, int]]:
+    """Windows [a, b) (positions in `rows`, a frame per row) that may hold a whole gradual
+    transition.
 
     For each half-width k, a peak of "frame t+k against frame t-k" that stands out from the
     same measure 2k frames before and after gives the window [t-k-m, t+k+m] (m frames of
     margin, so the fit sees each picture pure on both sides).
     """
-    n = len(x)
+    n = len(rows)
     found: list[tuple[int, int]] = []
     for k in SPANS:
-        d = _span_changes(x, k)
+        d = _span_changes(rows, k)
         if not np.isfinite(d).any():
             continue
         before = np.full(n, np.nan, np.float32)
@@ -378,7 +384,7 @@ def find_gradual(tiny: np.ndarray, *, verify: bool = True,
     found = [Transition("fade", p, q) for p, q, a, b in inner if not _flash(x, p, q, a, b)]
     sure: list[tuple[float, Transition]] = []
     doubtful: list[tuple[float, Transition]] = []
-    for a, b in _candidates(x):
+    for a, b in _candidates(tiny.reshape(n, -1)):
         if any(t.start - 2 <= b and a <= t.end + 2 for t in found):
             continue  # a fade already explains it
         cand = _judge_candidate(x, flat, a, b, cuts)
