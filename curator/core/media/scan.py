@@ -143,17 +143,23 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         frames = index + 1
         if frames == 0:
             raise MediaError(path, no_frames_reason(reader))
-        if detector is not None:
-            detector.finish()
-        if collector is not None:
-            # the detector's cuts, as the pass closed scenes with them (ingest makes the
-            # thumbnails that the final boundaries want otherwise)
-            for cut in detector.cuts_after(confirmed) if detector is not None else []:
-                collector.close_scene(cut)
-            collector.finish(frames)
+        _end_of_pass(detector, collector, confirmed, frames)
         if on_frames is not None:
             on_frames(frames, frames)
         return _result(reader, facts, header_info, frames, detector, collector, analyzer)
+
+
+def _end_of_pass(detector: ShotEngine | None, collector: ThumbnailCollector | None,
+                 confirmed: int, frames: int) -> None:
+    """Decide the last frames, then write the thumbnails still waiting for them."""
+    if detector is not None:
+        detector.finish()
+    if collector is not None:
+        # the detector's cuts, as the pass closed scenes with them (ingest makes the
+        # thumbnails that the final boundaries want otherwise)
+        for cut in detector.cuts_after(confirmed) if detector is not None else []:
+            collector.close_scene(cut)
+        collector.finish(frames)
 
 
 def _feed_detector(detector: ShotEngine, collector: ThumbnailCollector | None, index: int,
