@@ -71,3 +71,21 @@ def test_cancel_reaches_the_caller_from_the_decode_thread(film: Path) -> None:
             if index == 5:
                 cancel.cancel()
     assert not _decode_threads()
+
+
+def test_run_ahead_hands_over_items_then_the_helpers_error_or_keeps_it_for_stop():
+    from curator.core.ahead import RunAhead
+
+    def items():
+        yield from (1, 2)
+        raise OSError("disk gone")
+
+    ahead = RunAhead(items(), 1, "test-ahead")
+    assert [ahead.get(), ahead.get()] == [1, 2]
+    with pytest.raises(OSError, match="disk gone"):
+        ahead.get()  # after the items before it, on the taker's thread
+    assert ahead.ended and ahead.stop() is None  # already given
+    untaken = RunAhead(items(), 4, "test-ahead")
+    assert untaken.get() == 1
+    untaken._thread.join(10)  # room for all: the helper runs into its error and ends
+    assert isinstance(untaken.stop(), OSError)  # nobody was given it: stop says so

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from curator.core import jobs
+from curator.core.ahead import RunAhead
 from curator.core.captioning.backend import (
     CaptionBackend,
     CaptionBackendError,
@@ -35,7 +36,6 @@ from curator.core.media import MediaError, resample_indices, sample_frames
 
 log = logging.getLogger(__name__)
 
-_DONE = object()  # end of the prefetch queue
 
 
 @dataclass(frozen=True)
@@ -505,78 +505,46 @@ def _failure(item: CaptionItem, reason: str | BaseException) -> jobs.ItemFailure
 # --- decoding ahead ---------------------------------------------------------------------------
 
 class _Prefetcher:
-    """Decodes items on a helper thread into a small queue; joined and its crash re-raised."""
+    """Decodes items on a helper thread (`RunAhead`) into a small queue; its crash re-raised."""
 
     def __init__(self, items: Sequence[CaptionItem], sampling: Sampling, cancel: jobs.CancelToken,
                  depth: int) -> None:
-        self.items, self.sampling, self.cancel = items, sampling, cancel
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
-        self.stopping = threading.Event()
-        self.crash: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="caption-prefetch", daemon=True)
-        self._ended = False
+        self.items, self.sampling, self.cancel, self.depth = items, sampling, cancel, depth
+        self.ahead: RunAhead[tuple[CaptionItem, Any, float]] | None = None
 
     def start(self) -> None:
-        self.thread.start()
+        self.ahead = RunAhead(self._decoded(), self.depth, "caption-prefetch")
 
-    def _put(self, value: Any) -> bool:
-        while not self.stopping.is_set():
+    def _decoded(self) -> Iterator[tuple[CaptionItem, Any, float]]:
+        for item in self.items:
+            if self.cancel.cancelled:
+                return
+            t0 = time.perf_counter()
             try:
-                self.queue.put(value, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        try:
-            for item in self.items:
-                if self.stopping.is_set() or self.cancel.cancelled:
-                    break
-                t0 = time.perf_counter()
-                try:
-                    payload: Any = load_payload(item, self.sampling, cancel=self.cancel)
-                except jobs.Cancelled:
-                    break
-                except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
-                    payload = exc
-                if not self._put((item, payload, time.perf_counter() - t0)):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
-            self.crash = exc
-        self._put(_DONE)
+                payload: Any = load_payload(item, self.sampling, cancel=self.cancel)
+            except jobs.Cancelled:
+                return
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the batch
+                payload = exc
+            yield item, payload, time.perf_counter() - t0
 
     def take(self, count: int) -> list[tuple[CaptionItem, Any, float]]:
         """Up to `count` decoded items, waiting for each; fewer at the end or on cancel."""
+        assert self.ahead is not None, "start() first"
         out: list[tuple[CaptionItem, Any, float]] = []
-        while len(out) < count and not self._ended:
+        while len(out) < count and not self.ahead.ended:
             try:
-                value = self.queue.get(timeout=0.1)
+                out.append(self.ahead.get(timeout=0.1))
             except queue.Empty:
                 if self.cancel.cancelled:
                     break
-                if not self.thread.is_alive() and self.queue.empty():
-                    self._ended = True
-                continue
-            if value is _DONE:
-                self._ended = True
+            except StopIteration:
                 break
-            out.append(value)
-        if self._ended and self.crash is not None:
-            crash, self.crash = self.crash, None
-            raise crash
         return out
 
     def stop(self) -> None:
-        self.stopping.set()
-        while True:  # unblock a producer waiting on a full queue
-            try:
-                self.queue.get_nowait()
-            except queue.Empty:
-                break
-        self.thread.join()
-        if self.crash is not None and not isinstance(self.crash, jobs.Cancelled):
-            crash, self.crash = self.crash, None
+        crash = self.ahead.stop() if self.ahead is not None else None
+        if crash is not None and not isinstance(crash, jobs.Cancelled):
             raise crash
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import queue
-import threading
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +19,7 @@ from types import TracebackType
 import av
 import av.error
 
+from curator.core.ahead import RunAhead
 from curator.core.jobs import NEVER_CANCELLED, Cancelled, CancelToken
 from curator.core.media.errors import MediaError
 
@@ -169,7 +168,7 @@ class VideoReader:
         self.last_pts: int | None = None
         self.pts_missing = False
         self.ended_early = False  # the container broke off before its end
-        self._ahead: _DecodeAhead | None = None
+        self._ahead: RunAhead[av.VideoFrame] | None = None
 
     def _video_stream(self) -> av.video.stream.VideoStream:
         videos = [s for s in self.container.streams.video
@@ -252,7 +251,7 @@ class VideoReader:
         if not ahead:
             yield from self._decoded(cancel)
             return
-        decoder = _DecodeAhead(self._decoded(cancel), AHEAD_FRAMES)
+        decoder = RunAhead(self._decoded(cancel), AHEAD_FRAMES, "curator-decode")
         self._ahead = decoder
         try:
             yield from decoder
@@ -330,48 +329,3 @@ class VideoReader:
                           f"and were skipped; the other frames are kept")
         return out
 
-
-class _DecodeAhead:
-    """Runs a frame iterator in a thread, handing its frames (or its exception) over a queue."""
-
-    def __init__(self, frames: Iterator[av.VideoFrame], depth: int) -> None:
-        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(max(1, depth))
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(frames,), daemon=True,
-                                        name="curator-decode")
-        self._thread.start()
-
-    def _run(self, frames: Iterator[av.VideoFrame]) -> None:
-        try:
-            for frame in frames:
-                if not self._put(("frame", frame)):
-                    return
-            self._put(("end", None))
-        except BaseException as exc:  # noqa: BLE001 - raised again in the reading thread
-            self._put(("error", exc))
-
-    def _put(self, item: tuple[str, object]) -> bool:
-        """Queue one item unless stopped meanwhile (the reader may have walked away)."""
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self) -> Iterator[av.VideoFrame]:
-        while True:
-            kind, value = self._queue.get()
-            if kind == "frame":
-                yield value  # type: ignore[misc]
-            elif kind == "error":
-                raise value  # type: ignore[misc]
-            else:
-                return
-
-    def stop(self) -> None:
-        """Stop the thread and wait for it (it finishes the packet it is decoding)."""
-        self._stopped.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
