@@ -624,9 +624,8 @@ class ShotEngine:
 
     @property
     def cuts(self) -> list[int]:
-        """Hard cuts decided so far (ingest closes thumbnail scenes with them as they come)."""
-        live = [self._segment_start + c for c in self._detector.cuts] if self._detector else []
-        return self._cuts + live
+        """Hard cuts decided so far (the pass takes the new ones with `cuts_after`)."""
+        return self.cuts_after(0)
 
     def cuts_after(self, seen: int) -> list[int]:
         """The hard cuts decided past the first `seen` (the pass asks after every frame: the
