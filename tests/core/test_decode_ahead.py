@@ -3,6 +3,7 @@ its reader (a container closed under a decoding thread would crash the process).
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def _decode_threads() -> list[threading.Thread]:
 
 
 def _pass(path: Path, ahead: bool) -> tuple[list[np.ndarray], tuple]:
-    with VideoReader(path) as reader:
+    # A frame this small decodes on the one thread running ahead; a plain pass on one thread
+    # conceals damage the same way (FFmpeg's frame threads conceal it otherwise).
+    with VideoReader(path, threads=True if ahead else 1) as reader:
         frames = [f.to_ndarray(format="gray") for f in reader.raw_frames(ahead=ahead)]
         state = (reader.frames_decoded, reader.first_pts, reader.last_pts,
                  reader.decode_errors, reader.ended_early, reader.finish_warnings())
@@ -73,15 +76,16 @@ def test_cancel_reaches_the_caller_from_the_decode_thread(film: Path) -> None:
     assert not _decode_threads()
 
 
-def test_run_ahead_hands_over_items_then_the_helpers_error_or_keeps_it_for_stop():
+@pytest.mark.parametrize("batch", [1, 2, 4])
+def test_run_ahead_hands_over_items_then_the_helpers_error_or_keeps_it_for_stop(batch: int):
     from curator.core.ahead import RunAhead
 
     def items():
-        yield from (1, 2)
+        yield from (1, 2, 3)
         raise OSError("disk gone")
 
-    ahead = RunAhead(items(), 1, "test-ahead")
-    assert [ahead.get(), ahead.get()] == [1, 2]
+    ahead = RunAhead(items(), 1, "test-ahead", batch=batch)
+    assert [ahead.get(), ahead.get(), ahead.get()] == [1, 2, 3]  # a last batch part-filled
     with pytest.raises(OSError, match="disk gone"):
         ahead.get()  # after the items before it, on the taker's thread
     assert ahead.ended and ahead.stop() is None  # already given
@@ -89,3 +93,18 @@ def test_run_ahead_hands_over_items_then_the_helpers_error_or_keeps_it_for_stop(
     assert untaken.get() == 1
     untaken._thread.join(10)  # room for all: the helper runs into its error and ends
     assert isinstance(untaken.stop(), OSError)  # nobody was given it: stop says so
+
+
+def test_small_frames_decode_ahead_on_one_thread_large_ones_on_ffmpegs(film: Path,
+                                                                      tmp_path: Path) -> None:
+    large = make_video(tmp_path / "large.mp4", [Segment("texture", 6, seed=1)],
+                       size=(1280, 720)).path
+    with VideoReader(film) as reader:
+        next(reader.raw_frames(ahead=True))
+        assert reader.stream.codec_context.thread_count == 1
+    with VideoReader(large) as reader:
+        next(reader.raw_frames(ahead=True))
+        # FFmpeg's choice: one more than the cores
+        assert reader.stream.codec_context.thread_count > 1 or os.cpu_count() == 1
+    with VideoReader(film, threads=1) as reader:  # a reader in a pool of one process per core
+        assert reader.stream.codec_context.thread_count == 1

@@ -147,3 +147,15 @@ def test_a_busy_pass_keeps_only_recent_reasons_but_every_flash(scene_dir) -> Non
     assert detector.finish() == []
     assert len(turned_down) > 40  # the motion was looked at, frame after frame
     assert [f for f in detector.flashes if abs(f - 20) <= 1 or abs(f - 60) <= 1]
+
+
+def test_the_motion_residuals_quantile_is_numpys_to_the_bit() -> None:
+    from curator.core.media.scenes import _quantile_40
+
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        values = (rng.random(int(rng.integers(1, 500))) * rng.choice([1.0, 60.0, 255.0]))
+        values = values.astype(np.float32)
+        if rng.random() < 0.3:
+            values = np.round(values)  # ties, as block means of flat pictures give
+        assert _quantile_40(values) == float(np.quantile(values, 0.4))
