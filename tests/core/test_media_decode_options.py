@@ -60,3 +60,34 @@ def test_an_odd_codec_ignores_it_and_counts_the_same(shared_media: Path) -> None
     assert skipped and len(frames) == 68
     scan = scan_video(shared_media / "tree.avi", detect=False, threads=1)
     assert scan.info.frame_count == 68
+
+
+def test_the_widest_use_is_said_before_the_first_frame(wide_h264: Path) -> None:
+    with VideoReader(wide_h264, max_width=256) as reader:
+        assert reader.skips_loop_filter
+        reader.limit_width(640)  # a text check reads 640 px: 1024 is too few pixels to skip
+        assert not reader.skips_loop_filter
+        next(reader.raw_frames())
+        with pytest.raises(RuntimeError, match="before the first frame"):
+            reader.limit_width(256)
+
+
+def test_a_pass_with_analysis_gives_its_text_check_whole_frames(wide_h264: Path) -> None:
+    from curator.core.analysis.frame_analyzer import FrameAnalyzer
+    from curator.core.media.frames import frame_to_array
+
+    seen: dict[int, np.ndarray] = {}
+
+    class Recording(FrameAnalyzer):
+        def feed_text(self, index: int, gray: np.ndarray) -> None:
+            seen[index] = gray
+            super().feed_text(index, gray)
+
+    scan_video(wide_h264, threads=1,
+               analyzer_factory=lambda info: Recording(info.fps, info.width, info.height))
+    assert seen
+    with VideoReader(wide_h264) as reader:  # full size wanted: the loop filter runs
+        full = {i: frame_to_array(f, 640, None, "gray")
+                for i, f in enumerate(reader.raw_frames()) if i in seen}
+    # the same pictures as the analysis job decodes (it keeps the filter at this size too)
+    assert all(np.array_equal(seen[i], full[i]) for i in seen)

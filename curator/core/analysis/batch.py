@@ -329,7 +329,9 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]],
     counted = 0
     try:
         to_gray = VideoReformatter()  # keeps its scaler from frame to frame
-        for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel):
+        # as wide as ingest's pass with analysis reads them: both decode a clip alike
+        for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel,
+                                            max_width=max(ANALYSIS_WIDTH, TEXT_WIDTH)):
             if any(a <= index < b for a, b in wanted):
                 w, h = fit_size(frame.width, frame.height, ANALYSIS_WIDTH, None)
                 gray = to_gray.reformat(frame, width=w, height=h, format="gray",

@@ -166,9 +166,8 @@ class VideoReader:
                     ctx.thread_count = count
             else:
                 ctx.thread_count = 1  # PyAV's own default: slice threads on every core
-            self.skips_loop_filter = skip_loop_filter(ctx.width, max_width)
-            if self.skips_loop_filter:
-                ctx.options = {**ctx.options, "skip_loop_filter": "all"}
+            self.skips_loop_filter = False
+            self.limit_width(max_width)
         except BaseException:
             self.container.close()
             raise
@@ -180,6 +179,18 @@ class VideoReader:
         self.pts_missing = False
         self.ended_early = False  # the container broke off before its end
         self._ahead: RunAhead[av.VideoFrame] | None = None
+
+    def limit_width(self, max_width: int | None) -> None:
+        """Say again how wide the caller will scale frames at most (before the first frame
+        is decoded: the decoder's options are fixed from then on)."""
+        ctx = self.stream.codec_context
+        if ctx.is_open:
+            raise RuntimeError("the decoder is open: limit_width comes before the first frame")
+        self.skips_loop_filter = skip_loop_filter(ctx.width, max_width)
+        options = {k: v for k, v in ctx.options.items() if k != "skip_loop_filter"}
+        if self.skips_loop_filter:
+            options["skip_loop_filter"] = "all"
+        ctx.options = options
 
     def _video_stream(self) -> av.video.stream.VideoStream:
         videos = [s for s in self.container.streams.video

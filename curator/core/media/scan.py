@@ -101,8 +101,9 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
         Cancelled: when `cancel` fires.
     """
     path = Path(path)
-    # Every reader of the pass scales frames down to 256 px at most: the decoder may skip what
-    # cannot show at that size (the loop filter of a 1080p frame), never a frame.
+    # Every reader of the pass scales frames down to 256 px at most (the text check of an
+    # analyzer to its own width): the decoder may skip what cannot show at that size (the loop
+    # filter of a 1080p frame), never a frame.
     with VideoReader(path, threads=threads,
                      max_width=max(WORK_WIDTH, ANALYSIS_WIDTH, THUMB_WIDTH)) as reader:
         facts = stream_facts(reader)
@@ -112,6 +113,8 @@ def scan_video(path: Path, *, detect: bool = True, settings: SceneSettings = Sce
                                  width=facts.width, height=facts.height,
                                  duration=facts.header_duration or 0.0, warnings=facts.warnings)
         analyzer = analyzer_factory(header_info) if analyzer_factory is not None else None
+        if analyzer is not None:  # its text check reads frames wider than the rest
+            reader.limit_width(max(WORK_WIDTH, ANALYSIS_WIDTH, THUMB_WIDTH, analyzer.text_width))
         detector = ShotEngine(settings) if detect else None
         if detector is not None and analyzer is not None:
             analyzer.share_shots(detector)  # analysis judges clips with the split's engine
