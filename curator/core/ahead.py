@@ -21,7 +21,8 @@ _END = object()  # the helper's last item: its iterator is over (or it crashed)
 
 
 class RunAhead(Generic[T]):
-    """Runs `items` on a thread named `name`, at most `depth` items ahead of `get`.
+    """Runs `items` on a thread named `name`, at most `depth` items ahead of `get` (with
+    batches, `depth` queued and a batch on either side).
 
     The helper's exception reaches the taker after the items before it; `stop()` makes the
     helper finish the item in hand and waits for it (call it before freeing what the items

@@ -34,8 +34,8 @@ av.logging.set_libav_level(av.logging.PANIC)
 MAX_CONSECUTIVE_ERRORS = 200
 
 # Frames a decode thread may run ahead of its reader (see `VideoReader.raw_frames`): enough to
-# ride out a slow frame on either side, few enough that held 1080p frames stay ~25 MB; they
-# cross over to the reader a batch at a time.
+# ride out a slow frame on either side, few enough that held 1080p frames stay ~50 MB (8
+# queued, and a batch on either side: they cross over to the reader a batch at a time).
 AHEAD_FRAMES = 8
 AHEAD_BATCH = 4
 
