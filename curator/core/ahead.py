@@ -26,9 +26,10 @@ class RunAhead(Generic[T]):
 
     The helper's exception reaches the taker after the items before it; `stop()` makes the
     helper finish the item in hand and waits for it (call it before freeing what the items
-    are made from, such as an open container). `batch`: items cross over that many at a time;
-    every crossing wakes the other thread and hands the GIL over, a cost per item that the
-    frames of a small video feel (one in ten of its ingest, handed over one by one).
+    are made from, such as an open container). `batch`: items cross over that many at a time
+    (`get` sees an item once its batch is full, or the items are over); every crossing wakes
+    the other thread and hands the GIL over, a cost per item that the frames of a small video
+    feel (one in ten of its ingest, handed over one by one).
     """
 
     def __init__(self, items: Iterable[T], depth: int, name: str, *, batch: int = 1) -> None:
@@ -46,6 +47,8 @@ class RunAhead(Generic[T]):
         batch: list[T] = []
         try:
             for item in items:
+                if self._stopped.is_set():
+                    return  # a batch part-filled: stop() waits for no more than the item in hand
                 batch.append(item)
                 if len(batch) >= self._batch:
                     if not self._put(batch):

@@ -28,8 +28,9 @@ def _decode_threads() -> list[threading.Thread]:
 
 
 def _pass(path: Path, ahead: bool) -> tuple[list[np.ndarray], tuple]:
-    # A frame this small decodes on the one thread running ahead; a plain pass on one thread
-    # conceals damage the same way (FFmpeg's frame threads conceal it otherwise).
+    # A frame this small decodes on the one thread running ahead, so the plain pass it is
+    # compared with runs on one thread too: FFmpeg's frame threads conceal damage otherwise
+    # (the frames that decode, and the counts, are the same either way).
     with VideoReader(path, threads=True if ahead else 1) as reader:
         frames = [f.to_ndarray(format="gray") for f in reader.raw_frames(ahead=ahead)]
         state = (reader.frames_decoded, reader.first_pts, reader.last_pts,
@@ -93,6 +94,34 @@ def test_run_ahead_hands_over_items_then_the_helpers_error_or_keeps_it_for_stop(
     assert untaken.get() == 1
     untaken._thread.join(10)  # room for all: the helper runs into its error and ends
     assert isinstance(untaken.stop(), OSError)  # nobody was given it: stop says so
+
+
+def test_stop_waits_for_the_item_in_hand_not_for_a_batch_to_fill():
+    import itertools
+    import time
+
+    from curator.core.ahead import RunAhead
+
+    gate, made = threading.Event(), []
+
+    def items():
+        for i in itertools.count():
+            if i == 6:
+                gate.wait(10)  # the helper is decoding item 6 when stop() comes
+            made.append(i)
+            yield i
+
+    ahead = RunAhead(items(), 8, "test-ahead", batch=4)
+    assert ahead.get() == 0
+    stopper = threading.Thread(target=ahead.stop)
+    stopper.start()
+    deadline = time.monotonic() + 10
+    while not ahead._stopped.is_set() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    gate.set()
+    stopper.join(10)
+    assert not stopper.is_alive()
+    assert made == list(range(7))  # item 7 was never made just to fill the batch
 
 
 def test_small_frames_decode_ahead_on_one_thread_large_ones_on_ffmpegs(film: Path,

@@ -329,7 +329,9 @@ def _analyze_run(run: _Run, results: queue.Queue[tuple[str, Any]],
     counted = 0
     try:
         to_gray = VideoReformatter()  # keeps its scaler from frame to frame
-        # as wide as ingest's pass with analysis reads them: both decode a clip alike
+        # as wide as ingest's pass with analysis reads them: both keep the loop filter alike
+        # (damage in a small video may still be concealed otherwise: that pass decodes it on
+        # one thread, this read with FFmpeg's frame threads)
         for index, frame in iter_raw_frames(run.path, run.start, run.end, cancel,
                                             max_width=max(ANALYSIS_WIDTH, TEXT_WIDTH)):
             if any(a <= index < b for a, b in wanted):

@@ -34,8 +34,8 @@ av.logging.set_libav_level(av.logging.PANIC)
 MAX_CONSECUTIVE_ERRORS = 200
 
 # Frames a decode thread may run ahead of its reader (see `VideoReader.raw_frames`): enough to
-# ride out a slow frame on either side, few enough that held 1080p frames stay ~50 MB (8
-# queued, and a batch on either side: they cross over to the reader a batch at a time).
+# ride out a slow frame on either side, few enough that held 1080p frames stay ~25 MB. Small
+# frames cross over to the reader a batch at a time (8 queued, and a batch on either side).
 AHEAD_FRAMES = 8
 AHEAD_BATCH = 4
 
@@ -275,10 +275,11 @@ class VideoReader:
             yield from self._decoded(cancel)
             return
         ctx = self.stream.codec_context
-        if not ctx.is_open and 0 < ctx.width * ctx.height <= ONE_DECODE_THREAD_PIXELS:
+        small = 0 < ctx.width * ctx.height <= ONE_DECODE_THREAD_PIXELS
+        if small and not ctx.is_open:
             ctx.thread_count = 1  # the thread settings hold from the first packet on
         decoder = RunAhead(self._decoded(cancel), AHEAD_FRAMES, "curator-decode",
-                           batch=AHEAD_BATCH)
+                           batch=AHEAD_BATCH if small else 1)
         self._ahead = decoder
         try:
             yield from decoder

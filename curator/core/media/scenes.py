@@ -294,11 +294,13 @@ def _compensated(cur: SmallFrame, prev: SmallFrame, block: int = 4,
 
 
 def _quantile_40(values: np.ndarray) -> float:
-    """`np.quantile(values, 0.4)` of a float32 array, the same number to the bit.
+    """The 40th percentile of a float32 array by numpy's "linear" rule, as numpy 2.4's
+    `np.quantile(values, 0.4)` gives it to the bit.
 
-    numpy's own walks through a dozen helpers and imports `numpy.ma` (13 ms) on first use;
-    the rule is its "linear" one: partition around the two nearest ranks, interpolate in
-    float32 (a Python float weight, as numpy promotes it).
+    numpy's own walks through a dozen helpers and imports `numpy.ma` (13 ms) on first use, and
+    its float32 arithmetic has changed between releases (1.26 answered in float64); here the
+    rule is fixed: partition around the two nearest ranks, interpolate in float32 with a
+    Python-float weight.
     """
     n = values.size
     virtual = (n - 1) * 0.4
