@@ -23,6 +23,12 @@ from tests.media_factory import Segment, make_video
 
 TRIGGER = "Ghibli style."
 
+
+def select_clip(window, row: int):
+    """Select the browser's `row` and return that clip's catalog row (as the window sees it)."""
+    window.browser.select_row(row)
+    return window.catalog.get_clip(window.browser.current_clip_id())
+
 # Three small films with known cuts: each shot becomes a clip.
 FILMS = {
     "rain.mp4": [Segment("texture", 30, seed=1), Segment("bars", 24, seed=2),

@@ -11,7 +11,7 @@ from curator.core.project import Project
 from curator.gui.dialogs.project_dialog import recent_projects, updated_recent
 from curator.gui.dialogs.reject_reason_dialog import RejectReasonDialog
 from curator.gui.models.clip_table_model import Column
-from tests.gui.conftest import TRIGGER
+from tests.gui.conftest import TRIGGER, select_clip
 
 
 def wait_items(*, items: int, progress: ProgressFn, cancel: CancelToken) -> Report:
@@ -137,8 +137,7 @@ def test_bulk_decision_on_a_selection_undoes_per_clip(qtbot, make_window, filled
 def test_trim_and_split_a_clip(qtbot, make_window, filled_project):
     window = make_window(filled_project)
     catalog = filled_project.catalog
-    window.browser.select_row(0)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 0)
     catalog.save_caption(f"{TRIGGER} Rain on glass.", clip_id=clip.id)
     window.trim(clip.id, clip.start_frame + 2, clip.end_frame - 3)
     trimmed = catalog.get_clip(clip.id)
@@ -160,8 +159,7 @@ def test_in_out_and_split_keys_cut_at_the_preview_playhead(qtbot, make_window, f
     window = make_window(filled_project)
     preview = window.preview
     catalog = filled_project.catalog
-    window.browser.select_row(0)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 0)
     assert preview.clip().id == clip.id
 
     press(qtbot, window, Qt.Key.Key_Space)

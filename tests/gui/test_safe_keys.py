@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from tests.gui.conftest import TRIGGER
+from tests.gui.conftest import TRIGGER, select_clip
 
 
 def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
@@ -43,8 +43,7 @@ def test_split_is_undone_by_merging_back_and_redone_with_the_childs_state(
         qtbot, make_window, filled_project):
     window = make_window(filled_project)
     catalog = filled_project.catalog
-    window.browser.select_row(0)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 0)
     rows = window.model.rowCount()
     window.preview.seek_frame(clip.start_frame + 10)
     press(qtbot, window, Qt.Key.Key_S)
@@ -71,8 +70,7 @@ def test_undo_of_a_split_refuses_when_the_child_was_trimmed_elsewhere(qtbot, mak
                                                                        filled_project):
     window = make_window(filled_project)
     catalog = filled_project.catalog
-    window.browser.select_row(0)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 0)
     child = window.split(clip.id, clip.start_frame + 10)
     catalog.trim_clip(child, clip.start_frame + 12, clip.end_frame)  # the CLI, meanwhile
     window.undo_action.trigger()

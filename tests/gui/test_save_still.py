@@ -7,13 +7,13 @@ from PySide6.QtCore import Qt
 
 from curator.core.catalog.queries import clips_by_ids
 from curator.gui.panels.browser_panel import frames_badge, range_text
+from tests.gui.conftest import select_clip
 
 
 def test_save_frame_as_still_adds_the_full_frame_to_images(qtbot, make_window, filled_project):
     window = make_window(filled_project)
     catalog = filled_project.catalog
-    window.browser.select_row(1)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 1)
     window.preview.seek_frame(clip.start_frame + 3)
     qtbot.waitUntil(lambda: window.preview.current_frame() == clip.start_frame + 3, timeout=5000)
     assert window.tabs.tabText(1) == "Images  0"

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from curator.gui.models.clip_table_model import Column
-from tests.gui.conftest import TRIGGER
+from tests.gui.conftest import TRIGGER, select_clip
 
 pytestmark = pytest.mark.slow
 
@@ -84,8 +84,7 @@ def test_a_day_at_the_desk(qtbot, make_window, project, synthetic_films, tmp_pat
     assert _decisions(catalog) == {"pending": 4, "accepted": 4, "rejected": 1}
 
     # 3. Split at the playhead (S), then undo (Ctrl+Z): merged back, nothing lost.
-    window.browser.select_row(0)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 0)
     window.preview.seek_frame(clip.start_frame + 6)
     key(Qt.Key.Key_S)
     assert len(catalog.clip_ids()) == 10

@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, Qt
 from curator.gui.widgets.thumb_zoom import DEFAULT_WIDTH
 from curator.gui.window_state import SETTINGS_GROUP
 from curator.gui.workspaces import KEYS
+from tests.gui.conftest import select_clip
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -139,8 +140,7 @@ def test_tests_never_write_a_persons_settings(tmp_path_factory):
 def test_clip_keys_act_only_where_the_clip_is_seen(qtbot, make_window, filled_project):
     window = make_window(filled_project)
     catalog = filled_project.catalog
-    window.browser.select_row(2)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 2)
     window.preview.seek_frame(clip.start_frame + 4)
     qtbot.keyClick(window, Qt.Key.Key_3, CTRL)  # Export: no list, no preview on the page
     qtbot.keyClick(window, Qt.Key.Key_A)
@@ -160,8 +160,7 @@ def test_the_images_tab_takes_the_playhead_keys_from_the_hidden_clip(qtbot, make
                                                                     filled_project):
     window = make_window(filled_project)
     catalog = filled_project.catalog
-    window.browser.select_row(2)
-    clip = catalog.get_clip(window.browser.current_clip_id())
+    clip = select_clip(window, 2)
     window.preview.seek_frame(clip.start_frame + 4)
     qtbot.waitUntil(lambda: window.preview.current_frame() == clip.start_frame + 4, timeout=5000)
     window.preview.play()

@@ -166,8 +166,7 @@ class VideoReader:
                     ctx.thread_count = count
             else:
                 ctx.thread_count = 1  # PyAV's own default: slice threads on every core
-            self.skips_loop_filter = False
-            self.limit_width(max_width)
+            self.limit_width(max_width)  # sets skips_loop_filter
         except BaseException:
             self.container.close()
             raise
